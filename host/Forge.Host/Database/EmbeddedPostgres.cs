@@ -1,0 +1,242 @@
+using System.Net;
+using System.Net.Sockets;
+using System.Runtime.InteropServices;
+using System.Security.Cryptography;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+using Npgsql;
+
+namespace Forge.Host.Database;
+
+/// <summary>
+/// A private PostgreSQL cluster made from the machine's PostgreSQL binaries: created on first use under
+/// one folder, listening on a free loopback port only (no Unix socket), with a generated password, and
+/// stopped by <see cref="DisposeAsync"/>. When the process runs as root, the server runs as the
+/// <c>postgres</c> user, which PostgreSQL requires.
+/// </summary>
+public sealed class EmbeddedPostgres : IAsyncDisposable
+{
+    public const string DatabaseName = "forge";
+    public const string UserName = "forge";
+
+    private readonly string clusterDirectory;
+    private readonly string binDirectory;
+    private readonly string? runAsUser;
+    private readonly ILogger logger;
+    private bool stopped;
+
+    private EmbeddedPostgres(string root, string binDirectory, string? runAsUser, int port, string password, ILogger logger)
+    {
+        Root = root;
+        clusterDirectory = Path.Combine(root, "cluster");
+        this.binDirectory = binDirectory;
+        this.runAsUser = runAsUser;
+        Port = port;
+        this.logger = logger;
+        ConnectionString = new NpgsqlConnectionStringBuilder
+        {
+            Host = "127.0.0.1",
+            Port = port,
+            Username = UserName,
+            Password = password,
+            Database = DatabaseName,
+        }.ConnectionString;
+    }
+
+    /// <summary>The folder that holds the cluster, its log and its password file.</summary>
+    public string Root { get; }
+
+    public int Port { get; }
+
+    /// <summary>Connects to the <c>forge</c> database as the cluster's owner. Holds the password: never log it.</summary>
+    public string ConnectionString { get; }
+
+    public string DataDirectory => Path.Combine(clusterDirectory, "data");
+
+    public string LogFile => Path.Combine(clusterDirectory, "postgres.log");
+
+    /// <summary>Creates the cluster under <paramref name="root"/> if it is not there, starts it, and creates the database.</summary>
+    public static async Task<EmbeddedPostgres> StartAsync(string root, ILogger? logger = null, CancellationToken cancellationToken = default)
+    {
+        logger ??= NullLogger.Instance;
+        root = Path.GetFullPath(root);
+        var binDirectory = FindBinDirectory();
+        var runAsUser = Environment.UserName == "root" || geteuid() == 0 ? "postgres" : null;
+        Directory.CreateDirectory(root);
+        var password = ReadOrCreatePassword(Path.Combine(root, "password"));
+        var server = new EmbeddedPostgres(root, binDirectory, runAsUser, FreeLoopbackPort(), password, logger);
+        await server.InitializeAsync(password, cancellationToken);
+        await server.StartServerAsync(cancellationToken);
+        await server.CreateDatabaseAsync(cancellationToken);
+        return server;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (stopped)
+        {
+            return;
+        }
+
+        stopped = true;
+        await PgCtlAsync(["stop", "-D", DataDirectory, "-m", "fast", "-w", "-t", "60"], allowFailure: true, CancellationToken.None);
+        logger.LogInformation("Stopped the embedded PostgreSQL cluster in {Directory}", clusterDirectory);
+    }
+
+    private async Task InitializeAsync(string password, CancellationToken cancellationToken)
+    {
+        Directory.CreateDirectory(clusterDirectory);
+        GiveToServerUser(clusterDirectory);
+        if (File.Exists(Path.Combine(DataDirectory, "PG_VERSION")))
+        {
+            return;
+        }
+
+        logger.LogInformation("Creating the embedded PostgreSQL cluster in {Directory}", DataDirectory);
+        var passwordFile = Path.Combine(clusterDirectory, ".initdb-password");
+        await File.WriteAllTextAsync(passwordFile, password, cancellationToken);
+        try
+        {
+            File.SetUnixFileMode(passwordFile, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+            GiveToServerUser(passwordFile);
+            var (exitCode, output) = await ProcessRunner.RunAsync(
+                Path.Combine(binDirectory, "initdb"),
+                ["-D", DataDirectory, "-U", UserName, "--pwfile", passwordFile, "--auth", "scram-sha-256", "-E", "UTF8", "--locale", "C", "--no-instructions"],
+                runAsUser,
+                cancellationToken);
+            if (exitCode != 0)
+            {
+                throw new InvalidOperationException($"initdb failed in {DataDirectory}: {LastLines(output)}");
+            }
+        }
+        finally
+        {
+            File.Delete(passwordFile);
+        }
+    }
+
+    private async Task StartServerAsync(CancellationToken cancellationToken)
+    {
+        // A host killed without a chance to stop its cluster leaves it running; it is ours, so stop it.
+        var (status, _) = await PgCtlAsync(["status", "-D", DataDirectory], allowFailure: true, cancellationToken);
+        if (status == 0)
+        {
+            logger.LogWarning("The embedded PostgreSQL cluster in {Directory} was left running; restarting it", DataDirectory);
+            await PgCtlAsync(["stop", "-D", DataDirectory, "-m", "fast", "-w"], allowFailure: true, cancellationToken);
+        }
+
+        var options = $"-c listen_addresses=127.0.0.1 -p {Port} -c unix_socket_directories='' -c max_connections=200 -c fsync=on";
+        await PgCtlAsync(["start", "-D", DataDirectory, "-l", LogFile, "-o", options, "-w", "-t", "60"], allowFailure: false, cancellationToken);
+        logger.LogInformation("Started the embedded PostgreSQL cluster on 127.0.0.1:{Port}", Port);
+    }
+
+    private async Task CreateDatabaseAsync(CancellationToken cancellationToken)
+    {
+        var builder = new NpgsqlConnectionStringBuilder(ConnectionString) { Database = "postgres", Pooling = false };
+        await using var connection = new NpgsqlConnection(builder.ConnectionString);
+        await connection.OpenAsync(cancellationToken);
+        await using var exists = new NpgsqlCommand("SELECT 1 FROM pg_database WHERE datname = $1", connection);
+        exists.Parameters.AddWithValue(DatabaseName);
+        if (await exists.ExecuteScalarAsync(cancellationToken) is null)
+        {
+            await using var create = new NpgsqlCommand($"CREATE DATABASE {DatabaseName}", connection);
+            await create.ExecuteNonQueryAsync(cancellationToken);
+        }
+    }
+
+    private async Task<(int ExitCode, string Output)> PgCtlAsync(string[] arguments, bool allowFailure, CancellationToken cancellationToken)
+    {
+        var result = await ProcessRunner.RunAsync(Path.Combine(binDirectory, "pg_ctl"), arguments, runAsUser, cancellationToken);
+        if (result.ExitCode != 0 && !allowFailure)
+        {
+            var log = File.Exists(LogFile) ? LastLines(await File.ReadAllTextAsync(LogFile, cancellationToken)) : string.Empty;
+            throw new InvalidOperationException(
+                $"pg_ctl {arguments[0]} failed for {DataDirectory}: {LastLines(result.Output)} {log}".Trim());
+        }
+
+        return result;
+    }
+
+    private void GiveToServerUser(string path)
+    {
+        if (runAsUser is null)
+        {
+            return;
+        }
+
+        var (exitCode, output) = ProcessRunner.RunAsync("chown", ["-R", $"{runAsUser}:", path], null, CancellationToken.None).GetAwaiter().GetResult();
+        if (exitCode != 0)
+        {
+            throw new InvalidOperationException($"Could not give {path} to the {runAsUser} user: {output}");
+        }
+    }
+
+    private static string ReadOrCreatePassword(string passwordFile)
+    {
+        if (File.Exists(passwordFile))
+        {
+            return File.ReadAllText(passwordFile).Trim();
+        }
+
+        var password = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(24));
+        File.WriteAllText(passwordFile, password);
+        File.SetUnixFileMode(passwordFile, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+        return password;
+    }
+
+    /// <summary>
+    /// The folder with initdb and pg_ctl: <c>FORGE_PG_BINDIR</c>, else Debian's newest
+    /// <c>/usr/lib/postgresql/&lt;version&gt;/bin</c>, else the folder of <c>pg_ctl</c> on PATH.
+    /// </summary>
+    public static string FindBinDirectory()
+    {
+        if (Environment.GetEnvironmentVariable("FORGE_PG_BINDIR") is { Length: > 0 } configured)
+        {
+            return File.Exists(Path.Combine(configured, "pg_ctl"))
+                ? configured
+                : throw new InvalidOperationException($"FORGE_PG_BINDIR={configured} has no pg_ctl in it.");
+        }
+
+        const string debian = "/usr/lib/postgresql";
+        if (Directory.Exists(debian))
+        {
+            var newest = Directory.GetDirectories(debian)
+                .Select(d => (Dir: Path.Combine(d, "bin"), Version: int.TryParse(Path.GetFileName(d), out var v) ? v : 0))
+                .Where(d => File.Exists(Path.Combine(d.Dir, "initdb")) && File.Exists(Path.Combine(d.Dir, "pg_ctl")))
+                .OrderByDescending(d => d.Version)
+                .Select(d => d.Dir)
+                .FirstOrDefault();
+            if (newest is not null)
+            {
+                return newest;
+            }
+        }
+
+        foreach (var dir in (Environment.GetEnvironmentVariable("PATH") ?? string.Empty).Split(':', StringSplitOptions.RemoveEmptyEntries))
+        {
+            if (File.Exists(Path.Combine(dir, "pg_ctl")) && File.Exists(Path.Combine(dir, "initdb")))
+            {
+                return dir;
+            }
+        }
+
+        throw new InvalidOperationException(
+            "PostgreSQL's server programs (initdb, pg_ctl) were not found: install them (apt-get install postgresql) " +
+            "or set ConnectionStrings:Forge to an existing database.");
+    }
+
+    private static int FreeLoopbackPort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+
+    private static string LastLines(string text)
+        => string.Join(" | ", text.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).TakeLast(5));
+
+    [DllImport("libc", SetLastError = true)]
+#pragma warning disable SYSLIB1054, CA5392 // a single libc call; the source-generated form buys nothing here
+    private static extern uint geteuid();
+#pragma warning restore SYSLIB1054, CA5392
+}

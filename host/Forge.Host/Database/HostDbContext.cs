@@ -1,0 +1,63 @@
+using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Design;
+using Npgsql;
+
+namespace Forge.Host.Database;
+
+/// <summary>One run of a cron task, as <c>cron list</c> shows it.</summary>
+public sealed class CronRun
+{
+    public long Id { get; set; }
+    public string Task { get; set; } = string.Empty;
+    public string Node { get; set; } = string.Empty;
+    public string Trigger { get; set; } = string.Empty;
+    public DateTimeOffset StartedAt { get; set; }
+    public DateTimeOffset? FinishedAt { get; set; }
+
+    /// <summary>success, failure or skipped; null while the run is in progress (or was cut short by a crash).</summary>
+    public string? Outcome { get; set; }
+
+    public string? Summary { get; set; }
+}
+
+/// <summary>The host's own tables: the record of cron runs.</summary>
+public sealed class HostDbContext(DbContextOptions<HostDbContext> options) : DbContext(options)
+{
+    public const string MigrationsHistoryTable = "__forge_host_migrations";
+
+    public DbSet<CronRun> CronRuns => Set<CronRun>();
+
+    public static void Configure(Npgsql.EntityFrameworkCore.PostgreSQL.Infrastructure.NpgsqlDbContextOptionsBuilder npgsql)
+        => npgsql.MigrationsHistoryTable(MigrationsHistoryTable, "public").SetPostgresVersion(15, 0);
+
+    protected override void OnModelCreating(ModelBuilder modelBuilder)
+    {
+        modelBuilder.HasDefaultSchema("public");
+        modelBuilder.Entity<CronRun>(e =>
+        {
+            e.ToTable("forge_cron_run");
+            e.Property(r => r.Id).HasColumnName("id").UseIdentityAlwaysColumn();
+            e.Property(r => r.Task).HasColumnName("task").HasMaxLength(255);
+            e.Property(r => r.Node).HasColumnName("node").HasMaxLength(255);
+            e.Property(r => r.Trigger).HasColumnName("trigger").HasMaxLength(32);
+            e.Property(r => r.StartedAt).HasColumnName("started_at");
+            e.Property(r => r.FinishedAt).HasColumnName("finished_at");
+            e.Property(r => r.Outcome).HasColumnName("outcome").HasMaxLength(16);
+            e.Property(r => r.Summary).HasColumnName("summary");
+            e.HasIndex(r => new { r.Task, r.StartedAt }).HasDatabaseName("ix_forge_cron_run_task_started_at");
+        });
+    }
+}
+
+/// <summary>Used only by <c>dotnet ef migrations add</c>; never connects.</summary>
+public sealed class HostDbContextDesignTimeFactory : IDesignTimeDbContextFactory<HostDbContext>
+{
+    public HostDbContext CreateDbContext(string[] args)
+        => new(new DbContextOptionsBuilder<HostDbContext>().UseNpgsql("Host=design-time-only", HostDbContext.Configure).Options);
+}
+
+internal static class HostDbContextRegistration
+{
+    public static DbContextOptionsBuilder UseHostDatabase(this DbContextOptionsBuilder options, NpgsqlDataSource dataSource)
+        => options.UseNpgsql(dataSource, HostDbContext.Configure);
+}

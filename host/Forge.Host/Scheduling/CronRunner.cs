@@ -1,0 +1,97 @@
+using System.Diagnostics;
+using Forge.Host.Hosting;
+using Forge.Modularity;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+
+namespace Forge.Host.Scheduling;
+
+/// <summary>A finished run: what the task reported and the record's id.</summary>
+public sealed record CronRunReport(long RunId, string Task, CronRunOutcome Outcome, string Summary, TimeSpan Duration);
+
+/// <summary>
+/// Runs one cron task the same way for the scheduler and for <c>cron run</c>: records the run, calls the
+/// task in its own DI scope, turns an exception into a failure, and counts and logs the outcome.
+/// </summary>
+public sealed partial class CronRunner(
+    IServiceScopeFactory scopes,
+    CronTaskCatalog catalog,
+    CronRunLog runLog,
+    HostTelemetry telemetry,
+    NodeIdentity node,
+    ILogger<CronRunner> logger)
+{
+    public async Task<CronRunReport> RunAsync(string taskName, CronRunTrigger trigger, CancellationToken cancellationToken)
+    {
+        var task = catalog.Find(taskName)
+            ?? throw new ForgeConfigurationException(
+                $"There is no cron task named '{taskName}' (tasks: {string.Join(", ", catalog.Tasks.Select(t => t.Name))}).");
+
+        using var activity = HostTelemetry.ActivitySource.StartActivity($"cron {task.Name}");
+        activity?.SetTag("forge.cron.task", task.Name);
+        activity?.SetTag("forge.cron.trigger", trigger.ToString().ToLowerInvariant());
+        var runId = await runLog.StartAsync(task.Name, node.Name, trigger, cancellationToken);
+        LogStarted(task.Name, trigger, runId);
+        var stopwatch = Stopwatch.StartNew();
+        CronTaskResult result;
+        try
+        {
+            await using var scope = scopes.CreateAsyncScope();
+            var work = (ICronTask)scope.ServiceProvider.GetRequiredService(task.Definition.TaskType!);
+            result = await work.RunAsync(new CronTaskContext(task.Name, task.Settings, trigger, runId), cancellationToken);
+        }
+        catch (Exception e) when (e is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+        {
+            LogFailed(e, task.Name, runId);
+            result = CronTaskResult.Failure(Describe(e));
+            activity?.AddException(e);
+        }
+        catch (OperationCanceledException)
+        {
+            result = CronTaskResult.Failure("cancelled: the host is stopping");
+        }
+
+        var elapsed = stopwatch.Elapsed;
+        var outcome = result.Outcome.ToString().ToLowerInvariant();
+        activity?.SetTag("forge.cron.outcome", outcome);
+        activity?.SetStatus(result.Outcome == CronRunOutcome.Failure ? ActivityStatusCode.Error : ActivityStatusCode.Ok);
+        var tags = new TagList { { "task", task.Name }, { "outcome", outcome } };
+        telemetry.Runs.Add(1, tags);
+        telemetry.Duration.Record(elapsed.TotalSeconds, tags);
+        try
+        {
+            await runLog.FinishAsync(runId, result.Outcome, result.Summary, CancellationToken.None);
+        }
+        catch (Exception e)
+        {
+            LogRecordFailed(e, task.Name, runId);
+        }
+
+        LogFinished(task.Name, runId, outcome, elapsed.TotalSeconds, result.Summary);
+        return new CronRunReport(runId, task.Name, result.Outcome, result.Summary, elapsed);
+    }
+
+    /// <summary>The exception's own message chain, short: never the connection string (Npgsql does not put it there).</summary>
+    private static string Describe(Exception e)
+    {
+        var message = e.Message;
+        for (var inner = e.InnerException; inner is not null; inner = inner.InnerException)
+        {
+            message += " -> " + inner.Message;
+        }
+
+        return $"{e.GetType().Name}: {message}";
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Cron task {Task} started ({Trigger}, run {RunId})")]
+    private partial void LogStarted(string task, CronRunTrigger trigger, long runId);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Cron task {Task} failed (run {RunId})")]
+    private partial void LogFailed(Exception e, string task, long runId);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Could not record the end of cron task {Task} (run {RunId})")]
+    private partial void LogRecordFailed(Exception e, string task, long runId);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Cron task {Task} finished (run {RunId}): {Outcome} in {Seconds:0.###}s: {Summary}")]
+    private partial void LogFinished(string task, long runId, string outcome, double seconds, string summary);
+}

@@ -1,0 +1,23 @@
+using Forge.Modularity;
+using Quartz;
+
+namespace Forge.Host.Scheduling;
+
+/// <summary>
+/// The one Quartz job behind every cron task: a thin adapter that hands the fire to <see cref="CronRunner"/>.
+/// One job per task (its key is the task name), never two fires of one task at once on a node.
+/// </summary>
+[DisallowConcurrentExecution]
+public sealed class CronTaskJob(CronRunner runner) : IJob
+{
+    public const string Group = "forge-cron";
+    public const string StartTriggerSuffix = ".start";
+
+    public async ValueTask Execute(IJobExecutionContext context, CancellationToken cancellationToken = default)
+    {
+        var trigger = context.Trigger.Key.Name.Contains(StartTriggerSuffix, StringComparison.Ordinal)
+            ? CronRunTrigger.Start
+            : CronRunTrigger.Schedule;
+        await runner.RunAsync(context.JobDetail.Key.Name, trigger, cancellationToken);
+    }
+}

@@ -1,0 +1,67 @@
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace Forge.Modularity;
+
+/// <summary>What a module sees while it registers itself.</summary>
+public sealed class ModuleContext
+{
+    private readonly List<CronTaskDefinition> cronTasks;
+    private readonly List<string> telemetrySources;
+
+    public ModuleContext(
+        IServiceCollection services,
+        IConfiguration configuration,
+        string moduleName,
+        List<CronTaskDefinition> cronTasks,
+        List<string> telemetrySources)
+    {
+        Services = services;
+        Configuration = configuration;
+        ModuleName = moduleName;
+        this.cronTasks = cronTasks;
+        this.telemetrySources = telemetrySources;
+    }
+
+    public IServiceCollection Services { get; }
+
+    /// <summary>The whole configuration; a module reads its own keys from it.</summary>
+    public IConfiguration Configuration { get; }
+
+    public string ModuleName { get; }
+
+    /// <summary>
+    /// Declares a cron task. The host validates its <c>Forge:Cron:&lt;task&gt;:</c> settings at start-up,
+    /// schedules it with Quartz, records every run and makes it available to <c>cron run</c>.
+    /// </summary>
+    public void AddCronTask<TTask>(CronTaskDefinition definition)
+        where TTask : class, ICronTask
+    {
+        if (definition.TaskType != typeof(TTask))
+        {
+            definition = definition with { TaskType = typeof(TTask) };
+        }
+
+        cronTasks.Add(definition);
+        Services.AddScoped<TTask>();
+    }
+
+    /// <summary>
+    /// Declares the module's telemetry: a <see cref="System.Diagnostics.Metrics.Meter"/> and an
+    /// <see cref="System.Diagnostics.ActivitySource"/> of that name are exported by the host.
+    /// </summary>
+    public void AddTelemetrySource(string name) => telemetrySources.Add(name);
+
+    /// <summary>
+    /// Registers the EF Core migrations of <typeparamref name="TContext"/> (already registered in
+    /// <see cref="Services"/>); <c>migrate</c> and start-up apply them, in module order.
+    /// </summary>
+    public void AddSchemaMigrations<TContext>()
+        where TContext : DbContext
+        => AddSchemaMigrations<TContext>(Services, ModuleName);
+
+    public static void AddSchemaMigrations<TContext>(IServiceCollection services, string name)
+        where TContext : DbContext
+        => services.AddTransient<ISchemaMigration>(sp => new EfCoreSchemaMigration<TContext>(sp.GetRequiredService<TContext>(), name));
+}

@@ -1,0 +1,33 @@
+using Forge.Modularity;
+using Forge.Packages.Schema;
+using Microsoft.Extensions.DependencyInjection;
+using Npgsql;
+
+namespace Forge.Packages;
+
+/// <summary>
+/// The shared packages schema and the content store. Settings: <c>Forge:Packages:StorePath</c> (default
+/// <c>&lt;Forge:DataPath&gt;/packages</c>).
+/// </summary>
+public sealed class PackagesModule : IModule
+{
+    public const string ModuleName = "Packages";
+
+    public string Name => ModuleName;
+
+    public IReadOnlyList<string> Dependencies => [];
+
+    public void Register(ModuleContext context)
+    {
+        context.Services.AddDbContext<PackagesDbContext>((sp, options) =>
+            options.UseForgePackages(sp.GetRequiredService<NpgsqlDataSource>()));
+        context.AddSchemaMigrations<PackagesDbContext>();
+
+        var dataPath = context.Configuration["Forge:DataPath"] is { Length: > 0 } configured ? configured : ".forge";
+        var storePath = context.Configuration["Forge:Packages:StorePath"] is { Length: > 0 } store
+            ? store
+            : Path.Combine(dataPath, "packages");
+        context.Services.AddSingleton(new ContentStore(storePath));
+        context.AddTelemetrySource("Forge.Packages");
+    }
+}
