@@ -1,12 +1,18 @@
 using Forge.Modularity;
+using Forge.Packages.Container.Cleanup;
+using Forge.Packages.Container.Cli;
+using Forge.Packages.Container.Demo;
+using Forge.Packages.Container.Registry;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace Forge.Packages.Container;
 
 /// <summary>
-/// Container images over the shared packages schema. Its cleanup of dangling <c>sha256:*</c> versions,
-/// and later the registry API, are registered here.
+/// Container images over the shared packages schema: the cleanup of dangling <c>sha256:*</c> versions (the
+/// cron task <c>cleanup_container_sha256</c> and <c>forge packages container cleanup-sha256</c>), the
+/// write path that publishes images, and later the registry API.
 /// </summary>
-public sealed class ContainerModule : IModule
+public sealed class ContainerModule : IModule, IModuleCommands
 {
     public const string ModuleName = "Packages.Container";
 
@@ -19,6 +25,18 @@ public sealed class ContainerModule : IModule
 
     public void Register(ModuleContext context)
     {
+        context.Services.AddSingleton<IContainerCleanupStore, NpgsqlContainerCleanupStore>();
+        context.Services.AddSingleton<ContainerCleanupTelemetry>();
+        context.Services.AddTransient<DanglingImageCleanup>();
+        context.Services.AddSingleton<ContainerImageWriter>();
+        context.Services.AddTransient<DemoRegistry>();
+        context.AddCronTask<DanglingImageCleanupTask>(DanglingImageCleanupTask.Definition);
         context.AddTelemetrySource(TelemetryName);
+    }
+
+    public IEnumerable<ModuleCommand> BuildCommands(IModuleCommandHost host)
+    {
+        yield return new ModuleCommand(["packages", "container"], CleanupCommand.Build(host));
+        yield return new ModuleCommand(["packages", "container"], DemoCommand.Build(host));
     }
 }

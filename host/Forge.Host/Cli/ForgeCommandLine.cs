@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Runtime.InteropServices;
 using Forge.Host.Hosting;
+using Forge.Modularity;
 
 namespace Forge.Host.Cli;
 
@@ -81,6 +82,7 @@ public static class ForgeCommandLine
 
         root.Subcommands.Add(ModulesCommands.Build(baseOptions, output));
         root.Subcommands.Add(CronCommands.Build(baseOptions, output));
+        new ModuleCommandHost(baseOptions, output).AddModuleCommands(root);
         return root;
     }
 

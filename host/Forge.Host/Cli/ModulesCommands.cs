@@ -1,5 +1,6 @@
 using System.CommandLine;
 using Forge.Host.Hosting;
+using Forge.Modularity;
 
 namespace Forge.Host.Cli;
 

@@ -127,6 +127,7 @@ public sealed class ForgeApp : IAsyncDisposable
             builder.Services.AddDbContextFactory<HostDbContext>(o => o.UseHostDatabase(dataSource));
             builder.Services.AddSingleton(node);
             builder.Services.AddSingleton(catalog);
+            builder.Services.AddSingleton<ICronTaskSettingsLookup>(catalog);
             builder.Services.AddSingleton(TimeProvider.System);
             builder.Services.AddSingleton<HostTelemetry>();
             builder.Services.AddSingleton<CronRunLog>();

@@ -18,13 +18,16 @@ public sealed record CronTaskConfiguration(
 /// The cron tasks of the enabled modules with their validated <c>Forge:Cron:&lt;task&gt;:</c> settings.
 /// Built once at start-up; any bad value stops the host with a message naming the key and the value.
 /// </summary>
-public sealed class CronTaskCatalog
+public sealed class CronTaskCatalog : ICronTaskSettingsLookup
 {
     private static readonly string[] CommonKeys = ["Enabled", "RunAtStart", "Schedule"];
 
     private CronTaskCatalog(IReadOnlyList<CronTaskConfiguration> tasks) => Tasks = tasks;
 
     public IReadOnlyList<CronTaskConfiguration> Tasks { get; }
+
+    public CronTaskSettings SettingsOf(string taskName)
+        => Find(taskName)?.Settings ?? throw new KeyNotFoundException($"There is no cron task named '{taskName}'.");
 
     public CronTaskConfiguration? Find(string name)
         => Tasks.FirstOrDefault(t => string.Equals(t.Name, name, StringComparison.OrdinalIgnoreCase));

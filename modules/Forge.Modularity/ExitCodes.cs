@@ -1,4 +1,4 @@
-namespace Forge.Host.Cli;
+namespace Forge.Modularity;
 
 /// <summary>What the command line's exit codes mean; scripts and CI rely on them.</summary>
 public static class ExitCodes

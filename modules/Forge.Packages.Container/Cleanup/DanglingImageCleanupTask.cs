@@ -1,0 +1,47 @@
+using Forge.Modularity;
+using Microsoft.Extensions.Logging;
+
+namespace Forge.Packages.Container.Cleanup;
+
+/// <summary>The cron task <c>cleanup_container_sha256</c>: runs <see cref="DanglingImageCleanup"/> with the task's settings.</summary>
+public sealed partial class DanglingImageCleanupTask(DanglingImageCleanup cleanup, ILogger<DanglingImageCleanupTask> logger) : ICronTask
+{
+    public const string Name = "cleanup_container_sha256";
+
+    public static CronTaskDefinition Definition { get; } = new(Name, "Remove dangling sha256:* container image versions that nothing references.")
+    {
+        Enabled = true,
+        RunAtStart = true,
+        Schedule = "@midnight",
+        Settings =
+        [
+            CronSetting.Duration("OlderThan", "24h"),
+            CronSetting.Integer("BatchSize", 500, 1, 100_000),
+            CronSetting.Boolean("DryRun", false),
+        ],
+    };
+
+    public static CleanupOptions OptionsFrom(CronTaskSettings settings)
+        => new(settings.GetDuration("OlderThan"), settings.GetInt32("BatchSize"), settings.GetBoolean("DryRun"));
+
+    public async Task<CronTaskResult> RunAsync(CronTaskContext context, CancellationToken cancellationToken)
+    {
+        var report = await cleanup.RunAsync(OptionsFrom(context.Settings), cancellationToken);
+        LogReport(
+            report.DryRun, report.Skipped, report.OlderThanSeconds, report.CutoffUnix, report.ScannedVersions, report.DigestVersions,
+            report.UnreferencedVersions, report.TooYoungVersions, report.SparedVersions, report.DeletedVersions, report.DeletedFiles,
+            report.DeletedProperties, report.MalformedVersionIds.Count, report.DurationSeconds);
+        return report.Skipped ? CronTaskResult.Skipped(report.Summary()) : CronTaskResult.Success(report.Summary());
+    }
+
+    // One structured event with the whole summary, so that a log pipeline can chart it.
+    [LoggerMessage(Level = LogLevel.Information, EventName = "ContainerCleanupReport", Message =
+        "Container cleanup: dryRun={DryRun} skipped={Skipped} olderThanSeconds={OlderThanSeconds} cutoffUnix={CutoffUnix} " +
+        "scannedVersions={ScannedVersions} digestVersions={DigestVersions} unreferencedVersions={UnreferencedVersions} " +
+        "tooYoungVersions={TooYoungVersions} sparedVersions={SparedVersions} deletedVersions={DeletedVersions} " +
+        "deletedFiles={DeletedFiles} deletedProperties={DeletedProperties} malformedVersions={MalformedVersions} durationSeconds={DurationSeconds}")]
+    private partial void LogReport(
+        bool dryRun, bool skipped, long olderThanSeconds, long cutoffUnix, long scannedVersions, long digestVersions,
+        long unreferencedVersions, long tooYoungVersions, long sparedVersions, long deletedVersions, long deletedFiles,
+        long deletedProperties, int malformedVersions, double durationSeconds);
+}

@@ -1,0 +1,242 @@
+namespace Forge.Packages.Container.Cleanup;
+
+/// <summary>What the cleanup decided for an unreferenced digest version.</summary>
+public enum CandidateDecision
+{
+    /// <summary>Doomed: old, and nothing reachable references it.</summary>
+    Delete,
+
+    /// <summary>Kept: it, or a version referencing it, is newer than the cutoff.</summary>
+    TooYoung,
+
+    /// <summary>Kept: it gained a referrer before it could be deleted (rule 8).</summary>
+    Spared,
+}
+
+/// <summary>A digest version that no tag version reaches.</summary>
+public sealed record Candidate(long VersionId, long PackageId, string PackageName, string Digest, long CreatedUnix)
+{
+    public CandidateDecision Decision { get; set; }
+}
+
+/// <summary>
+/// The decision logic of the dangling image cleanup (CLEANUP.md), free of any I/O: fed every container
+/// version and reference property, it finds which digest versions are doomed and in which order they
+/// may go (referrers before what they reference).
+/// </summary>
+public sealed class DanglingImagePlanner
+{
+    private readonly long cutoffUnix;
+    private readonly Dictionary<long, VersionNode> versions = [];
+    private readonly Dictionary<(long PackageId, string Digest), long> digestVersions = [];
+    private readonly Dictionary<long, string> packageNames = [];
+    private readonly List<long> malformed = [];
+
+    public DanglingImagePlanner(long cutoffUnix) => this.cutoffUnix = cutoffUnix;
+
+    /// <summary>Adds a container version; its metadata is parsed now and not kept.</summary>
+    public void AddVersion(ContainerVersionRecord version)
+    {
+        var parsed = ManifestReferences.Parse(version.MetadataJson);
+        if (parsed.Malformed)
+        {
+            malformed.Add(version.Id);
+        }
+
+        var isDigest = ManifestReferences.IsDigestVersion(version.LowerVersion);
+        var node = new VersionNode(version.Id, version.PackageId, isDigest ? version.LowerVersion : null, version.CreatedUnix);
+        foreach (var digest in parsed.Digests)
+        {
+            node.AddReference(digest);
+        }
+
+        versions[version.Id] = node;
+        if (isDigest)
+        {
+            digestVersions[(version.PackageId, version.LowerVersion)] = version.Id;
+        }
+
+        if (!packageNames.ContainsKey(version.PackageId))
+        {
+            packageNames[version.PackageId] = version.PackageName;
+        }
+    }
+
+    /// <summary>Adds a <c>container.manifest.reference</c> property; properties of unknown versions are ignored.</summary>
+    public void AddReferenceProperty(ReferenceProperty property)
+    {
+        if (versions.TryGetValue(property.VersionId, out var node))
+        {
+            node.AddReference(ManifestReferences.Normalize(property.Digest));
+        }
+    }
+
+    public CleanupPlan Plan()
+    {
+        // Edges resolve inside the referrer's own package; a reference to nothing present is ignored.
+        var edges = new Dictionary<long, List<long>>();
+        foreach (var node in versions.Values)
+        {
+            if (node.References is null)
+            {
+                continue;
+            }
+
+            foreach (var digest in node.References)
+            {
+                if (digestVersions.TryGetValue((node.PackageId, digest), out var target) && target != node.Id)
+                {
+                    if (!edges.TryGetValue(node.Id, out var targets))
+                    {
+                        edges[node.Id] = targets = [];
+                    }
+
+                    targets.Add(target);
+                }
+            }
+        }
+
+        var tagRoots = versions.Values.Where(v => v.Digest is null).Select(v => v.Id);
+        var reachableFromTags = Reach(tagRoots, edges);
+        var allRoots = versions.Values.Where(v => v.Digest is null || v.CreatedUnix >= cutoffUnix).Select(v => v.Id);
+        var reachable = Reach(allRoots, edges);
+
+        var candidates = new List<Candidate>();
+        var doomed = new HashSet<long>();
+        var referenced = 0;
+        foreach (var node in versions.Values.Where(v => v.Digest is not null).OrderBy(v => v.Id))
+        {
+            if (reachableFromTags.Contains(node.Id))
+            {
+                referenced++;
+                continue;
+            }
+
+            var decision = reachable.Contains(node.Id) ? CandidateDecision.TooYoung : CandidateDecision.Delete;
+            candidates.Add(new Candidate(node.Id, node.PackageId, packageNames[node.PackageId], node.Digest!, node.CreatedUnix) { Decision = decision });
+            if (decision == CandidateDecision.Delete)
+            {
+                doomed.Add(node.Id);
+            }
+        }
+
+        var doomedEdges = doomed
+            .Where(edges.ContainsKey)
+            .ToDictionary(id => id, id => (IReadOnlyList<long>)edges[id].Where(doomed.Contains).Distinct().ToList());
+        return new CleanupPlan(
+            cutoffUnix,
+            versions.Count,
+            digestVersions.Count,
+            referenced,
+            candidates,
+            DeletionOrder.ReferrersFirst(doomed, doomedEdges),
+            doomedEdges,
+            malformed.Order().ToList());
+    }
+
+    private static HashSet<long> Reach(IEnumerable<long> roots, Dictionary<long, List<long>> edges)
+    {
+        var seen = new HashSet<long>();
+        var stack = new Stack<long>();
+        foreach (var root in roots)
+        {
+            if (seen.Add(root))
+            {
+                stack.Push(root);
+            }
+        }
+
+        while (stack.Count > 0)
+        {
+            if (!edges.TryGetValue(stack.Pop(), out var targets))
+            {
+                continue;
+            }
+
+            foreach (var target in targets)
+            {
+                if (seen.Add(target))
+                {
+                    stack.Push(target);
+                }
+            }
+        }
+
+        return seen;
+    }
+
+    private sealed class VersionNode(long id, long packageId, string? digest, long createdUnix)
+    {
+        public long Id { get; } = id;
+        public long PackageId { get; } = packageId;
+
+        /// <summary>The digest of a digest version; null for a tag version.</summary>
+        public string? Digest { get; } = digest;
+
+        public long CreatedUnix { get; } = createdUnix;
+        public List<string>? References { get; private set; }
+
+        public void AddReference(string digest)
+        {
+            References ??= [];
+            if (!References.Contains(digest))
+            {
+                References.Add(digest);
+            }
+        }
+    }
+}
+
+/// <summary>The outcome of the inventory: counts, candidates, and the doomed versions in deletion order.</summary>
+public sealed class CleanupPlan(
+    long cutoffUnix,
+    int scannedVersions,
+    int digestVersions,
+    int referencedVersions,
+    IReadOnlyList<Candidate> candidates,
+    IReadOnlyList<IReadOnlyList<long>> deletionUnits,
+    IReadOnlyDictionary<long, IReadOnlyList<long>> doomedEdges,
+    IReadOnlyList<long> malformedVersionIds)
+{
+    public long CutoffUnix { get; } = cutoffUnix;
+    public int ScannedVersions { get; } = scannedVersions;
+    public int DigestVersions { get; } = digestVersions;
+
+    /// <summary>Digest versions that a tag version reaches.</summary>
+    public int ReferencedVersions { get; } = referencedVersions;
+
+    /// <summary>Every digest version no tag version reaches, in id order, with its decision.</summary>
+    public IReadOnlyList<Candidate> Candidates { get; } = candidates;
+
+    /// <summary>
+    /// The doomed versions, referrers before what they reference. A unit of more than one version is a
+    /// reference cycle (only damaged metadata makes one): its members go in one transaction.
+    /// </summary>
+    public IReadOnlyList<IReadOnlyList<long>> DeletionUnits { get; } = deletionUnits;
+
+    /// <summary>For each doomed version, the doomed versions it references.</summary>
+    public IReadOnlyDictionary<long, IReadOnlyList<long>> DoomedEdges { get; } = doomedEdges;
+
+    public IReadOnlyList<long> MalformedVersionIds { get; } = malformedVersionIds;
+
+    /// <summary>The deletion units cut into batches of about <paramref name="batchSize"/> versions; a unit is never split.</summary>
+    public IEnumerable<List<long>> Batches(int batchSize)
+    {
+        var batch = new List<long>();
+        foreach (var unit in DeletionUnits)
+        {
+            if (batch.Count > 0 && batch.Count + unit.Count > batchSize)
+            {
+                yield return batch;
+                batch = [];
+            }
+
+            batch.AddRange(unit);
+        }
+
+        if (batch.Count > 0)
+        {
+            yield return batch;
+        }
+    }
+}

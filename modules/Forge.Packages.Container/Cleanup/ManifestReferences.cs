@@ -1,0 +1,94 @@
+using System.Text.Json;
+using System.Text.RegularExpressions;
+
+namespace Forge.Packages.Container.Cleanup;
+
+/// <summary>The digests a version's metadata_json references, and whether the text was malformed.</summary>
+public readonly record struct ParsedReferences(IReadOnlyList<string> Digests, bool Malformed)
+{
+    public static ParsedReferences None { get; } = new([], false);
+}
+
+/// <summary>
+/// Reads the digests an image index lists in its metadata_json (<c>manifests[].digest</c>), whatever its
+/// whitespace, key order or letter case (CLEANUP.md rule 3). Text that is not JSON is malformed: every
+/// <c>sha256:&lt;64 hex&gt;</c> in it still counts as a reference, so that damage keeps children alive
+/// instead of condemning them.
+/// </summary>
+public static partial class ManifestReferences
+{
+    public const string ReferenceProperty = "container.manifest.reference";
+
+    public static ParsedReferences Parse(string? metadataJson)
+    {
+        if (string.IsNullOrWhiteSpace(metadataJson))
+        {
+            return ParsedReferences.None;
+        }
+
+        JsonDocument document;
+        try
+        {
+            document = JsonDocument.Parse(metadataJson, new JsonDocumentOptions { MaxDepth = 256 });
+        }
+        catch (JsonException)
+        {
+            return new ParsedReferences(DigestsInText(metadataJson), Malformed: true);
+        }
+
+        using (document)
+        {
+            if (document.RootElement.ValueKind != JsonValueKind.Object)
+            {
+                return ParsedReferences.None;
+            }
+
+            List<string>? digests = null;
+            // Every "manifests" key counts, in any letter case, duplicates included: readers of this
+            // metadata (Go's encoding/json among them) disagree on which duplicate wins, so keep them all.
+            foreach (var property in document.RootElement.EnumerateObject())
+            {
+                if (!property.NameEquals("manifests") && !string.Equals(property.Name, "manifests", StringComparison.OrdinalIgnoreCase))
+                {
+                    continue;
+                }
+
+                if (property.Value.ValueKind != JsonValueKind.Array)
+                {
+                    continue;
+                }
+
+                foreach (var entry in property.Value.EnumerateArray())
+                {
+                    if (entry.ValueKind != JsonValueKind.Object)
+                    {
+                        continue;
+                    }
+
+                    foreach (var field in entry.EnumerateObject())
+                    {
+                        if (field.Value.ValueKind == JsonValueKind.String &&
+                            string.Equals(field.Name, "digest", StringComparison.OrdinalIgnoreCase))
+                        {
+                            (digests ??= []).Add(Normalize(field.Value.GetString()!));
+                        }
+                    }
+                }
+            }
+
+            return digests is null ? ParsedReferences.None : new ParsedReferences(digests, Malformed: false);
+        }
+    }
+
+    /// <summary>Digests compare case-insensitively; versions store them in lower case.</summary>
+    public static string Normalize(string digest) => digest.Trim().ToLowerInvariant();
+
+    /// <summary>Whether a version name is a digest version's (<c>sha256:</c>…).</summary>
+    public static bool IsDigestVersion(string lowerVersion) => lowerVersion.StartsWith("sha256:", StringComparison.Ordinal);
+
+    private static List<string> DigestsInText(string text)
+        => DigestPattern().Matches(text).Select(m => Normalize(m.Value)).Distinct().ToList();
+
+    [GeneratedRegex("sha256:[0-9a-fA-F]{64}", RegexOptions.CultureInvariant)]
+    private static partial Regex DigestPattern();
+}

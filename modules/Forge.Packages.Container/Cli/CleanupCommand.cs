@@ -1,0 +1,109 @@
+using System.CommandLine;
+using System.Globalization;
+using Forge.Modularity;
+using Forge.Packages.Container.Cleanup;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace Forge.Packages.Container.Cli;
+
+/// <summary><c>packages container cleanup-sha256 [--older-than DUR] [--dry-run] [--json] [--batch-size N]</c>.</summary>
+internal static class CleanupCommand
+{
+    public static Command Build(IModuleCommandHost host)
+    {
+        var olderThan = new Option<string?>("--older-than")
+        {
+            Description = "Delete only versions created longer ago than this (Go duration: 24h, 90m, 0s). Default: the task's OlderThan.",
+        };
+        olderThan.Validators.Add(result =>
+        {
+            var text = result.GetValueOrDefault<string?>();
+            if (text is not null && !GoDuration.TryParse(text, out _, out var error))
+            {
+                result.AddError($"--older-than '{text}' is not a duration: {error}");
+            }
+        });
+        var batchSize = new Option<int?>("--batch-size")
+        {
+            Description = "Versions deleted per transaction (1 to 100000). Default: the task's BatchSize.",
+        };
+        batchSize.Validators.Add(result =>
+        {
+            if (result.GetValueOrDefault<int?>() is { } size and (< 1 or > 100_000))
+            {
+                result.AddError($"--batch-size {size} is out of range: use 1 to 100000");
+            }
+        });
+        var dryRun = new Option<bool>("--dry-run") { Description = "Compute and report what a real run would delete now; delete nothing." };
+        var json = new Option<bool>("--json") { Description = "Print the report as one JSON object on standard output." };
+
+        var command = new Command("cleanup-sha256", "Remove dangling sha256:* image versions (the cron task cleanup_container_sha256, run now). Exit code 3: skipped because another run is in progress.");
+        command.Options.Add(olderThan);
+        command.Options.Add(batchSize);
+        command.Options.Add(dryRun);
+        command.Options.Add(json);
+        command.SetAction((parsed, token) => host.RunAsync(ContainerModule.ModuleName, async (services, cancellationToken) =>
+        {
+            var defaults = DanglingImageCleanupTask.OptionsFrom(services.GetRequiredService<ICronTaskSettingsLookup>().SettingsOf(DanglingImageCleanupTask.Name));
+            var options = new CleanupOptions(
+                parsed.GetValue(olderThan) is { } text ? GoDuration.Parse(text) : defaults.OlderThan,
+                parsed.GetValue(batchSize) ?? defaults.BatchSize,
+                parsed.GetValue(dryRun) || defaults.DryRun);
+            var report = await services.GetRequiredService<DanglingImageCleanup>().RunAsync(options, cancellationToken);
+            if (parsed.GetValue(json))
+            {
+                await host.Output.WriteLineAsync(report.ToJson());
+            }
+            else
+            {
+                await WriteSummaryAsync(host.Output, report);
+            }
+
+            return report.Skipped ? ExitCodes.Skipped : ExitCodes.Success;
+        }, token));
+        return command;
+    }
+
+    private static async Task WriteSummaryAsync(TextWriter output, CleanupReport report)
+    {
+        if (report.Skipped)
+        {
+            await output.WriteLineAsync("Skipped: another run of the container cleanup is in progress (CLI, cron or another node).");
+            return;
+        }
+
+        var cutoff = DateTimeOffset.FromUnixTimeSeconds(report.CutoffUnix).ToString("yyyy-MM-dd HH:mm:ss 'UTC'", CultureInfo.InvariantCulture);
+        var verb = report.DryRun ? "would delete" : "deleted";
+        await output.WriteLineAsync($"Dangling image cleanup{(report.DryRun ? " (dry run: nothing deleted)" : string.Empty)}: versions created before {cutoff} (older than {GoDuration.Format(TimeSpan.FromSeconds(report.OlderThanSeconds))})");
+        await output.WriteLineAsync($"  scanned {report.ScannedVersions} container version(s), {report.DigestVersions} by digest");
+        await output.WriteLineAsync($"  unreferenced {report.UnreferencedVersions}: too young {report.TooYoungVersions}, spared {report.SparedVersions}");
+        await output.WriteLineAsync($"  {verb} {report.DeletedVersions} version(s), {report.DeletedFiles} file(s), {report.DeletedProperties} propert(ies) in {report.Batches} batch(es), {report.DurationSeconds:0.##}s");
+        if (report.MalformedVersionIds.Count > 0)
+        {
+            await output.WriteLineAsync($"  malformed metadata_json (digests in its text kept as references): version(s) {string.Join(", ", report.MalformedVersionIds)}");
+        }
+
+        const int shown = 30;
+        if (report.Candidates.Count > 0)
+        {
+            await output.WriteLineAsync();
+            await output.WriteLineAsync($"{"VERSION",-10} {"PACKAGE",-30} {"DIGEST",-20} {"CREATED",-20} DECISION");
+            foreach (var candidate in report.Candidates.Take(shown))
+            {
+                var created = DateTimeOffset.FromUnixTimeSeconds(candidate.CreatedUnix).ToString("yyyy-MM-dd HH:mm:ss", CultureInfo.InvariantCulture);
+                var decision = candidate.Decision switch
+                {
+                    CandidateDecision.Delete => report.DryRun ? "delete (dry run)" : "delete",
+                    CandidateDecision.TooYoung => "too_young",
+                    _ => "spared",
+                };
+                await output.WriteLineAsync($"{candidate.VersionId,-10} {candidate.PackageName,-30} {candidate.Digest[..Math.Min(19, candidate.Digest.Length)],-20} {created,-20} {decision}");
+            }
+
+            if (report.Candidates.Count > shown)
+            {
+                await output.WriteLineAsync($"... and {report.Candidates.Count - shown} more (--json lists them all)");
+            }
+        }
+    }
+}
