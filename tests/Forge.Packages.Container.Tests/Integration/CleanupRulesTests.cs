@@ -1,0 +1,371 @@
+using Forge.Packages.Container.Cleanup;
+
+namespace Forge.Packages.Container.Tests.Integration;
+
+/// <summary>
+/// The dangling image cleanup against a real PostgreSQL: the reference implementation's scenarios, then
+/// every rule of CLEANUP.md and every row of its table of differences.
+/// </summary>
+[NonParallelizable]
+public sealed class CleanupRulesTests
+{
+    private CleanupHarness h = null!;
+
+    [SetUp]
+    public async Task CreateWorld() => h = await CleanupHarness.CreateAsync();
+
+    [TearDown]
+    public async Task DropWorld() => await h.DisposeAsync();
+
+    [Test]
+    public async Task An_empty_database_is_scanned_and_nothing_is_deleted()
+    {
+        var report = await h.CleanupAsync();
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(report.Skipped, Is.False);
+            Assert.That(report.ScannedVersions, Is.Zero);
+            Assert.That(report.DeletedVersions, Is.Zero);
+            Assert.That(report.Candidates, Is.Empty);
+        });
+    }
+
+    [Test]
+    public async Task An_orphan_created_long_ago_is_deleted_and_a_second_run_finds_nothing()
+    {
+        var orphan = await h.PushPlatformAsync("demo/app", h.Old);
+
+        var first = await h.CleanupAsync();
+        var second = await h.CleanupAsync();
+
+        Assert.Multiple(async () =>
+        {
+            Assert.That(await h.VersionExistsAsync(orphan.VersionId), Is.False);
+            Assert.That(first.DeletedVersions, Is.EqualTo(1));
+            Assert.That(first.Candidates.Single().Decision, Is.EqualTo(CandidateDecision.Delete));
+            Assert.That(second.UnreferencedVersions, Is.Zero);
+            Assert.That(second.DeletedVersions, Is.Zero);
+        });
+    }
+
+    [Test]
+    public async Task A_recent_orphan_is_kept_as_too_young_then_deleted_with_older_than_zero()
+    {
+        var orphan = await h.PushPlatformAsync("demo/app", h.Young);
+
+        var kept = await h.CleanupAsync();
+        Assert.Multiple(async () =>
+        {
+            Assert.That(await h.VersionExistsAsync(orphan.VersionId), Is.True);
+            Assert.That(kept.TooYoungVersions, Is.EqualTo(1));
+            Assert.That(kept.Candidates.Single().Decision, Is.EqualTo(CandidateDecision.TooYoung));
+        });
+
+        var deleted = await h.CleanupAsync(TimeSpan.Zero);
+        Assert.Multiple(async () =>
+        {
+            Assert.That(await h.VersionExistsAsync(orphan.VersionId), Is.False);
+            Assert.That(deleted.DeletedVersions, Is.EqualTo(1));
+        });
+    }
+
+    [Test]
+    public async Task A_digest_version_referenced_by_a_tag_index_is_kept()
+    {
+        var amd64 = await h.PushPlatformAsync("demo/app", h.Old, "linux/amd64");
+        var arm64 = await h.PushPlatformAsync("demo/app", h.Old, "linux/arm64");
+        await h.PushIndexAsync("demo/app", "v1", h.Old, amd64, arm64);
+
+        var report = await h.CleanupAsync(TimeSpan.Zero);
+
+        Assert.Multiple(async () =>
+        {
+            Assert.That(await h.VersionExistsAsync(amd64.VersionId), Is.True);
+            Assert.That(await h.VersionExistsAsync(arm64.VersionId), Is.True);
+            Assert.That(report.UnreferencedVersions, Is.Zero);
+            Assert.That(report.DigestVersions, Is.EqualTo(2));
+        });
+    }
+
+    [Test]
+    public async Task An_image_is_deleted_with_its_files_and_their_properties_while_package_blobs_and_other_versions_stay()
+    {
+        var kept = await h.PushPlatformAsync("demo/app", h.Old, tag: "stable");
+        var orphan = await h.PushPlatformAsync("demo/app", h.Old);
+        var files = await h.CountAsync("SELECT count(*) FROM package_file WHERE version_id = $1", orphan.VersionId);
+        var blobsBefore = await h.CountAsync("SELECT count(*) FROM package_blob");
+        var keptRows = await h.CountAsync(
+            "SELECT (SELECT count(*) FROM package_file WHERE version_id = $1) + (SELECT count(*) FROM package_property WHERE ref_type = 0 AND ref_id = $1)", kept.VersionId);
+
+        var report = await h.CleanupAsync();
+
+        Assert.Multiple(async () =>
+        {
+            Assert.That(files, Is.EqualTo(3), "config, layer and manifest.json");
+            Assert.That(report.DeletedVersions, Is.EqualTo(1));
+            Assert.That(report.DeletedFiles, Is.EqualTo(3));
+            Assert.That(report.DeletedProperties, Is.EqualTo(6), "container.digest and container.mediatype of each file");
+            Assert.That(await h.CountAsync("SELECT count(*) FROM package_file WHERE version_id = $1", orphan.VersionId), Is.Zero);
+            Assert.That(await h.CountAsync("SELECT count(*) FROM package WHERE lower_name = 'app'"), Is.EqualTo(1));
+            Assert.That(await h.CountAsync("SELECT count(*) FROM package_blob"), Is.EqualTo(blobsBefore), "blobs are the expired-data cleanup's");
+            Assert.That(await h.VersionExistsAsync(kept.VersionId), Is.True);
+            Assert.That(await h.CountAsync(
+                "SELECT (SELECT count(*) FROM package_file WHERE version_id = $1) + (SELECT count(*) FROM package_property WHERE ref_type = 0 AND ref_id = $1)", kept.VersionId),
+                Is.EqualTo(keptRows));
+            Assert.That(await h.BrokenReferencesAsync(), Is.Empty);
+        });
+    }
+
+    [Test]
+    public async Task Index_metadata_written_with_spaces_still_protects_its_children()
+    {
+        var child = await h.PushPlatformAsync("demo/app", h.Old);
+        var index = await h.PushIndexAsync("demo/app", "v1", h.Old, child);
+        // Another tool re-serialized the metadata with spaces and newlines, and dropped the properties.
+        await h.ExecuteAsync("UPDATE package_version SET metadata_json = $2 WHERE id = $1", index.VersionId,
+            $"{{ \"type\": \"oci\",\n  \"manifests\": [ {{ \"platform\": \"linux/amd64\", \"digest\": \"{child.Digest.ToUpperInvariant().Replace("SHA256:", "sha256:", StringComparison.Ordinal)}\" }} ] }}");
+        await h.ExecuteAsync("DELETE FROM package_property WHERE ref_type = 0 AND ref_id = $1 AND name = 'container.manifest.reference'", index.VersionId);
+
+        var report = await h.CleanupAsync(TimeSpan.Zero);
+
+        Assert.Multiple(async () =>
+        {
+            Assert.That(await h.VersionExistsAsync(child.VersionId), Is.True);
+            Assert.That(report.UnreferencedVersions, Is.Zero);
+        });
+    }
+
+    [Test]
+    public async Task Damaged_index_metadata_keeps_children_while_its_reference_properties_remain_and_is_reported()
+    {
+        var child = await h.PushPlatformAsync("demo/app", h.Old);
+        var index = await h.PushIndexAsync("demo/app", "v1", h.Old, child);
+        await h.ExecuteAsync("UPDATE package_version SET metadata_json = '{\"type\":\"oci\",\"manifests\":[{\"plat' WHERE id = $1", index.VersionId);
+
+        var report = await h.CleanupAsync(TimeSpan.Zero);
+
+        Assert.Multiple(async () =>
+        {
+            Assert.That(await h.VersionExistsAsync(child.VersionId), Is.True);
+            Assert.That(report.MalformedVersionIds, Is.EqualTo(new[] { index.VersionId }));
+        });
+    }
+
+    [Test]
+    public async Task Damaged_index_metadata_keeps_children_while_their_digests_remain_in_its_text()
+    {
+        var child = await h.PushPlatformAsync("demo/app", h.Old);
+        var index = await h.PushIndexAsync("demo/app", "v1", h.Old, child);
+        await h.ExecuteAsync("DELETE FROM package_property WHERE ref_type = 0 AND ref_id = $1 AND name = 'container.manifest.reference'", index.VersionId);
+        await h.ExecuteAsync("UPDATE package_version SET metadata_json = $2 WHERE id = $1", index.VersionId, $"{{\"manifests\":[{{\"digest\":\"{child.Digest}\"");
+
+        var report = await h.CleanupAsync(TimeSpan.Zero);
+
+        Assert.Multiple(async () =>
+        {
+            Assert.That(await h.VersionExistsAsync(child.VersionId), Is.True);
+            Assert.That(report.MalformedVersionIds, Does.Contain(index.VersionId));
+        });
+    }
+
+    [Test]
+    public async Task A_nested_index_keeps_its_own_entries_while_it_is_reachable()
+    {
+        var platform = await h.PushPlatformAsync("demo/app", h.Old);
+        var inner = await h.PushIndexAsync("demo/app", null, h.Old, platform);
+        await h.PushIndexAsync("demo/app", "v1", h.Old, inner);
+
+        var report = await h.CleanupAsync(TimeSpan.Zero);
+
+        Assert.Multiple(async () =>
+        {
+            Assert.That(await h.VersionExistsAsync(inner.VersionId), Is.True);
+            Assert.That(await h.VersionExistsAsync(platform.VersionId), Is.True);
+            Assert.That(report.UnreferencedVersions, Is.Zero);
+        });
+    }
+
+    [Test]
+    public async Task An_unreachable_nested_index_goes_with_its_entries_referrers_first()
+    {
+        var platform = await h.PushPlatformAsync("demo/app", h.Old);
+        var inner = await h.PushIndexAsync("demo/app", null, h.Old, platform);
+        var outer = await h.PushIndexAsync("demo/app", null, h.Old, inner);
+
+        var report = await h.CleanupAsync(batchSize: 1);
+
+        Assert.Multiple(async () =>
+        {
+            Assert.That(report.DeletedVersions, Is.EqualTo(3));
+            Assert.That(report.Batches, Is.EqualTo(3));
+            Assert.That(await h.VersionExistsAsync(outer.VersionId), Is.False);
+            Assert.That(await h.BrokenReferencesAsync(), Is.Empty);
+        });
+    }
+
+    [Test]
+    public async Task Old_children_of_a_young_unreferenced_index_are_kept_until_the_index_is_old_too()
+    {
+        var amd64 = await h.PushPlatformAsync("demo/sync", h.Old, "linux/amd64");
+        var arm64 = await h.PushPlatformAsync("demo/sync", h.Old, "linux/arm64");
+        var index = await h.PushIndexAsync("demo/sync", null, h.Young, amd64, arm64);
+
+        var report = await h.CleanupAsync();
+
+        Assert.Multiple(async () =>
+        {
+            Assert.That(await h.VersionExistsAsync(amd64.VersionId), Is.True);
+            Assert.That(await h.VersionExistsAsync(arm64.VersionId), Is.True);
+            Assert.That(report.TooYoungVersions, Is.EqualTo(3));
+            Assert.That(report.Candidates.Select(c => c.Decision), Is.All.EqualTo(CandidateDecision.TooYoung));
+            Assert.That(report.Candidates.Select(c => c.VersionId), Is.EquivalentTo(new[] { amd64.VersionId, arm64.VersionId, index.VersionId }));
+        });
+    }
+
+    [Test]
+    public async Task An_index_newer_than_the_cutoff_is_read_and_protects_its_old_children()
+    {
+        // The reference implementation once filtered its inventory by age and never read such an index.
+        var child = await h.PushPlatformAsync("demo/app", h.Old);
+        await h.PushIndexAsync("demo/app", "v1", h.Young, child);
+
+        await h.CleanupAsync();
+
+        Assert.That(await h.VersionExistsAsync(child.VersionId), Is.True);
+    }
+
+    [Test]
+    public async Task The_same_orphan_digest_in_two_packages_is_deleted_from_both_in_one_run()
+    {
+        var digest = CleanupHarness.Digest("shared");
+        var a = await h.VersionAsync(await h.PackageAsync("one"), digest, h.Old, "{\"type\":\"oci\"}");
+        var b = await h.VersionAsync(await h.PackageAsync("two"), digest, h.Old, "{\"type\":\"oci\"}");
+
+        var report = await h.CleanupAsync();
+
+        Assert.Multiple(async () =>
+        {
+            Assert.That(await h.VersionExistsAsync(a), Is.False);
+            Assert.That(await h.VersionExistsAsync(b), Is.False);
+            Assert.That(report.DeletedVersions, Is.EqualTo(2));
+        });
+    }
+
+    [Test]
+    public async Task A_digest_referenced_from_another_package_is_still_dangling_in_its_own()
+    {
+        var digest = CleanupHarness.Digest("elsewhere");
+        var other = await h.VersionAsync(await h.PackageAsync("other"), digest, h.Old, null);
+        var app = await h.PackageAsync("app");
+        var index = await h.VersionAsync(app, "v1", h.Old, $"{{\"manifests\":[{{\"digest\":\"{digest}\"}}]}}");
+        await h.PropertyAsync(0, index, ManifestReferences.ReferenceProperty, digest);
+
+        await h.CleanupAsync();
+
+        Assert.That(await h.VersionExistsAsync(other), Is.False);
+    }
+
+    [Test]
+    public async Task Properties_of_other_ref_types_with_the_same_ids_are_never_touched()
+    {
+        // The kept image's files take the low ids, so the orphan's version id is also the id of a kept file.
+        var kept = await h.PushPlatformAsync("demo/app", h.Old, tag: "stable");
+        var orphan = await h.PushPlatformAsync("demo/app", h.Old);
+        Assert.That(await h.CountAsync("SELECT count(*) FROM package_file WHERE id = $1 AND version_id = $2", orphan.VersionId, kept.VersionId), Is.EqualTo(1));
+        var fileProperty = await h.PropertyAsync(1, orphan.VersionId, "unrelated.file", "x");
+        var packageProperty = await h.PropertyAsync(2, orphan.VersionId, "unrelated.package", "x");
+        var versionProperty = await h.PropertyAsync(0, orphan.VersionId, "container.manifest.tagged", string.Empty);
+        var stray = await h.PropertyAsync(3, orphan.VersionId, "some.other.kind", "x");
+
+        await h.CleanupAsync();
+
+        Assert.Multiple(async () =>
+        {
+            Assert.That(await h.VersionExistsAsync(orphan.VersionId), Is.False);
+            Assert.That(await h.CountAsync("SELECT count(*) FROM package_property WHERE id = $1", versionProperty), Is.Zero);
+            Assert.That(await h.CountAsync("SELECT count(*) FROM package_property WHERE id = ANY($1)", new[] { fileProperty, packageProperty, stray }), Is.EqualTo(3));
+        });
+    }
+
+    [Test]
+    public async Task Versions_of_packages_that_are_not_containers_are_never_read_or_touched()
+    {
+        var generic = await h.VersionAsync(await h.PackageAsync("tarballs", "generic"), CleanupHarness.Digest("generic"), h.Old, null);
+
+        var report = await h.CleanupAsync(TimeSpan.Zero);
+
+        Assert.Multiple(async () =>
+        {
+            Assert.That(await h.VersionExistsAsync(generic), Is.True);
+            Assert.That(report.ScannedVersions, Is.Zero);
+        });
+    }
+
+    [Test]
+    public async Task A_version_created_exactly_at_the_cutoff_is_kept_and_one_second_older_is_deleted()
+    {
+        var package = await h.PackageAsync("app");
+        var cutoff = h.Now - CleanupHarness.Day;
+        var atCutoff = await h.VersionAsync(package, CleanupHarness.Digest("at"), cutoff, null);
+        var before = await h.VersionAsync(package, CleanupHarness.Digest("before"), cutoff - 1, null);
+
+        var report = await h.CleanupAsync(TimeSpan.FromHours(24));
+
+        Assert.Multiple(async () =>
+        {
+            Assert.That(report.CutoffUnix, Is.EqualTo(cutoff));
+            Assert.That(await h.VersionExistsAsync(atCutoff), Is.True);
+            Assert.That(await h.VersionExistsAsync(before), Is.False);
+        });
+    }
+
+    [TestCase(1, 5)]
+    [TestCase(2, 3)]
+    public async Task Batches_smaller_than_the_work_delete_everything_in_bounded_transactions(int batchSize, int batches)
+    {
+        var orphans = new List<long>();
+        for (var i = 0; i < 5; i++)
+        {
+            orphans.Add((await h.PushPlatformAsync("demo/app", h.Old)).VersionId);
+        }
+
+        var report = await h.CleanupAsync(batchSize: batchSize);
+
+        Assert.Multiple(async () =>
+        {
+            Assert.That(report.Batches, Is.EqualTo(batches));
+            Assert.That(report.DeletedVersions, Is.EqualTo(5));
+            Assert.That(await h.CountAsync("SELECT count(*) FROM package_version WHERE id = ANY($1)", orphans.ToArray()), Is.Zero);
+        });
+    }
+
+    [Test]
+    public async Task A_dry_run_deletes_nothing_and_reports_exactly_what_the_real_run_then_deletes()
+    {
+        var stale = await h.PushPlatformAsync("demo/app", h.Old);
+        var child = await h.PushPlatformAsync("demo/app", h.Old);
+        await h.PushIndexAsync("demo/app", "v1", h.Old, child);
+        var young = await h.PushPlatformAsync("demo/app", h.Young);
+        var nestedChild = await h.PushPlatformAsync("demo/other", h.Old);
+        var nested = await h.PushIndexAsync("demo/other", null, h.Old, nestedChild);
+        var before = await h.SnapshotAsync();
+
+        var dry = await h.CleanupAsync(dryRun: true);
+        var afterDry = await h.SnapshotAsync();
+        var real = await h.CleanupAsync();
+
+        var wouldDelete = dry.Candidates.Where(c => c.Decision == CandidateDecision.Delete).Select(c => c.VersionId);
+        var deleted = real.Candidates.Where(c => c.Decision == CandidateDecision.Delete).Select(c => c.VersionId);
+        Assert.Multiple(async () =>
+        {
+            Assert.That(afterDry, Is.EqualTo(before));
+            Assert.That(dry.DryRun, Is.True);
+            Assert.That(wouldDelete, Is.EquivalentTo(new[] { stale.VersionId, nestedChild.VersionId, nested.VersionId }));
+            Assert.That(deleted, Is.EquivalentTo(wouldDelete));
+            Assert.That((dry.DeletedVersions, dry.DeletedFiles, dry.DeletedProperties), Is.EqualTo((real.DeletedVersions, real.DeletedFiles, real.DeletedProperties)));
+            Assert.That(await h.VersionExistsAsync(young.VersionId), Is.True);
+            Assert.That(await h.CountAsync("SELECT count(*) FROM package_version WHERE id = ANY($1)", wouldDelete.ToArray()), Is.Zero);
+        });
+    }
+}
