@@ -1,0 +1,239 @@
+using Forge.Packages.Container.Cleanup;
+using Forge.Packages.Container.Registry;
+using Microsoft.Extensions.DependencyInjection;
+using Npgsql;
+
+namespace Forge.Packages.Container.Tests.Integration;
+
+/// <summary>
+/// Races and crashes at the exact moments they hurt: an index committed while the cleanup runs (rule 8),
+/// the run's connection killed between batches (rule 6), referrers first (rule 7), one run at a time (rule 9).
+/// </summary>
+[NonParallelizable]
+public sealed class CleanupConcurrencyTests
+{
+    private CleanupHarness h = null!;
+    private HookedStore store = null!;
+
+    [SetUp]
+    public async Task CreateWorld()
+        => h = await CleanupHarness.CreateAsync(services => services.AddSingleton<IContainerCleanupStore>(sp =>
+            store = new HookedStore(new NpgsqlContainerCleanupStore(sp.GetRequiredService<NpgsqlDataSource>()))));
+
+    [TearDown]
+    public async Task DropWorld() => await h.DisposeAsync();
+
+    [Test]
+    public async Task An_index_committed_after_the_inventory_and_before_the_batch_lock_spares_its_children()
+    {
+        var child = await h.PushPlatformAsync("demo/app", h.Old);
+        PushedManifest? index = null;
+        Resolve().BeforeLock = async _ => index ??= await h.PushIndexAsync("demo/app", "v1", h.Now, child);
+
+        var report = await h.CleanupAsync();
+
+        Assert.Multiple(async () =>
+        {
+            Assert.That(index, Is.Not.Null);
+            Assert.That(await h.VersionExistsAsync(child.VersionId), Is.True);
+            Assert.That(report.SparedVersions, Is.EqualTo(1));
+            Assert.That(report.Candidates.Single().Decision, Is.EqualTo(CandidateDecision.Spared));
+            Assert.That(report.DeletedVersions, Is.Zero);
+            Assert.That(await h.BrokenReferencesAsync(), Is.Empty);
+        });
+    }
+
+    [Test]
+    public async Task An_index_pushed_by_a_tool_that_writes_only_reference_properties_also_spares()
+    {
+        var child = await h.PushPlatformAsync("demo/app", h.Old);
+        var package = await h.PackageIdOfAsync(child.VersionId);
+        Resolve().BeforeLock = async _ =>
+        {
+            var index = await h.VersionAsync(package, "v9", h.Now, "{\"type\":\"oci\"}");
+            await h.PropertyAsync(0, index, ManifestReferences.ReferenceProperty, child.Digest.ToUpperInvariant());
+            Resolve().BeforeLock = null;
+        };
+
+        var report = await h.CleanupAsync();
+
+        Assert.Multiple(async () =>
+        {
+            Assert.That(await h.VersionExistsAsync(child.VersionId), Is.True);
+            Assert.That(report.SparedVersions, Is.EqualTo(1));
+        });
+    }
+
+    [Test]
+    public async Task Sparing_a_nested_index_spares_the_entries_it_references_in_later_batches()
+    {
+        var platform = await h.PushPlatformAsync("demo/app", h.Old);
+        var inner = await h.PushIndexAsync("demo/app", null, h.Old, platform);
+        Resolve().BeforeLock = async ids =>
+        {
+            if (ids.Contains(inner.VersionId))
+            {
+                await h.PushIndexAsync("demo/app", "v1", h.Now, inner);
+                Resolve().BeforeLock = null;
+            }
+        };
+
+        var report = await h.CleanupAsync(batchSize: 1);
+
+        Assert.Multiple(async () =>
+        {
+            Assert.That(await h.VersionExistsAsync(inner.VersionId), Is.True);
+            Assert.That(await h.VersionExistsAsync(platform.VersionId), Is.True);
+            Assert.That(report.SparedVersions, Is.EqualTo(2));
+            Assert.That(await h.BrokenReferencesAsync(), Is.Empty);
+        });
+    }
+
+    [Test]
+    public async Task An_index_push_that_races_the_locked_batch_fails_with_manifest_blob_unknown_and_publishes_nothing()
+    {
+        var child = await h.PushPlatformAsync("demo/app", h.Old);
+        Task<PushedManifest>? push = null;
+        Resolve().AfterLock = async _ =>
+        {
+            // The batch holds its rows; the push must now wait for it, whatever it does next.
+            push = Task.Run(() => h.PushIndexAsync("demo/app", "v1", h.Now, child));
+            await WaitUntilAsync(async () => await h.CountAsync(
+                "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'") > 0);
+        };
+
+        var report = await h.CleanupAsync();
+
+        Assert.That(push, Is.Not.Null);
+        var failure = Assert.ThrowsAsync<ManifestBlobUnknownException>(async () => await push!);
+        Assert.Multiple(async () =>
+        {
+            Assert.That(failure!.Digest, Is.EqualTo(child.Digest));
+            Assert.That(report.DeletedVersions, Is.EqualTo(1));
+            Assert.That(await h.CountAsync("SELECT count(*) FROM package_version WHERE lower_version = 'v1'"), Is.Zero);
+            Assert.That(await h.BrokenReferencesAsync(), Is.Empty);
+        });
+    }
+
+    [Test]
+    public async Task Referrers_are_deleted_before_what_they_reference_and_no_index_is_ever_left_broken_between_batches()
+    {
+        var platform = await h.PushPlatformAsync("demo/app", h.Old);
+        var inner = await h.PushIndexAsync("demo/app", null, h.Old, platform);
+        var outer = await h.PushIndexAsync("demo/app", null, h.Old, inner);
+        var brokenBetweenBatches = new List<string>();
+        Resolve().AfterCommit = async _ => brokenBetweenBatches.AddRange(await h.BrokenReferencesAsync());
+
+        await h.CleanupAsync(batchSize: 1);
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(store.CommittedBatches.Select(b => b.Single()), Is.EqualTo(new[] { outer.VersionId, inner.VersionId, platform.VersionId }));
+            Assert.That(brokenBetweenBatches, Is.Empty);
+        });
+    }
+
+    [Test]
+    public async Task A_connection_killed_between_batches_leaves_every_version_whole_or_gone_and_the_next_run_finishes()
+    {
+        var orphans = new List<PushedManifest>();
+        for (var i = 0; i < 4; i++)
+        {
+            orphans.Add(await h.PushPlatformAsync("demo/app", h.Old));
+        }
+
+        Resolve().AfterCommit = async batches =>
+        {
+            if (batches == 1)
+            {
+                await h.ExecuteAsync("""
+                    SELECT pg_terminate_backend(pid) FROM pg_locks
+                    WHERE locktype = 'advisory' AND granted AND ((classid::bigint << 32) | objid::bigint) = $1
+                    """, NpgsqlContainerCleanupStore.RunLockKey);
+            }
+        };
+
+        Assert.That(async () => await h.CleanupAsync(batchSize: 2), Throws.InstanceOf<NpgsqlException>());
+        Resolve().AfterCommit = null;
+        var remaining = orphans.Where(o => h.VersionExistsAsync(o.VersionId).Result).ToList();
+        var wholeFiles = remaining.Count * 3;
+        Assert.Multiple(async () =>
+        {
+            Assert.That(remaining, Has.Count.EqualTo(2), "the first batch committed, the second never started");
+            Assert.That(await h.CountAsync("SELECT count(*) FROM package_file WHERE version_id = ANY($1)", remaining.Select(r => r.VersionId).ToArray()), Is.EqualTo(wholeFiles));
+            Assert.That(await h.BrokenReferencesAsync(), Is.Empty);
+        });
+
+        var next = await h.CleanupAsync(batchSize: 2);
+        Assert.Multiple(() =>
+        {
+            Assert.That(next.DeletedVersions, Is.EqualTo(2));
+            Assert.That(orphans.Any(o => h.VersionExistsAsync(o.VersionId).Result), Is.False);
+        });
+    }
+
+    [Test]
+    public async Task A_run_that_starts_while_another_holds_the_lock_is_skipped_and_does_nothing()
+    {
+        var orphan = await h.PushPlatformAsync("demo/app", h.Old);
+        await using (var running = await h.App.Services.GetRequiredService<IContainerCleanupStore>().TryStartRunAsync(CancellationToken.None))
+        {
+            Assert.That(running, Is.Not.Null);
+            var skipped = await h.CleanupAsync();
+            Assert.Multiple(async () =>
+            {
+                Assert.That(skipped.Skipped, Is.True);
+                Assert.That(await h.VersionExistsAsync(orphan.VersionId), Is.True);
+            });
+        }
+
+        var after = await h.CleanupAsync();
+        Assert.That(after.DeletedVersions, Is.EqualTo(1), "the lock is released with the run that held it");
+    }
+
+    [Test]
+    public async Task Two_runs_started_at_once_are_one_run_and_one_skip()
+    {
+        for (var i = 0; i < 3; i++)
+        {
+            await h.PushPlatformAsync("demo/app", h.Old);
+        }
+
+        var gate = new TaskCompletionSource();
+        Resolve().BeforeLock = async _ => await gate.Task;
+        var first = h.CleanupAsync();
+        await WaitUntilAsync(async () => await h.CountAsync(
+            "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND granted AND ((classid::bigint << 32) | objid::bigint) = $1",
+            NpgsqlContainerCleanupStore.RunLockKey) == 1);
+        var second = await h.CleanupAsync();
+        gate.SetResult();
+        var done = await first;
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(second.Skipped, Is.True);
+            Assert.That(done.Skipped, Is.False);
+            Assert.That(done.DeletedVersions, Is.EqualTo(3));
+        });
+    }
+
+    private HookedStore Resolve()
+    {
+        _ = h.App.Services.GetRequiredService<IContainerCleanupStore>();
+        return store;
+    }
+
+    private static async Task WaitUntilAsync(Func<Task<bool>> condition)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        while (!await condition())
+        {
+            if (DateTime.UtcNow > deadline)
+            {
+                Assert.Fail("The condition was not met within 30 s.");
+            }
+
+            await Task.Delay(20);
+        }
+    }
+}

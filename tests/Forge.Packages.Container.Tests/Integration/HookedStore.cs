@@ -1,0 +1,76 @@
+using Forge.Packages.Container.Cleanup;
+
+namespace Forge.Packages.Container.Tests.Integration;
+
+/// <summary>
+/// The real store with hooks around each batch, to act at the exact moments a race or a crash would:
+/// before a batch locks its rows, after it has locked them, and after it has committed.
+/// </summary>
+public sealed class HookedStore(IContainerCleanupStore inner) : IContainerCleanupStore
+{
+    public Func<IReadOnlyList<long>, Task>? BeforeLock { get; set; }
+    public Func<IReadOnlyList<long>, Task>? AfterLock { get; set; }
+    public Func<int, Task>? AfterCommit { get; set; }
+
+    /// <summary>The version ids of each committed batch, in order.</summary>
+    public List<IReadOnlyList<long>> CommittedBatches { get; } = [];
+
+    public async Task<IContainerCleanupRun?> TryStartRunAsync(CancellationToken cancellationToken)
+        => await inner.TryStartRunAsync(cancellationToken) is { } run ? new Run(run, this) : null;
+
+    private sealed class Run(IContainerCleanupRun inner, HookedStore hooks) : IContainerCleanupRun
+    {
+        public IAsyncEnumerable<ContainerVersionRecord> ReadVersionsAsync(CancellationToken cancellationToken) => inner.ReadVersionsAsync(cancellationToken);
+
+        public IAsyncEnumerable<ReferenceProperty> ReadReferencePropertiesAsync(CancellationToken cancellationToken) => inner.ReadReferencePropertiesAsync(cancellationToken);
+
+        public async Task<IContainerCleanupBatch> BeginBatchAsync(IReadOnlyList<long> versionIds, bool lockRows, CancellationToken cancellationToken)
+        {
+            if (hooks.BeforeLock is { } before)
+            {
+                await before(versionIds);
+            }
+
+            var batch = await inner.BeginBatchAsync(versionIds, lockRows, cancellationToken);
+            if (hooks.AfterLock is { } after)
+            {
+                await after(batch.PresentIds);
+            }
+
+            return new Batch(batch, hooks);
+        }
+
+        public ValueTask DisposeAsync() => inner.DisposeAsync();
+    }
+
+    private sealed class Batch(IContainerCleanupBatch inner, HookedStore hooks) : IContainerCleanupBatch
+    {
+        private IReadOnlyList<long> deleted = [];
+
+        public IReadOnlyList<long> PresentIds => inner.PresentIds;
+
+        public Task<IReadOnlyList<(ContainerVersionRecord Version, IReadOnlyList<string> ReferenceProperties)>> FindPossibleReferrersAsync(
+            IReadOnlyCollection<(long PackageId, string Digest)> targets, CancellationToken cancellationToken)
+            => inner.FindPossibleReferrersAsync(targets, cancellationToken);
+
+        public Task<DeletionCounts> DeleteAsync(IReadOnlyList<long> versionIds, CancellationToken cancellationToken)
+        {
+            deleted = versionIds;
+            return inner.DeleteAsync(versionIds, cancellationToken);
+        }
+
+        public Task<DeletionCounts> CountAsync(IReadOnlyList<long> versionIds, CancellationToken cancellationToken) => inner.CountAsync(versionIds, cancellationToken);
+
+        public async Task CommitAsync(CancellationToken cancellationToken)
+        {
+            await inner.CommitAsync(cancellationToken);
+            hooks.CommittedBatches.Add(deleted);
+            if (hooks.AfterCommit is { } after)
+            {
+                await after(hooks.CommittedBatches.Count);
+            }
+        }
+
+        public ValueTask DisposeAsync() => inner.DisposeAsync();
+    }
+}
