@@ -58,7 +58,12 @@ public sealed class CleanupHarness : IAsyncDisposable
             UseScheduler = useScheduler,
             ConfigureServices = services =>
             {
-                services.AddSingleton<TimeProvider>(new FixedClock(now));
+                // Quartz takes its clock from the container too: a scheduler needs the real one.
+                if (!useScheduler)
+                {
+                    services.AddSingleton<TimeProvider>(new FixedClock(now));
+                }
+
                 configureServices?.Invoke(services);
             },
         });
