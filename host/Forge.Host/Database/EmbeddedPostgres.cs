@@ -12,7 +12,9 @@ namespace Forge.Host.Database;
 /// A private PostgreSQL cluster made from the machine's PostgreSQL binaries: created on first use under
 /// one folder, listening on a free loopback port only (no Unix socket), with a generated password, and
 /// stopped by <see cref="DisposeAsync"/>. When the process runs as root, the server runs as the
-/// <c>postgres</c> user, which PostgreSQL requires.
+/// <c>postgres</c> user, which PostgreSQL requires. The process that starts the cluster owns it (an
+/// exclusive lock on <c>owner.lock</c>); another Forge process on the same folder, such as a command
+/// run while the host is up, attaches to the running cluster and leaves it running when it is done.
 /// </summary>
 public sealed class EmbeddedPostgres : IAsyncDisposable
 {
@@ -23,10 +25,12 @@ public sealed class EmbeddedPostgres : IAsyncDisposable
     private readonly string binDirectory;
     private readonly string? runAsUser;
     private readonly ILogger logger;
+    private readonly FileStream? ownerLock;
     private bool stopped;
 
-    private EmbeddedPostgres(string root, string binDirectory, string? runAsUser, int port, string password, ILogger logger)
+    private EmbeddedPostgres(string root, string binDirectory, string? runAsUser, int port, string password, FileStream? ownerLock, ILogger logger)
     {
+        this.ownerLock = ownerLock;
         Root = root;
         clusterDirectory = Path.Combine(root, "cluster");
         this.binDirectory = binDirectory;
@@ -55,6 +59,11 @@ public sealed class EmbeddedPostgres : IAsyncDisposable
 
     public string LogFile => Path.Combine(clusterDirectory, "postgres.log");
 
+    /// <summary>False when another process owns the running cluster and this one only attached to it.</summary>
+    public bool IsOwner => ownerLock is not null;
+
+    private static string PortFile(string root) => Path.Combine(root, "port");
+
     /// <summary>Creates the cluster under <paramref name="root"/> if it is not there, starts it, and creates the database.</summary>
     public static async Task<EmbeddedPostgres> StartAsync(string root, ILogger? logger = null, CancellationToken cancellationToken = default)
     {
@@ -63,12 +72,75 @@ public sealed class EmbeddedPostgres : IAsyncDisposable
         var binDirectory = FindBinDirectory();
         var runAsUser = Environment.UserName == "root" || geteuid() == 0 ? "postgres" : null;
         Directory.CreateDirectory(root);
-        var password = ReadOrCreatePassword(Path.Combine(root, "password"));
-        var server = new EmbeddedPostgres(root, binDirectory, runAsUser, FreeLoopbackPort(), password, logger);
-        await server.InitializeAsync(password, cancellationToken);
-        await server.StartServerAsync(cancellationToken);
-        await server.CreateDatabaseAsync(cancellationToken);
-        return server;
+        var ownerLock = TryTakeOwnership(Path.Combine(root, "owner.lock"));
+        if (ownerLock is null)
+        {
+            return await AttachAsync(root, binDirectory, runAsUser, logger, cancellationToken);
+        }
+
+        try
+        {
+            File.Delete(PortFile(root));
+            var password = ReadOrCreatePassword(Path.Combine(root, "password"));
+            var server = new EmbeddedPostgres(root, binDirectory, runAsUser, FreeLoopbackPort(), password, ownerLock, logger);
+            await server.InitializeAsync(password, cancellationToken);
+            await server.StartServerAsync(cancellationToken);
+            await server.CreateDatabaseAsync(cancellationToken);
+            await File.WriteAllTextAsync(PortFile(root), server.Port.ToString(System.Globalization.CultureInfo.InvariantCulture), cancellationToken);
+            return server;
+        }
+        catch
+        {
+            await ownerLock.DisposeAsync();
+            throw;
+        }
+    }
+
+    /// <summary>Another live Forge process owns the cluster: wait until it is up, then use it as it is.</summary>
+    private static async Task<EmbeddedPostgres> AttachAsync(string root, string binDirectory, string? runAsUser, ILogger logger, CancellationToken cancellationToken)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(60);
+        while (true)
+        {
+            if (File.Exists(PortFile(root)) &&
+                int.TryParse(await File.ReadAllTextAsync(PortFile(root), cancellationToken), out var port))
+            {
+                var password = (await File.ReadAllTextAsync(Path.Combine(root, "password"), cancellationToken)).Trim();
+                var server = new EmbeddedPostgres(root, binDirectory, runAsUser, port, password, null, logger);
+                try
+                {
+                    await using var connection = new NpgsqlConnection(server.ConnectionString);
+                    await connection.OpenAsync(cancellationToken);
+                    logger.LogInformation("Using the embedded PostgreSQL cluster that another Forge process runs on 127.0.0.1:{Port}", port);
+                    return server;
+                }
+                catch (NpgsqlException) when (DateTime.UtcNow < deadline)
+                {
+                    // Still starting.
+                }
+            }
+
+            if (DateTime.UtcNow >= deadline)
+            {
+                throw new InvalidOperationException(
+                    $"Another Forge process holds the embedded PostgreSQL cluster in {root}, but it did not come up within 60 s.");
+            }
+
+            await Task.Delay(200, cancellationToken);
+        }
+    }
+
+    private static FileStream? TryTakeOwnership(string lockFile)
+    {
+        try
+        {
+            // FileShare.None takes an exclusive lock that the kernel drops when the process dies.
+            return new FileStream(lockFile, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
+        }
+        catch (IOException)
+        {
+            return null;
+        }
     }
 
     public async ValueTask DisposeAsync()
@@ -79,8 +151,15 @@ public sealed class EmbeddedPostgres : IAsyncDisposable
         }
 
         stopped = true;
+        if (ownerLock is null)
+        {
+            return;
+        }
+
+        File.Delete(PortFile(Root));
         await PgCtlAsync(["stop", "-D", DataDirectory, "-m", "fast", "-w", "-t", "60"], allowFailure: true, CancellationToken.None);
         logger.LogInformation("Stopped the embedded PostgreSQL cluster in {Directory}", clusterDirectory);
+        await ownerLock.DisposeAsync();
     }
 
     private async Task InitializeAsync(string password, CancellationToken cancellationToken)
