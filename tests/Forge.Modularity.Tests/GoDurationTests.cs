@@ -28,6 +28,9 @@ public sealed class GoDurationTests
     [TestCase("1d", "unknown unit 'd'")]
     [TestCase("h", "expected a number")]
     [TestCase("1..5h", "expected a number")]
+    [TestCase("300000000h", "too long")]
+    [TestCase("10000000000000000000h", "too long")]
+    [TestCase("100000000000000000000000000000s", "too long")]
     public void An_invalid_duration_is_refused_with_what_is_wrong(string text, string reason)
     {
         var parsed = GoDuration.TryParse(text, out _, out var error);
