@@ -22,11 +22,12 @@ public sealed class HostProcessTests
         PostgresProcesses.Send(host.Id, signal);
 
         var exited = await host.WaitForExitAsync(Poll.Deadline);
+        var left = await PostgresProcesses.LeftAfterStopAsync(dataDirectory);
         Assert.Multiple(() =>
         {
             Assert.That(exited, Is.True, "the host exits");
             Assert.That(exited ? host.ExitCode : -1, Is.Zero, host.Errors);
-            Assert.That(PostgresProcesses.Of(dataDirectory), Is.Empty, "no server is left running");
+            Assert.That(left, Is.Empty, "no server is left running");
         });
     }
 }

@@ -47,6 +47,12 @@ public static partial class PostgresProcesses
         return found;
     }
 
+    /// <summary>
+    /// The servers still running under <paramref name="folder"/> once they have had time to go: a postmaster
+    /// removes its pid file, on which pg_ctl's stop waits, a moment before its process ends.
+    /// </summary>
+    public static Task<IReadOnlyList<int>> LeftAfterStopAsync(string folder) => Poll.UntilAsync(() => Of(folder), pids => pids.Count == 0);
+
     /// <summary>Shuts down, immediately, any server a failed test left running under <paramref name="folder"/>.</summary>
     public static async Task StopLeftoversAsync(string folder)
     {
@@ -55,7 +61,7 @@ public static partial class PostgresProcesses
             Send(pid, Signal.SIGQUIT);
         }
 
-        await Poll.UntilAsync(() => Of(folder), pids => pids.Count == 0);
+        await LeftAfterStopAsync(folder);
     }
 
     public static void Send(int pid, Signal signal)
