@@ -99,8 +99,16 @@ public static class GoDuration
                 return false;
             }
 
-            var amount = decimal.Parse(number, NumberStyles.AllowDecimalPoint, CultureInfo.InvariantCulture);
-            totalTicks += unit == "ns" ? amount / 100 : amount * ticksPerUnit;
+            try
+            {
+                var amount = decimal.Parse(number, NumberStyles.AllowDecimalPoint, CultureInfo.InvariantCulture);
+                totalTicks += unit == "ns" ? amount / 100 : amount * ticksPerUnit;
+            }
+            catch (OverflowException)
+            {
+                totalTicks = decimal.MaxValue; // beyond decimal's range is far beyond TimeSpan's
+            }
+
             if (totalTicks > TimeSpan.MaxValue.Ticks)
             {
                 error = "it is too long";

@@ -12,6 +12,12 @@ public interface IModule
     /// <summary>Names of the modules that must be enabled for this one to work.</summary>
     IReadOnlyList<string> Dependencies { get; }
 
+    /// <summary>
+    /// Names of the cron tasks <see cref="Register"/> declares. For a disabled module the host reads this
+    /// instead of registering it, so that the module's leftover <c>Forge:Cron</c> settings are not taken for typos.
+    /// </summary>
+    IReadOnlyList<string> CronTaskNames => [];
+
     /// <summary>Registers the module's services, cron tasks, schema migrations and telemetry sources.</summary>
     void Register(ModuleContext context);
 }

@@ -98,7 +98,7 @@ public sealed class ForgeApp : IAsyncDisposable
             module.Register(new ModuleContext(builder.Services, configuration, module.Name, cronTasks, telemetrySources));
         }
 
-        var catalog = CronTaskCatalog.Build(cronTasks, TasksOfDisabledModules(options.Catalog, modules, configuration), configuration);
+        var catalog = CronTaskCatalog.Build(cronTasks, TasksOfDisabledModules(options.Catalog, modules), configuration);
         var clustered = ReadBoolean(configuration, "Forge:Scheduler:Clustered");
 
         EmbeddedPostgres? embedded = null;
@@ -289,20 +289,10 @@ public sealed class ForgeApp : IAsyncDisposable
         services.AddHostedService<CronScheduleRegistrar>();
     }
 
-    private static HashSet<string> TasksOfDisabledModules(ModuleCatalog catalog, IReadOnlyList<IModule> enabled, IConfiguration configuration)
-    {
-        // Registering a disabled module into a scratch collection tells which task names it owns, so that
-        // its leftover Forge:Cron settings are not mistaken for typos; nothing of it reaches the host.
-        var names = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
-        foreach (var module in catalog.Modules.Except(enabled))
-        {
-            var tasks = new List<CronTaskDefinition>();
-            module.Register(new ModuleContext(new ServiceCollection(), configuration, module.Name, tasks, []));
-            names.UnionWith(tasks.Select(t => t.Name));
-        }
-
-        return names;
-    }
+    // A disabled module is never registered (IModule.Register); it names its tasks so that its leftover
+    // Forge:Cron settings are not mistaken for typos.
+    private static HashSet<string> TasksOfDisabledModules(ModuleCatalog catalog, IReadOnlyList<IModule> enabled)
+        => catalog.Modules.Except(enabled).SelectMany(m => m.CronTaskNames).ToHashSet(StringComparer.OrdinalIgnoreCase);
 
     private static bool ReadBoolean(IConfiguration configuration, string key)
     {
