@@ -44,7 +44,7 @@ internal sealed record IntegerSetting(string Key, string DefaultValue, int Minim
     public override string? Validate(string value, out object? parsed)
     {
         parsed = null;
-        if (!int.TryParse(value.Trim(), NumberStyles.Integer, CultureInfo.InvariantCulture, out var number))
+        if (!long.TryParse(value.Trim(), NumberStyles.Integer, CultureInfo.InvariantCulture, out var number))
         {
             return "is not a whole number";
         }
@@ -54,7 +54,7 @@ internal sealed record IntegerSetting(string Key, string DefaultValue, int Minim
             return $"must be between {Minimum} and {Maximum}";
         }
 
-        parsed = number;
+        parsed = (int)number;
         return null;
     }
 }

@@ -23,6 +23,8 @@ public sealed class ContainerModule : IModule, IModuleCommands
 
     public IReadOnlyList<string> Dependencies => [PackagesModule.ModuleName];
 
+    public IReadOnlyList<string> CronTaskNames => [DanglingImageCleanupTask.Name];
+
     public void Register(ModuleContext context)
     {
         context.Services.AddSingleton<IContainerCleanupStore, NpgsqlContainerCleanupStore>();

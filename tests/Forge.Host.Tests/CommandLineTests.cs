@@ -1,4 +1,4 @@
-using Forge.Host.Cli;
+using Forge.Modularity;
 using Forge.Host.Hosting;
 using Forge.Host.Tests.Support;
 

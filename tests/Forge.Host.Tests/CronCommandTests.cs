@@ -1,4 +1,3 @@
-using Forge.Host.Cli;
 using Forge.Host.Tests.Support;
 using Forge.Modularity;
 using Forge.Testing;

@@ -20,6 +20,8 @@ public sealed class CronSchedule
         ["@hourly"] = "0 0 * * * ?",
     };
 
+    private static readonly TimeSpan MaxInterval = TimeSpan.FromDays(3650);
+
     private CronSchedule(string text, string? cronExpression, TimeSpan? interval)
     {
         Text = text;
@@ -52,9 +54,9 @@ public sealed class CronSchedule
                 throw new FormatException($"'@every {durationText}' has no valid duration: {error}");
             }
 
-            if (interval < TimeSpan.FromSeconds(1))
+            if (interval < TimeSpan.FromSeconds(1) || interval > MaxInterval)
             {
-                throw new FormatException("an @every interval must be at least 1s");
+                throw new FormatException("an @every interval must be between 1s and 87600h (ten years)");
             }
 
             return new CronSchedule(trimmed, null, interval);

@@ -48,7 +48,7 @@ public sealed partial class CronScheduleRegistrar(
             {
                 triggers.Add(TriggerBuilder.Create()
                     .ForJob(jobKey)
-                    .WithIdentity(new TriggerKey($"{task.Name}{CronTaskJob.StartTriggerSuffix}.{node.Name}", CronTaskJob.Group))
+                    .WithIdentity(new TriggerKey($"{task.Name}@{node.Name}", CronTaskJob.StartGroup))
                     .StartNow()
                     .Build());
             }

@@ -11,11 +11,12 @@ namespace Forge.Host.Scheduling;
 public sealed class CronTaskJob(CronRunner runner) : IJob
 {
     public const string Group = "forge-cron";
-    public const string StartTriggerSuffix = ".start";
+    /// <summary>The trigger group of run-at-start fires, so that a task's name never decides what started it.</summary>
+    public const string StartGroup = "forge-cron-start";
 
     public async ValueTask Execute(IJobExecutionContext context, CancellationToken cancellationToken = default)
     {
-        var trigger = context.Trigger.Key.Name.Contains(StartTriggerSuffix, StringComparison.Ordinal)
+        var trigger = context.Trigger.Key.Group == StartGroup
             ? CronRunTrigger.Start
             : CronRunTrigger.Schedule;
         await runner.RunAsync(context.JobDetail.Key.Name, trigger, cancellationToken);

@@ -1,6 +1,7 @@
 using System.Globalization;
 using Forge.Host.Cli;
 using Forge.Host.Hosting;
+using Forge.Modularity;
 
 namespace Forge.Host.Tests.Support;
 
