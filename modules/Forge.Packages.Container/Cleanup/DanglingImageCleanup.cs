@@ -7,6 +7,9 @@ namespace Forge.Packages.Container.Cleanup;
 /// <summary>How a run is asked for: by the cron task's settings or by the command's options.</summary>
 public sealed record CleanupOptions(TimeSpan OlderThan, int BatchSize, bool DryRun);
 
+/// <summary>Where a run is: <c>inventory</c> (versions read so far) or <c>delete</c> (batches done of all).</summary>
+public readonly record struct CleanupProgress(string Phase, long Done, long? Total);
+
 /// <summary>
 /// Removes dangling <c>sha256:*</c> container versions as CLEANUP.md defines it: one run at a time across
 /// the deployment, an inventory without age filter, reachability from tags and young versions, and
@@ -20,7 +23,7 @@ public sealed partial class DanglingImageCleanup(
 {
     private const int MaxBatchAttempts = 3;
 
-    public async Task<CleanupReport> RunAsync(CleanupOptions options, CancellationToken cancellationToken)
+    public async Task<CleanupReport> RunAsync(CleanupOptions options, CancellationToken cancellationToken, IProgress<CleanupProgress>? progress = null)
     {
         if (options.BatchSize < 1)
         {
@@ -52,8 +55,8 @@ public sealed partial class DanglingImageCleanup(
                 return new CleanupReport { DryRun = options.DryRun, Skipped = true, OlderThanSeconds = olderThanSeconds, CutoffUnix = cutoff };
             }
 
-            var plan = await InventoryAsync(run, cutoff, cancellationToken);
-            var (deleted, batches) = await DeleteAsync(run, plan, options, cancellationToken);
+            var plan = await InventoryAsync(run, cutoff, progress, cancellationToken);
+            var (deleted, batches) = await DeleteAsync(run, plan, options, progress, cancellationToken);
             var report = Report(plan, options, olderThanSeconds, deleted, batches, stopwatch.Elapsed);
 
             telemetry.VersionsKept.Add(plan.ReferencedVersions, new KeyValuePair<string, object?>("reason", "referenced"));
@@ -75,13 +78,18 @@ public sealed partial class DanglingImageCleanup(
         }
     }
 
-    private async Task<CleanupPlan> InventoryAsync(IContainerCleanupRun run, long cutoff, CancellationToken cancellationToken)
+    private async Task<CleanupPlan> InventoryAsync(IContainerCleanupRun run, long cutoff, IProgress<CleanupProgress>? progress, CancellationToken cancellationToken)
     {
         using var activity = ContainerCleanupTelemetry.ActivitySource.StartActivity("inventory");
         var planner = new DanglingImagePlanner(cutoff);
+        var read = 0L;
         await foreach (var version in run.ReadVersionsAsync(cancellationToken))
         {
             planner.AddVersion(version);
+            if (++read % 10_000 == 0)
+            {
+                progress?.Report(new CleanupProgress("inventory", read, null));
+            }
         }
 
         await foreach (var property in run.ReadReferencePropertiesAsync(cancellationToken))
@@ -106,13 +114,15 @@ public sealed partial class DanglingImageCleanup(
     }
 
     private async Task<(DeletionCounts Deleted, int Batches)> DeleteAsync(
-        IContainerCleanupRun run, CleanupPlan plan, CleanupOptions options, CancellationToken cancellationToken)
+        IContainerCleanupRun run, CleanupPlan plan, CleanupOptions options, IProgress<CleanupProgress>? progress, CancellationToken cancellationToken)
     {
         var state = new SpareState(plan);
         var total = default(DeletionCounts);
         var batches = 0;
-        foreach (var batch in plan.Batches(options.BatchSize))
+        var all = plan.Batches(options.BatchSize).ToList();
+        foreach (var batch in all)
         {
+            progress?.Report(new CleanupProgress("delete", batches, all.Count));
             var ids = batch.Where(state.Doomed.Contains).ToList();
             if (ids.Count == 0)
             {

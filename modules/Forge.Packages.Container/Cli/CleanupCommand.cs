@@ -49,7 +49,13 @@ internal static class CleanupCommand
                 parsed.GetValue(olderThan) is { } text ? GoDuration.Parse(text) : defaults.OlderThan,
                 parsed.GetValue(batchSize) ?? defaults.BatchSize,
                 parsed.GetValue(dryRun) || defaults.DryRun);
-            var report = await services.GetRequiredService<DanglingImageCleanup>().RunAsync(options, cancellationToken);
+            // Progress only where someone watches: a terminal on standard error, and never with --json.
+            var progress = Console.IsErrorRedirected || parsed.GetValue(json) ? null : new TerminalProgress();
+            var report = await services.GetRequiredService<DanglingImageCleanup>().RunAsync(options, cancellationToken, progress);
+            if (progress is not null)
+            {
+                TerminalProgress.Clear();
+            }
             if (parsed.GetValue(json))
             {
                 await host.Output.WriteLineAsync(report.ToJson());
@@ -105,5 +111,16 @@ internal static class CleanupCommand
                 await output.WriteLineAsync($"... and {report.Candidates.Count - shown} more (--json lists them all)");
             }
         }
+    }
+
+    /// <summary>One status line on standard error, rewritten in place.</summary>
+    private sealed class TerminalProgress : IProgress<CleanupProgress>
+    {
+        public void Report(CleanupProgress value)
+            => Console.Error.Write(value.Total is { } total
+                ? $"\r{value.Phase}: batch {value.Done + 1} of {total}     "
+                : $"\r{value.Phase}: {value.Done} versions read     ");
+
+        public static void Clear() => Console.Error.Write("\r" + new string(' ', 40) + "\r");
     }
 }
