@@ -76,8 +76,8 @@ internal sealed class CleanupHarness : IDisposable
     public DanglingImageCleanup Cleanup(TimeProvider? clock = null)
         => new(Store.Object, Telemetry, clock ?? new FixedClock(Now), NullLogger<DanglingImageCleanup>.Instance);
 
-    public Task<CleanupReport> RunAsync(int batchSize = 500, bool dryRun = false, TimeProvider? clock = null)
-        => Cleanup(clock).RunAsync(new CleanupOptions(OlderThan, batchSize, dryRun), CancellationToken.None);
+    public Task<CleanupReport> RunAsync(int batchSize = 500, bool dryRun = false, TimeProvider? clock = null, TimeSpan? olderThan = null)
+        => Cleanup(clock).RunAsync(new CleanupOptions(olderThan ?? OlderThan, batchSize, dryRun), CancellationToken.None);
 
     public void Dispose() => services.Dispose();
 

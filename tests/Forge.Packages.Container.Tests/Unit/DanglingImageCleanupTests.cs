@@ -204,6 +204,20 @@ public sealed class DanglingImageCleanupTests
     }
 
     [Test]
+    public async Task Sparing_an_index_spares_the_doomed_versions_it_references_in_the_same_batch()
+    {
+        // One batch: the store also reports the doomed indexes as possible referrers of their children,
+        // before the new tag, so only the cascade from the spared index keeps its children.
+        UnreachableNestedIndex();
+        harness.PushMeanwhile("v2", Metadata.Index(Outer));
+
+        var report = await harness.RunAsync(batchSize: 500);
+
+        Assert.That(harness.DeleteCalls.SelectMany(ids => ids), Is.Empty);
+        Assert.That(report.SparedVersions, Is.EqualTo(3));
+    }
+
+    [Test]
     public async Task Batches_left_with_nothing_doomed_after_sparing_are_not_begun()
     {
         var (outer, _, _) = UnreachableNestedIndex();
@@ -404,13 +418,15 @@ public sealed class DanglingImageCleanupTests
         Assert.That(harness.BatchCalls.Select(c => c.Batch.Invocations.Count(i => i.Method.Name == nameof(IAsyncDisposable.DisposeAsync))), Is.All.EqualTo(1));
     }
 
-    [Test]
-    public async Task The_cutoff_is_the_clocks_now_minus_older_than()
+    [TestCase(86_400)]
+    [TestCase(7_200)]
+    [TestCase(0)]
+    public async Task The_cutoff_is_the_clocks_now_minus_older_than(int olderThanSeconds)
     {
-        var report = await harness.RunAsync();
+        var report = await harness.RunAsync(olderThan: TimeSpan.FromSeconds(olderThanSeconds));
 
-        Assert.That(report.CutoffUnix, Is.EqualTo(Now - 86_400));
-        Assert.That(report.OlderThanSeconds, Is.EqualTo(86_400));
+        Assert.That(report.CutoffUnix, Is.EqualTo(Now - olderThanSeconds));
+        Assert.That(report.OlderThanSeconds, Is.EqualTo(olderThanSeconds));
     }
 
     [Test]

@@ -398,6 +398,40 @@ public sealed class DanglingImagePlannerTests
     [TestCase(1)]
     [TestCase(2)]
     [TestCase(3)]
+    public void In_any_reference_graph_every_referrer_goes_no_later_than_what_it_references(int seed)
+    {
+        var ids = AddRandomDoomedGraph(new Random(seed), versions: 150, referencesPerVersion: 2);
+
+        var plan = inventory.Plan();
+
+        Assert.That(plan.Doomed(), Is.EquivalentTo(ids));
+        foreach (var (referrer, targets) in plan.DoomedEdges)
+        {
+            Assert.That(targets.Select(plan.UnitOf), Is.All.GreaterThanOrEqualTo(plan.UnitOf(referrer)), $"version {referrer}");
+        }
+    }
+
+    [TestCase(1)]
+    [TestCase(2)]
+    [TestCase(3)]
+    public void In_any_reference_graph_only_versions_that_reference_each_other_share_a_unit(int seed)
+    {
+        AddRandomDoomedGraph(new Random(seed), versions: 150, referencesPerVersion: 2);
+
+        var plan = inventory.Plan();
+
+        // Brute force: two versions belong together exactly when each reaches the other.
+        var reach = plan.Doomed().ToDictionary(id => id, id => Reachable(id, plan.DoomedEdges));
+        foreach (var unit in plan.DeletionUnits)
+        {
+            var expected = reach.Keys.Where(other => reach[unit[0]].Contains(other) && reach[other].Contains(unit[0])).Append(unit[0]).Distinct();
+            Assert.That(unit, Is.EquivalentTo(expected), $"unit of {unit[0]}");
+        }
+    }
+
+    [TestCase(1)]
+    [TestCase(2)]
+    [TestCase(3)]
     [TestCase(4)]
     [TestCase(500)]
     public void Batches_keep_the_deletion_order_and_never_split_a_unit(int batchSize)
@@ -527,6 +561,35 @@ public sealed class DanglingImagePlannerTests
         CleanupPlan? plan = null;
         Assert.That(() => plan = inventory.Plan(), Throws.Nothing);
         Assert.That(plan!.Doomed(), Is.EqualTo(new[] { orphan }));
+    }
+
+    /// <summary>Old digest indexes, unreachable, each referencing a few others at random (cycles included).</summary>
+    private List<long> AddRandomDoomedGraph(Random random, int versions, int referencesPerVersion)
+    {
+        return Enumerable.Range(0, versions)
+            .Select(i => image.Index(
+                Digests.Of($"node {i}"),
+                Old,
+                Enumerable.Range(0, referencesPerVersion).Select(_ => Digests.Of($"node {random.Next(versions)}")).ToArray()))
+            .ToList();
+    }
+
+    private static HashSet<long> Reachable(long from, IReadOnlyDictionary<long, IReadOnlyList<long>> edges)
+    {
+        var seen = new HashSet<long>();
+        var pending = new Queue<long>([from]);
+        while (pending.TryDequeue(out var next))
+        {
+            foreach (var target in edges.TryGetValue(next, out var targets) ? targets : [])
+            {
+                if (seen.Add(target))
+                {
+                    pending.Enqueue(target);
+                }
+            }
+        }
+
+        return seen;
     }
 
     /// <summary>Doomed versions whose references make units of one, two and three versions.</summary>
