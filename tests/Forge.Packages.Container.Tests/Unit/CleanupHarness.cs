@@ -53,6 +53,10 @@ internal sealed class CleanupHarness : IDisposable
 
     public static DeletionCounts CountsFor(int versions) => new(versions, versions * FilesPerVersion, versions * PropertiesPerVersion);
 
+    /// <summary>Another run (another node, the CLI or cron) holds the cleanup lock.</summary>
+    public void AnotherRunInProgress()
+        => Store.Setup(s => s.TryStartRunAsync(It.IsAny<CancellationToken>())).ReturnsAsync((IContainerCleanupRun?)null);
+
     /// <summary>Another run or a user deleted the version after the inventory read it.</summary>
     public void DeleteMeanwhile(long versionId) => gone.Add(versionId);
 

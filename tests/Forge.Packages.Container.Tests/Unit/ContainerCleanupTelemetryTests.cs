@@ -1,32 +1,22 @@
 using System.Diagnostics;
-using Forge.Packages.Container.Cleanup;
 using Microsoft.Extensions.Diagnostics.Metrics.Testing;
-using Moq;
 using static Forge.Packages.Container.Tests.Unit.ContainerInventory;
 
 namespace Forge.Packages.Container.Tests.Unit;
 
 /// <summary>The counters, histogram and spans a cleanup run leaves behind.</summary>
-public sealed class ContainerCleanupTelemetryTests
+public sealed class ContainerCleanupTelemetryTests : CleanupFixture
 {
     private const string Meter = "Forge.Packages.Container";
     private const string Prefix = "forge.packages.container.cleanup.";
 
-    private CleanupHarness harness = null!;
-    private List<IDisposable> collectors = null!;
-
-    [SetUp]
-    public void CreateHarness()
-    {
-        harness = new CleanupHarness();
-        collectors = [];
-    }
+    private readonly List<IDisposable> collectors = [];
 
     [TearDown]
-    public void DisposeHarness()
+    public void DisposeCollectors()
     {
         collectors.ForEach(c => c.Dispose());
-        harness.Dispose();
+        collectors.Clear();
     }
 
     [Test]
@@ -35,7 +25,7 @@ public sealed class ContainerCleanupTelemetryTests
         var runs = Counter("runs");
         MixedRegistry();
 
-        await harness.RunAsync();
+        await Harness.RunAsync();
 
         Assert.That(Measurements(runs), Is.EqualTo(new[] { (1L, "outcome=success dry_run=False") }));
     }
@@ -46,7 +36,7 @@ public sealed class ContainerCleanupTelemetryTests
         var runs = Counter("runs");
         MixedRegistry();
 
-        await harness.RunAsync(dryRun: true);
+        await Harness.RunAsync(dryRun: true);
 
         Assert.That(Measurements(runs), Is.EqualTo(new[] { (1L, "outcome=success dry_run=True") }));
     }
@@ -55,9 +45,9 @@ public sealed class ContainerCleanupTelemetryTests
     public async Task A_skipped_run_is_counted_as_skipped()
     {
         var runs = Counter("runs");
-        harness.Store.Setup(s => s.TryStartRunAsync(It.IsAny<CancellationToken>())).ReturnsAsync((IContainerCleanupRun?)null);
+        Harness.AnotherRunInProgress();
 
-        await harness.RunAsync();
+        await Harness.RunAsync();
 
         Assert.That(Measurements(runs), Is.EqualTo(new[] { (1L, "outcome=skipped dry_run=False") }));
     }
@@ -67,9 +57,9 @@ public sealed class ContainerCleanupTelemetryTests
     {
         var runs = Counter("runs");
         MixedRegistry();
-        harness.FailNextDeletes(new InvalidOperationException("connection broken"));
+        Harness.FailNextDeletes(new InvalidOperationException("connection broken"));
 
-        Assert.That(async () => await harness.RunAsync(), Throws.InvalidOperationException);
+        Assert.That(async () => await Harness.RunAsync(), Throws.InvalidOperationException);
 
         Assert.That(Measurements(runs), Is.EqualTo(new[] { (1L, "outcome=failure dry_run=False") }));
     }
@@ -80,42 +70,22 @@ public sealed class ContainerCleanupTelemetryTests
         var scanned = Counter("versions.scanned");
         MixedRegistry();
 
-        await harness.RunAsync();
+        await Harness.RunAsync();
 
-        Assert.That(Sum(scanned), Is.EqualTo(harness.Inventory.Versions.Count));
+        Assert.That(Sum(scanned), Is.EqualTo(Harness.Inventory.Versions.Count));
     }
 
-    [Test]
-    public async Task Deleted_versions_are_counted()
+    [TestCase("versions.deleted", 1)]
+    [TestCase("files.deleted", CleanupHarness.FilesPerVersion)]
+    [TestCase("properties.deleted", CleanupHarness.PropertiesPerVersion)]
+    public async Task Deleted_rows_are_counted(string instrument, int perVersion)
     {
-        var deleted = Counter("versions.deleted");
+        var deleted = Counter(instrument);
         MixedRegistry();
 
-        await harness.RunAsync(batchSize: 1);
+        await Harness.RunAsync(batchSize: 1);
 
-        Assert.That(Sum(deleted), Is.EqualTo(2));
-    }
-
-    [Test]
-    public async Task Deleted_files_are_counted()
-    {
-        var files = Counter("files.deleted");
-        MixedRegistry();
-
-        await harness.RunAsync(batchSize: 1);
-
-        Assert.That(Sum(files), Is.EqualTo(2 * CleanupHarness.FilesPerVersion));
-    }
-
-    [Test]
-    public async Task Deleted_properties_are_counted()
-    {
-        var properties = Counter("properties.deleted");
-        MixedRegistry();
-
-        await harness.RunAsync(batchSize: 1);
-
-        Assert.That(Sum(properties), Is.EqualTo(2 * CleanupHarness.PropertiesPerVersion));
+        Assert.That(Sum(deleted), Is.EqualTo(2 * perVersion), "two doomed versions");
     }
 
     [Test]
@@ -126,7 +96,7 @@ public sealed class ContainerCleanupTelemetryTests
         var properties = Counter("properties.deleted");
         MixedRegistry();
 
-        await harness.RunAsync(dryRun: true);
+        await Harness.RunAsync(dryRun: true);
 
         Assert.That(Sum(deleted) + Sum(files) + Sum(properties), Is.Zero);
     }
@@ -139,7 +109,7 @@ public sealed class ContainerCleanupTelemetryTests
         var kept = Counter("versions.kept");
         MixedRegistry();
 
-        await harness.RunAsync();
+        await Harness.RunAsync();
 
         Assert.That(kept.GetMeasurementSnapshot().Where(m => Equals(m.Tags["reason"], reason)).Sum(m => m.Value), Is.EqualTo(expected));
     }
@@ -150,7 +120,7 @@ public sealed class ContainerCleanupTelemetryTests
         var malformed = Counter("metadata.malformed");
         MixedRegistry();
 
-        await harness.RunAsync();
+        await Harness.RunAsync();
 
         Assert.That(Sum(malformed), Is.EqualTo(1));
     }
@@ -161,7 +131,7 @@ public sealed class ContainerCleanupTelemetryTests
         var duration = Collect<double>("duration");
         MixedRegistry();
 
-        await harness.RunAsync();
+        await Harness.RunAsync();
 
         var measurement = duration.GetMeasurementSnapshot().Single();
         Assert.That(Tags(measurement.Tags), Is.EqualTo("outcome=success dry_run=False"));
@@ -173,9 +143,9 @@ public sealed class ContainerCleanupTelemetryTests
     {
         var duration = Collect<double>("duration");
         MixedRegistry();
-        harness.FailNextDeletes(new InvalidOperationException("connection broken"));
+        Harness.FailNextDeletes(new InvalidOperationException("connection broken"));
 
-        Assert.That(async () => await harness.RunAsync(), Throws.InvalidOperationException);
+        Assert.That(async () => await Harness.RunAsync(), Throws.InvalidOperationException);
 
         Assert.That(duration.GetMeasurementSnapshot().Select(m => Tags(m.Tags)), Is.EqualTo(new List<string> { "outcome=failure dry_run=False" }));
     }
@@ -186,7 +156,7 @@ public sealed class ContainerCleanupTelemetryTests
         using var spans = new SpanRecorder();
         MixedRegistry();
 
-        await harness.RunAsync();
+        await Harness.RunAsync();
 
         Assert.That(spans.Named("cleanup_container_sha256"), Has.Count.EqualTo(1));
     }
@@ -197,7 +167,7 @@ public sealed class ContainerCleanupTelemetryTests
         using var spans = new SpanRecorder();
         MixedRegistry();
 
-        await harness.RunAsync();
+        await Harness.RunAsync();
 
         Assert.That(spans.Run.GetTagItem("forge.cleanup.deleted_versions"), Is.EqualTo(2));
         Assert.That(spans.Run.GetTagItem("forge.cleanup.too_young_versions"), Is.EqualTo(2));
@@ -212,11 +182,11 @@ public sealed class ContainerCleanupTelemetryTests
         using var spans = new SpanRecorder();
         MixedRegistry();
 
-        await harness.RunAsync();
+        await Harness.RunAsync();
 
         var inventory = spans.Named("inventory").Single();
         Assert.That(inventory.ParentSpanId, Is.EqualTo(spans.Run.SpanId));
-        Assert.That(inventory.GetTagItem("forge.cleanup.scanned_versions"), Is.EqualTo(harness.Inventory.Versions.Count));
+        Assert.That(inventory.GetTagItem("forge.cleanup.scanned_versions"), Is.EqualTo(Harness.Inventory.Versions.Count));
         Assert.That(inventory.GetTagItem("forge.cleanup.unreferenced_versions"), Is.EqualTo(7));
         Assert.That(inventory.GetTagItem("forge.cleanup.doomed_versions"), Is.EqualTo(5));
         Assert.That(inventory.GetTagItem("forge.cleanup.malformed_versions"), Is.EqualTo(1));
@@ -228,10 +198,10 @@ public sealed class ContainerCleanupTelemetryTests
         using var spans = new SpanRecorder();
         MixedRegistry();
 
-        await harness.RunAsync(batchSize: 1);
+        await Harness.RunAsync(batchSize: 1);
 
         var batches = spans.Named("batch");
-        Assert.That(batches, Has.Count.EqualTo(harness.BatchCalls.Count).And.Count.GreaterThan(1));
+        Assert.That(batches, Has.Count.EqualTo(Harness.BatchCalls.Count).And.Count.GreaterThan(1));
         Assert.That(batches.Select(b => b.ParentSpanId), Is.All.EqualTo(spans.Run.SpanId));
     }
 
@@ -239,11 +209,11 @@ public sealed class ContainerCleanupTelemetryTests
     public async Task A_batch_span_carries_its_counts()
     {
         using var spans = new SpanRecorder();
-        var orphan = harness.Image.Manifest(Digests.Of("orphan"), Old);
-        var vanished = harness.Image.Manifest(Digests.Of("vanished"), Old);
-        harness.DeleteMeanwhile(vanished);
+        var orphan = Harness.Image.Manifest(Digests.Of("orphan"), Old);
+        var vanished = Harness.Image.Manifest(Digests.Of("vanished"), Old);
+        Harness.DeleteMeanwhile(vanished);
 
-        await harness.RunAsync();
+        await Harness.RunAsync();
 
         var batch = spans.Named("batch").Single();
         Assert.That(batch.GetTagItem("forge.cleanup.batch_size"), Is.EqualTo(2), $"{orphan} and {vanished}");
@@ -257,9 +227,9 @@ public sealed class ContainerCleanupTelemetryTests
     {
         using var spans = new SpanRecorder();
         MixedRegistry();
-        harness.FailNextDeletes(new InvalidOperationException("connection broken"));
+        Harness.FailNextDeletes(new InvalidOperationException("connection broken"));
 
-        Assert.That(async () => await harness.RunAsync(), Throws.InvalidOperationException);
+        Assert.That(async () => await Harness.RunAsync(), Throws.InvalidOperationException);
 
         Assert.That(spans.Run.Status, Is.EqualTo(ActivityStatusCode.Error));
     }
@@ -270,7 +240,7 @@ public sealed class ContainerCleanupTelemetryTests
     /// </summary>
     private void MixedRegistry()
     {
-        var image = harness.Image;
+        var image = Harness.Image;
         image.Tag("v1", Old, Digests.Of("referenced"));
         image.Manifest(Digests.Of("referenced"), Old);
         image.Manifest(Digests.Of("young 1"), Young);
@@ -281,7 +251,7 @@ public sealed class ContainerCleanupTelemetryTests
         image.Manifest(Digests.Of("doomed 1"), Old);
         image.Manifest(Digests.Of("doomed 2"), Old);
         image.Version("broken", Old, """{"manifests":[{"dig""");
-        harness.PushMeanwhile("v2", Metadata.Index(Digests.Of("spared index")));
+        Harness.PushMeanwhile("v2", Metadata.Index(Digests.Of("spared index")));
     }
 
     private MetricCollector<long> Counter(string name) => Collect<long>(name);
@@ -289,7 +259,7 @@ public sealed class ContainerCleanupTelemetryTests
     private MetricCollector<T> Collect<T>(string name)
         where T : struct
     {
-        var collector = new MetricCollector<T>(harness.MeterFactory, Meter, Prefix + name);
+        var collector = new MetricCollector<T>(Harness.MeterFactory, Meter, Prefix + name);
         collectors.Add(collector);
         return collector;
     }

@@ -1,26 +1,17 @@
 using Forge.Modularity;
 using Forge.Packages.Container.Cleanup;
 using Microsoft.Extensions.Logging.Abstractions;
-using Moq;
 using static Forge.Packages.Container.Tests.Unit.ContainerInventory;
 
 namespace Forge.Packages.Container.Tests.Unit;
 
 /// <summary>The cron task <c>cleanup_container_sha256</c>: its settings reach the cleanup, its outcome reaches the scheduler.</summary>
-public sealed class DanglingImageCleanupTaskTests
+public sealed class DanglingImageCleanupTaskTests : CleanupFixture
 {
-    private CleanupHarness harness = null!;
-
-    [SetUp]
-    public void CreateHarness() => harness = new CleanupHarness();
-
-    [TearDown]
-    public void DisposeHarness() => harness.Dispose();
-
     [Test]
     public async Task A_cleanup_skipped_for_another_run_makes_a_skipped_cron_run()
     {
-        harness.Store.Setup(s => s.TryStartRunAsync(It.IsAny<CancellationToken>())).ReturnsAsync((IContainerCleanupRun?)null);
+        Harness.AnotherRunInProgress();
 
         var result = await RunTaskAsync(OlderThan, batchSize: 500, dryRun: false);
 
@@ -30,7 +21,7 @@ public sealed class DanglingImageCleanupTaskTests
     [Test]
     public async Task A_completed_cleanup_makes_a_successful_cron_run_that_says_what_it_deleted()
     {
-        harness.Image.Manifest(Digests.Of("orphan"), Old);
+        Harness.Image.Manifest(Digests.Of("orphan"), Old);
 
         var result = await RunTaskAsync(OlderThan, batchSize: 500, dryRun: false);
 
@@ -41,15 +32,15 @@ public sealed class DanglingImageCleanupTaskTests
     [Test]
     public async Task The_tasks_settings_reach_the_cleanup()
     {
-        var twoDaysOld = harness.Image.Manifest(Digests.Of("two days old"), Now - (2 * 86_400) - 1);
-        harness.Image.Manifest(Digests.Of("one day old"), Old);
-        var threeDaysOld = harness.Image.Manifest(Digests.Of("three days old"), Now - (3 * 86_400));
+        var twoDaysOld = Harness.Image.Manifest(Digests.Of("two days old"), Now - (2 * 86_400) - 1);
+        Harness.Image.Manifest(Digests.Of("one day old"), Old);
+        var threeDaysOld = Harness.Image.Manifest(Digests.Of("three days old"), Now - (3 * 86_400));
 
         await RunTaskAsync(TimeSpan.FromDays(2), batchSize: 1, dryRun: true);
 
-        Assert.That(harness.BatchCalls, Has.Count.EqualTo(2));
-        Assert.That(harness.CountCalls.SelectMany(ids => ids), Is.EquivalentTo(new[] { twoDaysOld, threeDaysOld }));
-        Assert.That(harness.DeleteCalls, Is.Empty);
+        Assert.That(Harness.BatchCalls, Has.Count.EqualTo(2));
+        Assert.That(Harness.CountCalls.SelectMany(ids => ids), Is.EquivalentTo(new[] { twoDaysOld, threeDaysOld }));
+        Assert.That(Harness.DeleteCalls, Is.Empty);
     }
 
     [Test]
@@ -64,7 +55,7 @@ public sealed class DanglingImageCleanupTaskTests
     private Task<CronTaskResult> RunTaskAsync(TimeSpan olderThan, int batchSize, bool dryRun)
     {
         var settings = new CronTaskSettings(new Dictionary<string, object> { ["OlderThan"] = olderThan, ["BatchSize"] = batchSize, ["DryRun"] = dryRun });
-        var task = new DanglingImageCleanupTask(harness.Cleanup(), NullLogger<DanglingImageCleanupTask>.Instance);
+        var task = new DanglingImageCleanupTask(Harness.Cleanup(), NullLogger<DanglingImageCleanupTask>.Instance);
         return task.RunAsync(new CronTaskContext(DanglingImageCleanupTask.Name, settings, CronRunTrigger.Manual, RunId: 1), CancellationToken.None);
     }
 }

@@ -2,32 +2,20 @@ using Forge.Packages.Container.Cleanup;
 using Moq;
 using Npgsql;
 using static Forge.Packages.Container.Tests.Unit.ContainerInventory;
+using static Forge.Packages.Container.Tests.Unit.Digests;
 
 namespace Forge.Packages.Container.Tests.Unit;
 
 /// <summary>How the cleanup service runs a plan against its repositories: lock, batches, re-check, dry run, retries.</summary>
-public sealed class DanglingImageCleanupTests
+public sealed class DanglingImageCleanupTests : CleanupFixture
 {
-    private static readonly string Amd64 = Digests.Of("amd64");
-    private static readonly string Arm64 = Digests.Of("arm64");
-    private static readonly string Inner = Digests.Of("inner index");
-    private static readonly string Outer = Digests.Of("outer index");
-
-    private CleanupHarness harness = null!;
-
-    [SetUp]
-    public void CreateHarness() => harness = new CleanupHarness();
-
-    [TearDown]
-    public void DisposeHarness() => harness.Dispose();
-
     [Test]
     public async Task A_run_that_finds_another_run_in_progress_reports_it_was_skipped()
     {
-        harness.Image.Manifest(Amd64, Old);
-        NoLockAvailable();
+        Harness.Image.Manifest(Amd64, Old);
+        Harness.AnotherRunInProgress();
 
-        var report = await harness.RunAsync();
+        var report = await Harness.RunAsync();
 
         Assert.That(report.Skipped, Is.True);
         Assert.That(report.DeletedVersions, Is.Zero);
@@ -36,14 +24,14 @@ public sealed class DanglingImageCleanupTests
     [Test]
     public async Task A_skipped_run_reads_and_deletes_nothing()
     {
-        harness.Image.Manifest(Amd64, Old);
-        NoLockAvailable();
+        Harness.Image.Manifest(Amd64, Old);
+        Harness.AnotherRunInProgress();
 
-        await harness.RunAsync();
+        await Harness.RunAsync();
 
-        harness.Store.Verify(s => s.TryStartRunAsync(It.IsAny<CancellationToken>()), Times.Once);
-        harness.Store.VerifyNoOtherCalls();
-        harness.Run.VerifyNoOtherCalls();
+        Harness.Store.Verify(s => s.TryStartRunAsync(It.IsAny<CancellationToken>()), Times.Once);
+        Harness.Store.VerifyNoOtherCalls();
+        Harness.Run.VerifyNoOtherCalls();
     }
 
     [Test]
@@ -51,9 +39,9 @@ public sealed class DanglingImageCleanupTests
     {
         var (outer, inner, platform) = UnreachableNestedIndex();
 
-        await harness.RunAsync(batchSize: 1);
+        await Harness.RunAsync(batchSize: 1);
 
-        Assert.That(harness.BatchCalls.Select(c => c.Ids), Is.EqualTo(new[] { new[] { outer }, new[] { inner }, new[] { platform } }));
+        Assert.That(Harness.BatchCalls.Select(c => c.Ids), Is.EqualTo(new[] { new[] { outer }, new[] { inner }, new[] { platform } }));
     }
 
     [Test]
@@ -61,9 +49,9 @@ public sealed class DanglingImageCleanupTests
     {
         var (outer, inner, platform) = UnreachableNestedIndex();
 
-        await harness.RunAsync(batchSize: 2);
+        await Harness.RunAsync(batchSize: 2);
 
-        Assert.That(harness.BatchCalls.Select(c => c.Ids), Is.EqualTo(new[] { new[] { outer, inner }, new[] { platform } }));
+        Assert.That(Harness.BatchCalls.Select(c => c.Ids), Is.EqualTo(new[] { new[] { outer, inner }, new[] { platform } }));
     }
 
     [Test]
@@ -71,9 +59,9 @@ public sealed class DanglingImageCleanupTests
     {
         var (outer, inner, platform) = UnreachableNestedIndex();
 
-        await harness.RunAsync(batchSize: 1);
+        await Harness.RunAsync(batchSize: 1);
 
-        Assert.That(harness.Committed, Is.EqualTo(new[] { outer, inner, platform }));
+        Assert.That(Harness.Committed, Is.EqualTo(new[] { outer, inner, platform }));
     }
 
     [Test]
@@ -81,22 +69,22 @@ public sealed class DanglingImageCleanupTests
     {
         UnreachableNestedIndex();
 
-        await harness.RunAsync(batchSize: 1);
+        await Harness.RunAsync(batchSize: 1);
 
-        Assert.That(harness.BatchCalls.Select(c => c.LockRows), Is.All.True);
+        Assert.That(Harness.BatchCalls.Select(c => c.LockRows), Is.All.True);
     }
 
     [Test]
     public async Task A_real_run_deletes_only_the_doomed_versions()
     {
-        var doomed = harness.Image.Manifest(Amd64, Old);
-        harness.Image.Manifest(Arm64, Old);
-        harness.Image.Tag("v1", Old, Arm64);
-        harness.Image.Manifest(Digests.Of("young"), Young);
+        var doomed = Harness.Image.Manifest(Amd64, Old);
+        Harness.Image.Manifest(Arm64, Old);
+        Harness.Image.Tag("v1", Old, Arm64);
+        Harness.Image.Manifest(Digests.Of("young"), Young);
 
-        await harness.RunAsync();
+        await Harness.RunAsync();
 
-        Assert.That(harness.Committed, Is.EqualTo(new[] { doomed }));
+        Assert.That(Harness.Committed, Is.EqualTo(new[] { doomed }));
     }
 
     [Test]
@@ -104,10 +92,10 @@ public sealed class DanglingImageCleanupTests
     {
         UnreachableNestedIndex();
 
-        await harness.RunAsync(batchSize: 1);
+        await Harness.RunAsync(batchSize: 1);
 
-        Assert.That(harness.BatchCalls, Has.Count.EqualTo(3));
-        foreach (var call in harness.BatchCalls)
+        Assert.That(Harness.BatchCalls, Has.Count.EqualTo(3));
+        foreach (var call in Harness.BatchCalls)
         {
             call.Batch.Verify(b => b.CommitAsync(It.IsAny<CancellationToken>()), Times.Once);
         }
@@ -118,7 +106,7 @@ public sealed class DanglingImageCleanupTests
     {
         UnreachableNestedIndex();
 
-        var report = await harness.RunAsync(batchSize: 2);
+        var report = await Harness.RunAsync(batchSize: 2);
 
         Assert.That(report.DeletedVersions, Is.EqualTo(3));
         Assert.That(report.DeletedFiles, Is.EqualTo(3 * CleanupHarness.FilesPerVersion));
@@ -129,12 +117,12 @@ public sealed class DanglingImageCleanupTests
     [Test]
     public async Task The_report_counts_scanned_digest_unreferenced_and_too_young_versions()
     {
-        harness.Image.Tag("v1", Old, Arm64);
-        harness.Image.Manifest(Arm64, Old);
-        harness.Image.Manifest(Amd64, Old);
-        harness.Image.Manifest(Digests.Of("young"), Young);
+        Harness.Image.Tag("v1", Old, Arm64);
+        Harness.Image.Manifest(Arm64, Old);
+        Harness.Image.Manifest(Amd64, Old);
+        Harness.Image.Manifest(Digests.Of("young"), Young);
 
-        var report = await harness.RunAsync();
+        var report = await Harness.RunAsync();
 
         Assert.That(report.ScannedVersions, Is.EqualTo(4));
         Assert.That(report.DigestVersions, Is.EqualTo(3));
@@ -145,9 +133,9 @@ public sealed class DanglingImageCleanupTests
     [Test]
     public async Task The_report_names_the_versions_with_malformed_metadata()
     {
-        var damaged = harness.Image.Version("v1", Old, """{"manifests":[{"digest":""");
+        var damaged = Harness.Image.Version("v1", Old, """{"manifests":[{"digest":""");
 
-        var report = await harness.RunAsync();
+        var report = await Harness.RunAsync();
 
         Assert.That(report.MalformedVersionIds, Is.EqualTo(new[] { damaged }));
     }
@@ -155,23 +143,23 @@ public sealed class DanglingImageCleanupTests
     [Test]
     public async Task A_candidate_that_gained_a_referrer_outside_the_doomed_set_is_not_deleted()
     {
-        var platform = harness.Image.Manifest(Amd64, Old);
-        var orphan = harness.Image.Manifest(Arm64, Old);
-        harness.PushMeanwhile("v2", Metadata.Index(Amd64));
+        var platform = Harness.Image.Manifest(Amd64, Old);
+        var orphan = Harness.Image.Manifest(Arm64, Old);
+        Harness.PushMeanwhile("v2", Metadata.Index(Amd64));
 
-        await harness.RunAsync();
+        await Harness.RunAsync();
 
-        Assert.That(harness.DeleteCalls.SelectMany(ids => ids), Does.Not.Contain(platform));
-        Assert.That(harness.Committed, Is.EqualTo(new[] { orphan }));
+        Assert.That(Harness.DeleteCalls.SelectMany(ids => ids), Does.Not.Contain(platform));
+        Assert.That(Harness.Committed, Is.EqualTo(new[] { orphan }));
     }
 
     [Test]
     public async Task A_candidate_that_gained_a_referrer_is_reported_spared()
     {
-        var platform = harness.Image.Manifest(Amd64, Old);
-        harness.PushMeanwhile("v2", Metadata.Index(Amd64));
+        var platform = Harness.Image.Manifest(Amd64, Old);
+        Harness.PushMeanwhile("v2", Metadata.Index(Amd64));
 
-        var report = await harness.RunAsync();
+        var report = await Harness.RunAsync();
 
         Assert.That(report.Candidates.Single(c => c.VersionId == platform).Decision, Is.EqualTo(CandidateDecision.Spared));
         Assert.That(report.SparedVersions, Is.EqualTo(1));
@@ -181,23 +169,23 @@ public sealed class DanglingImageCleanupTests
     [Test]
     public async Task A_candidate_that_gained_a_reference_property_is_spared()
     {
-        var platform = harness.Image.Manifest(Amd64, Old);
-        harness.PushMeanwhile("v2", Metadata.Image(), Amd64.ToUpperInvariant());
+        var platform = Harness.Image.Manifest(Amd64, Old);
+        Harness.PushMeanwhile("v2", Metadata.Image(), Amd64.ToUpperInvariant());
 
-        await harness.RunAsync();
+        await Harness.RunAsync();
 
-        Assert.That(harness.DeleteCalls.SelectMany(ids => ids), Does.Not.Contain(platform));
+        Assert.That(Harness.DeleteCalls.SelectMany(ids => ids), Does.Not.Contain(platform));
     }
 
     [Test]
     public async Task Sparing_an_index_spares_the_doomed_versions_it_references_in_later_batches()
     {
         var (outer, inner, platform) = UnreachableNestedIndex();
-        harness.PushMeanwhile("v2", Metadata.Index(Outer));
+        Harness.PushMeanwhile("v2", Metadata.Index(OuterIndex));
 
-        var report = await harness.RunAsync(batchSize: 1);
+        var report = await Harness.RunAsync(batchSize: 1);
 
-        Assert.That(harness.DeleteCalls.SelectMany(ids => ids), Is.Empty);
+        Assert.That(Harness.DeleteCalls.SelectMany(ids => ids), Is.Empty);
         Assert.That(report.Candidates.Where(c => c.Decision == CandidateDecision.Spared).Select(c => c.VersionId),
             Is.EquivalentTo(new[] { outer, inner, platform }));
         Assert.That(report.SparedVersions, Is.EqualTo(3));
@@ -209,11 +197,11 @@ public sealed class DanglingImageCleanupTests
         // One batch: the store also reports the doomed indexes as possible referrers of their children,
         // before the new tag, so only the cascade from the spared index keeps its children.
         UnreachableNestedIndex();
-        harness.PushMeanwhile("v2", Metadata.Index(Outer));
+        Harness.PushMeanwhile("v2", Metadata.Index(OuterIndex));
 
-        var report = await harness.RunAsync(batchSize: 500);
+        var report = await Harness.RunAsync(batchSize: 500);
 
-        Assert.That(harness.DeleteCalls.SelectMany(ids => ids), Is.Empty);
+        Assert.That(Harness.DeleteCalls.SelectMany(ids => ids), Is.Empty);
         Assert.That(report.SparedVersions, Is.EqualTo(3));
     }
 
@@ -221,22 +209,22 @@ public sealed class DanglingImageCleanupTests
     public async Task Batches_left_with_nothing_doomed_after_sparing_are_not_begun()
     {
         var (outer, _, _) = UnreachableNestedIndex();
-        harness.PushMeanwhile("v2", Metadata.Index(Outer));
+        Harness.PushMeanwhile("v2", Metadata.Index(OuterIndex));
 
-        await harness.RunAsync(batchSize: 1);
+        await Harness.RunAsync(batchSize: 1);
 
-        Assert.That(harness.BatchCalls.Select(c => c.Ids), Is.EqualTo(new[] { new[] { outer } }));
+        Assert.That(Harness.BatchCalls.Select(c => c.Ids), Is.EqualTo(new[] { new[] { outer } }));
     }
 
     [Test]
     public async Task A_new_referrer_of_a_platform_manifest_spares_it_but_not_the_indexes_above_it()
     {
         var (outer, inner, platform) = UnreachableNestedIndex();
-        harness.PushMeanwhile("v2", Metadata.Index(Amd64));
+        Harness.PushMeanwhile("v2", Metadata.Index(Amd64));
 
-        await harness.RunAsync(batchSize: 1);
+        await Harness.RunAsync(batchSize: 1);
 
-        Assert.That(harness.Committed, Is.EqualTo(new[] { outer, inner }), $"{platform} is spared");
+        Assert.That(Harness.Committed, Is.EqualTo(new[] { outer, inner }), $"{platform} is spared");
     }
 
     [Test]
@@ -245,33 +233,33 @@ public sealed class DanglingImageCleanupTests
         // One batch: the store reports the doomed indexes as possible referrers of their children.
         var (outer, inner, platform) = UnreachableNestedIndex();
 
-        var report = await harness.RunAsync(batchSize: 500);
+        var report = await Harness.RunAsync(batchSize: 500);
 
-        Assert.That(harness.Committed, Is.EquivalentTo(new[] { outer, inner, platform }));
+        Assert.That(Harness.Committed, Is.EquivalentTo(new[] { outer, inner, platform }));
         Assert.That(report.SparedVersions, Is.Zero);
     }
 
     [Test]
     public async Task A_possible_referrer_that_mentions_the_digest_outside_its_manifests_does_not_spare()
     {
-        var platform = harness.Image.Manifest(Amd64, Old);
-        harness.PushMeanwhile("v2", $$$"""{"type":"oci","annotations":{"org.opencontainers.image.base.digest":"{{{Amd64}}}"}}""");
+        var platform = Harness.Image.Manifest(Amd64, Old);
+        Harness.PushMeanwhile("v2", $$$"""{"type":"oci","annotations":{"org.opencontainers.image.base.digest":"{{{Amd64}}}"}}""");
 
-        await harness.RunAsync();
+        await Harness.RunAsync();
 
-        Assert.That(harness.Committed, Is.EqualTo(new[] { platform }));
+        Assert.That(Harness.Committed, Is.EqualTo(new[] { platform }));
     }
 
     [Test]
     public async Task A_version_deleted_meanwhile_is_not_deleted_again()
     {
-        var vanished = harness.Image.Manifest(Amd64, Old);
-        var orphan = harness.Image.Manifest(Arm64, Old);
-        harness.DeleteMeanwhile(vanished);
+        var vanished = Harness.Image.Manifest(Amd64, Old);
+        var orphan = Harness.Image.Manifest(Arm64, Old);
+        Harness.DeleteMeanwhile(vanished);
 
-        var report = await harness.RunAsync();
+        var report = await Harness.RunAsync();
 
-        Assert.That(harness.DeleteCalls.SelectMany(ids => ids), Is.EqualTo(new[] { orphan }));
+        Assert.That(Harness.DeleteCalls.SelectMany(ids => ids), Is.EqualTo(new[] { orphan }));
         Assert.That(report.DeletedVersions, Is.EqualTo(1));
     }
 
@@ -280,10 +268,10 @@ public sealed class DanglingImageCleanupTests
     {
         var (outer, inner, platform) = UnreachableNestedIndex();
 
-        await harness.RunAsync(batchSize: 2, dryRun: true);
+        await Harness.RunAsync(batchSize: 2, dryRun: true);
 
-        Assert.That(harness.CountCalls.SelectMany(ids => ids), Is.EquivalentTo(new[] { outer, inner, platform }));
-        Assert.That(harness.DeleteCalls, Is.Empty);
+        Assert.That(Harness.CountCalls.SelectMany(ids => ids), Is.EquivalentTo(new[] { outer, inner, platform }));
+        Assert.That(Harness.DeleteCalls, Is.Empty);
     }
 
     [Test]
@@ -291,10 +279,10 @@ public sealed class DanglingImageCleanupTests
     {
         UnreachableNestedIndex();
 
-        await harness.RunAsync(batchSize: 1, dryRun: true);
+        await Harness.RunAsync(batchSize: 1, dryRun: true);
 
-        Assert.That(harness.BatchCalls, Has.Count.EqualTo(3));
-        foreach (var call in harness.BatchCalls)
+        Assert.That(Harness.BatchCalls, Has.Count.EqualTo(3));
+        foreach (var call in Harness.BatchCalls)
         {
             call.Batch.Verify(b => b.CommitAsync(It.IsAny<CancellationToken>()), Times.Never);
             call.Batch.Verify(b => b.DeleteAsync(It.IsAny<IReadOnlyList<long>>(), It.IsAny<CancellationToken>()), Times.Never);
@@ -306,9 +294,9 @@ public sealed class DanglingImageCleanupTests
     {
         UnreachableNestedIndex();
 
-        await harness.RunAsync(batchSize: 1, dryRun: true);
+        await Harness.RunAsync(batchSize: 1, dryRun: true);
 
-        Assert.That(harness.BatchCalls.Select(c => c.LockRows), Is.All.False);
+        Assert.That(Harness.BatchCalls.Select(c => c.LockRows), Is.All.False);
     }
 
     [Test]
@@ -316,7 +304,7 @@ public sealed class DanglingImageCleanupTests
     {
         UnreachableNestedIndex();
 
-        var report = await harness.RunAsync(batchSize: 2, dryRun: true);
+        var report = await Harness.RunAsync(batchSize: 2, dryRun: true);
 
         Assert.That(report.DryRun, Is.True);
         Assert.That(report.DeletedVersions, Is.EqualTo(3));
@@ -327,12 +315,12 @@ public sealed class DanglingImageCleanupTests
     [Test]
     public async Task A_dry_run_lists_every_candidate_with_its_decision()
     {
-        var doomed = harness.Image.Manifest(Amd64, Old);
-        var young = harness.Image.Manifest(Arm64, Young);
-        var spared = harness.Image.Manifest(Digests.Of("spared"), Old);
-        harness.PushMeanwhile("v2", Metadata.Index(Digests.Of("spared")));
+        var doomed = Harness.Image.Manifest(Amd64, Old);
+        var young = Harness.Image.Manifest(Arm64, Young);
+        var spared = Harness.Image.Manifest(Digests.Of("spared"), Old);
+        Harness.PushMeanwhile("v2", Metadata.Index(Digests.Of("spared")));
 
-        var report = await harness.RunAsync(dryRun: true);
+        var report = await Harness.RunAsync(dryRun: true);
 
         Assert.That(report.Candidates.Select(c => (c.VersionId, c.Decision)), Is.EquivalentTo(new[]
         {
@@ -346,65 +334,65 @@ public sealed class DanglingImageCleanupTests
     [TestCase(PostgresErrorCodes.SerializationFailure)]
     public async Task A_batch_that_loses_a_lock_conflict_is_retried(string sqlState)
     {
-        var orphan = harness.Image.Manifest(Amd64, Old);
-        harness.FailNextDeletes(LockConflict(sqlState));
+        var orphan = Harness.Image.Manifest(Amd64, Old);
+        Harness.FailNextDeletes(LockConflict(sqlState));
 
-        var report = await harness.RunAsync();
+        var report = await Harness.RunAsync();
 
-        Assert.That(harness.BatchCalls.Select(c => c.Ids), Is.EqualTo(new[] { new[] { orphan }, new[] { orphan } }));
-        Assert.That(harness.Committed, Is.EqualTo(new[] { orphan }));
+        Assert.That(Harness.BatchCalls.Select(c => c.Ids), Is.EqualTo(new[] { new[] { orphan }, new[] { orphan } }));
+        Assert.That(Harness.Committed, Is.EqualTo(new[] { orphan }));
         Assert.That(report.DeletedVersions, Is.EqualTo(1));
     }
 
     [Test]
     public async Task A_batch_that_loses_a_lock_conflict_is_not_committed_before_its_retry()
     {
-        harness.Image.Manifest(Amd64, Old);
-        harness.FailNextDeletes(LockConflict(PostgresErrorCodes.DeadlockDetected));
+        Harness.Image.Manifest(Amd64, Old);
+        Harness.FailNextDeletes(LockConflict(PostgresErrorCodes.DeadlockDetected));
 
-        await harness.RunAsync();
+        await Harness.RunAsync();
 
-        harness.BatchCalls[0].Batch.Verify(b => b.CommitAsync(It.IsAny<CancellationToken>()), Times.Never);
-        harness.BatchCalls[0].Batch.Verify(b => b.DisposeAsync(), Times.Once);
+        Harness.BatchCalls[0].Batch.Verify(b => b.CommitAsync(It.IsAny<CancellationToken>()), Times.Never);
+        Harness.BatchCalls[0].Batch.Verify(b => b.DisposeAsync(), Times.Once);
     }
 
     [Test]
     public void A_batch_that_keeps_deadlocking_fails_the_run()
     {
-        harness.Image.Manifest(Amd64, Old);
-        harness.FailNextDeletes(Enumerable.Range(0, 10).Select(_ => LockConflict(PostgresErrorCodes.DeadlockDetected)).ToArray());
+        Harness.Image.Manifest(Amd64, Old);
+        Harness.FailNextDeletes(Enumerable.Range(0, 10).Select(_ => LockConflict(PostgresErrorCodes.DeadlockDetected)).ToArray());
 
-        Assert.That(async () => await harness.RunAsync(), Throws.TypeOf<PostgresException>());
-        Assert.That(harness.Committed, Is.Empty);
+        Assert.That(async () => await Harness.RunAsync(), Throws.TypeOf<PostgresException>());
+        Assert.That(Harness.Committed, Is.Empty);
     }
 
     [Test]
     public void Any_other_failure_of_a_batch_fails_the_run_without_retry()
     {
-        harness.Image.Manifest(Amd64, Old);
-        harness.FailNextDeletes(new PostgresException("disk full", "ERROR", "ERROR", PostgresErrorCodes.DiskFull));
+        Harness.Image.Manifest(Amd64, Old);
+        Harness.FailNextDeletes(new PostgresException("disk full", "ERROR", "ERROR", PostgresErrorCodes.DiskFull));
 
-        Assert.That(async () => await harness.RunAsync(), Throws.TypeOf<PostgresException>().With.Property(nameof(PostgresException.SqlState)).EqualTo(PostgresErrorCodes.DiskFull));
-        Assert.That(harness.BatchCalls, Has.Count.EqualTo(1));
+        Assert.That(async () => await Harness.RunAsync(), Throws.TypeOf<PostgresException>().With.Property(nameof(PostgresException.SqlState)).EqualTo(PostgresErrorCodes.DiskFull));
+        Assert.That(Harness.BatchCalls, Has.Count.EqualTo(1));
     }
 
     [Test]
     public void A_failure_that_is_not_a_database_error_fails_the_run()
     {
-        harness.Image.Manifest(Amd64, Old);
-        harness.FailNextDeletes(new InvalidOperationException("connection broken"));
+        Harness.Image.Manifest(Amd64, Old);
+        Harness.FailNextDeletes(new InvalidOperationException("connection broken"));
 
-        Assert.That(async () => await harness.RunAsync(), Throws.InvalidOperationException.With.Message.EqualTo("connection broken"));
+        Assert.That(async () => await Harness.RunAsync(), Throws.InvalidOperationException.With.Message.EqualTo("connection broken"));
     }
 
     [Test]
     public void The_run_lock_is_released_when_a_batch_fails()
     {
-        harness.Image.Manifest(Amd64, Old);
-        harness.FailNextDeletes(new InvalidOperationException("connection broken"));
+        Harness.Image.Manifest(Amd64, Old);
+        Harness.FailNextDeletes(new InvalidOperationException("connection broken"));
 
-        Assert.That(async () => await harness.RunAsync(), Throws.InvalidOperationException);
-        harness.Run.Verify(r => r.DisposeAsync(), Times.Once);
+        Assert.That(async () => await Harness.RunAsync(), Throws.InvalidOperationException);
+        Harness.Run.Verify(r => r.DisposeAsync(), Times.Once);
     }
 
     [Test]
@@ -412,10 +400,10 @@ public sealed class DanglingImageCleanupTests
     {
         UnreachableNestedIndex();
 
-        await harness.RunAsync(batchSize: 1);
+        await Harness.RunAsync(batchSize: 1);
 
-        harness.Run.Verify(r => r.DisposeAsync(), Times.Once);
-        Assert.That(harness.BatchCalls.Select(c => c.Batch.Invocations.Count(i => i.Method.Name == nameof(IAsyncDisposable.DisposeAsync))), Is.All.EqualTo(1));
+        Harness.Run.Verify(r => r.DisposeAsync(), Times.Once);
+        Assert.That(Harness.BatchCalls.Select(c => c.Batch.Invocations.Count(i => i.Method.Name == nameof(IAsyncDisposable.DisposeAsync))), Is.All.EqualTo(1));
     }
 
     [TestCase(86_400)]
@@ -423,7 +411,7 @@ public sealed class DanglingImageCleanupTests
     [TestCase(0)]
     public async Task The_cutoff_is_the_clocks_now_minus_older_than(int olderThanSeconds)
     {
-        var report = await harness.RunAsync(olderThan: TimeSpan.FromSeconds(olderThanSeconds));
+        var report = await Harness.RunAsync(olderThan: TimeSpan.FromSeconds(olderThanSeconds));
 
         Assert.That(report.CutoffUnix, Is.EqualTo(Now - olderThanSeconds));
         Assert.That(report.OlderThanSeconds, Is.EqualTo(olderThanSeconds));
@@ -432,30 +420,30 @@ public sealed class DanglingImageCleanupTests
     [Test]
     public async Task The_clock_decides_which_versions_are_old_enough()
     {
-        var atCutoff = harness.Image.Manifest(Amd64, Cutoff);
-        var before = harness.Image.Manifest(Arm64, Cutoff - 1);
+        var atCutoff = Harness.Image.Manifest(Amd64, Cutoff);
+        var before = Harness.Image.Manifest(Arm64, Cutoff - 1);
 
-        await harness.RunAsync();
+        await Harness.RunAsync();
 
-        Assert.That(harness.Committed, Is.EqualTo(new[] { before }), $"{atCutoff} is not older than the cutoff");
+        Assert.That(Harness.Committed, Is.EqualTo(new[] { before }), $"{atCutoff} is not older than the cutoff");
     }
 
     [Test]
     public async Task A_later_clock_deletes_what_was_too_young()
     {
-        var young = harness.Image.Manifest(Amd64, Young);
+        var young = Harness.Image.Manifest(Amd64, Young);
 
-        await harness.RunAsync(clock: new FixedClock(Young + 86_401));
+        await Harness.RunAsync(clock: new FixedClock(Young + 86_401));
 
-        Assert.That(harness.Committed, Is.EqualTo(new[] { young }));
+        Assert.That(Harness.Committed, Is.EqualTo(new[] { young }));
     }
 
     [TestCase(0)]
     [TestCase(-1)]
     public void A_batch_size_below_one_is_rejected(int batchSize)
     {
-        Assert.That(() => harness.RunAsync(batchSize: batchSize), Throws.TypeOf<ArgumentOutOfRangeException>());
-        harness.Store.VerifyNoOtherCalls();
+        Assert.That(() => Harness.RunAsync(batchSize: batchSize), Throws.TypeOf<ArgumentOutOfRangeException>());
+        Harness.Store.VerifyNoOtherCalls();
     }
 
     [Test]
@@ -463,21 +451,18 @@ public sealed class DanglingImageCleanupTests
     {
         var options = new CleanupOptions(TimeSpan.FromSeconds(-1), 500, DryRun: false);
 
-        Assert.That(() => harness.Cleanup().RunAsync(options, CancellationToken.None), Throws.TypeOf<ArgumentOutOfRangeException>());
-        harness.Store.VerifyNoOtherCalls();
+        Assert.That(() => Harness.Cleanup().RunAsync(options, CancellationToken.None), Throws.TypeOf<ArgumentOutOfRangeException>());
+        Harness.Store.VerifyNoOtherCalls();
     }
 
     private static PostgresException LockConflict(string sqlState) => new("lock conflict", "ERROR", "ERROR", sqlState);
 
-    private void NoLockAvailable()
-        => harness.Store.Setup(s => s.TryStartRunAsync(It.IsAny<CancellationToken>())).ReturnsAsync((IContainerCleanupRun?)null);
-
     /// <summary>outer index → inner index → amd64 manifest, all old and unreferenced; ids in the opposite order.</summary>
-    private (long Outer, long Inner, long Platform) UnreachableNestedIndex()
+    private (long OuterIndex, long InnerIndex, long Platform) UnreachableNestedIndex()
     {
-        var platform = harness.Image.Manifest(Amd64, Old);
-        var inner = harness.Image.Index(Inner, Old, Amd64);
-        var outer = harness.Image.Index(Outer, Old, Inner);
+        var platform = Harness.Image.Manifest(Amd64, Old);
+        var inner = Harness.Image.Index(InnerIndex, Old, Amd64);
+        var outer = Harness.Image.Index(OuterIndex, Old, InnerIndex);
         return (outer, inner, platform);
     }
 }

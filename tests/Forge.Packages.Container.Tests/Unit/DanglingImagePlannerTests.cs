@@ -1,16 +1,12 @@
 using Forge.Packages.Container.Cleanup;
 using static Forge.Packages.Container.Tests.Unit.ContainerInventory;
+using static Forge.Packages.Container.Tests.Unit.Digests;
 
 namespace Forge.Packages.Container.Tests.Unit;
 
 /// <summary>Which digest versions the planner dooms, keeps or orders, rule by rule (CLEANUP.md).</summary>
 public sealed class DanglingImagePlannerTests
 {
-    private static readonly string Amd64 = Digests.Of("amd64");
-    private static readonly string Arm64 = Digests.Of("arm64");
-    private static readonly string Index = Digests.Of("index");
-    private static readonly string Outer = Digests.Of("outer index");
-
     private ContainerInventory inventory = null!;
     private ImageRepository image = null!;
 
@@ -21,47 +17,18 @@ public sealed class DanglingImagePlannerTests
         image = inventory.Image(1);
     }
 
-    [Test]
-    public void An_old_unreferenced_digest_version_is_doomed()
+    [TestCase(Old, CandidateDecision.Delete, TestName = "An_old_unreferenced_digest_version_is_doomed")]
+    [TestCase(Young, CandidateDecision.TooYoung, TestName = "A_young_unreferenced_digest_version_is_too_young")]
+    [TestCase(Cutoff, CandidateDecision.TooYoung, TestName = "A_version_created_exactly_at_the_cutoff_is_kept")]
+    [TestCase(Cutoff - 1, CandidateDecision.Delete, TestName = "A_version_created_one_second_before_the_cutoff_is_doomed")]
+    public void An_unreferenced_digest_version_is_doomed_only_when_created_before_the_cutoff(long createdUnix, CandidateDecision expected)
     {
-        var orphan = image.Manifest(Amd64, Old);
+        var orphan = image.Manifest(Amd64, createdUnix);
 
         var plan = inventory.Plan();
 
-        Assert.That(plan.DecisionFor(orphan), Is.EqualTo(CandidateDecision.Delete));
-        Assert.That(plan.Doomed(), Is.EqualTo(new[] { orphan }));
-    }
-
-    [Test]
-    public void A_young_unreferenced_digest_version_is_too_young()
-    {
-        var orphan = image.Manifest(Amd64, Young);
-
-        var plan = inventory.Plan();
-
-        Assert.That(plan.DecisionFor(orphan), Is.EqualTo(CandidateDecision.TooYoung));
-        Assert.That(plan.Doomed(), Is.Empty);
-    }
-
-    [Test]
-    public void A_version_created_exactly_at_the_cutoff_is_kept()
-    {
-        var orphan = image.Manifest(Amd64, Cutoff);
-
-        var plan = inventory.Plan();
-
-        Assert.That(plan.DecisionFor(orphan), Is.EqualTo(CandidateDecision.TooYoung));
-        Assert.That(plan.Doomed(), Is.Empty);
-    }
-
-    [Test]
-    public void A_version_created_one_second_before_the_cutoff_is_doomed()
-    {
-        var orphan = image.Manifest(Amd64, Cutoff - 1);
-
-        var plan = inventory.Plan();
-
-        Assert.That(plan.DecisionFor(orphan), Is.EqualTo(CandidateDecision.Delete));
+        Assert.That(plan.DecisionFor(orphan), Is.EqualTo(expected));
+        Assert.That(plan.Doomed().Contains(orphan), Is.EqualTo(expected == CandidateDecision.Delete));
     }
 
     [Test]
@@ -165,8 +132,8 @@ public sealed class DanglingImagePlannerTests
     [Test]
     public void A_nested_index_reached_from_a_tag_keeps_its_platform_manifests()
     {
-        image.Tag("v1", Old, Index);
-        var nested = image.Index(Index, Old, Amd64, Arm64);
+        image.Tag("v1", Old, InnerIndex);
+        var nested = image.Index(InnerIndex, Old, Amd64, Arm64);
         var amd64 = image.Manifest(Amd64, Old);
         var arm64 = image.Manifest(Arm64, Old);
 
@@ -179,8 +146,8 @@ public sealed class DanglingImagePlannerTests
     [Test]
     public void An_unreachable_old_nested_index_is_doomed_with_everything_below_it()
     {
-        var outer = image.Index(Outer, Old, Index);
-        var inner = image.Index(Index, Old, Amd64, Arm64);
+        var outer = image.Index(OuterIndex, Old, InnerIndex);
+        var inner = image.Index(InnerIndex, Old, Amd64, Arm64);
         var amd64 = image.Manifest(Amd64, Old);
         var arm64 = image.Manifest(Arm64, Old);
 
@@ -195,8 +162,8 @@ public sealed class DanglingImagePlannerTests
         // Ids in the opposite order of the references, so that id order cannot pass for deletion order.
         var amd64 = image.Manifest(Amd64, Old);
         var arm64 = image.Manifest(Arm64, Old);
-        var inner = image.Index(Index, Old, Amd64, Arm64);
-        var outer = image.Index(Outer, Old, Index);
+        var inner = image.Index(InnerIndex, Old, Amd64, Arm64);
+        var outer = image.Index(OuterIndex, Old, InnerIndex);
 
         var plan = inventory.Plan();
 
@@ -210,7 +177,7 @@ public sealed class DanglingImagePlannerTests
     {
         var amd64 = image.Manifest(Amd64, Old);
         var arm64 = image.Manifest(Arm64, Old);
-        image.Index(Index, Young, Amd64, Arm64);
+        image.Index(InnerIndex, Young, Amd64, Arm64);
 
         var plan = inventory.Plan();
 
@@ -222,7 +189,7 @@ public sealed class DanglingImagePlannerTests
     public void A_young_unreferenced_index_is_itself_too_young()
     {
         image.Manifest(Amd64, Old);
-        var index = image.Index(Index, Young, Amd64);
+        var index = image.Index(InnerIndex, Young, Amd64);
 
         var plan = inventory.Plan();
 
@@ -317,7 +284,7 @@ public sealed class DanglingImagePlannerTests
     [Test]
     public void A_digest_version_that_references_itself_is_still_doomed()
     {
-        var self = image.Index(Index, Old, Index);
+        var self = image.Index(InnerIndex, Old, InnerIndex);
 
         var plan = inventory.Plan();
 
@@ -327,8 +294,8 @@ public sealed class DanglingImagePlannerTests
     [Test]
     public void A_reference_cycle_among_doomed_versions_is_one_deletion_unit()
     {
-        var first = image.Index(Outer, Old, Index);
-        var second = image.Index(Index, Old, Outer);
+        var first = image.Index(OuterIndex, Old, InnerIndex);
+        var second = image.Index(InnerIndex, Old, OuterIndex);
 
         var plan = inventory.Plan();
 
@@ -340,9 +307,9 @@ public sealed class DanglingImagePlannerTests
     public void A_reference_cycle_goes_after_its_referrers_and_before_what_it_references()
     {
         var platform = image.Manifest(Amd64, Old);
-        var first = image.Index(Outer, Old, Index);
-        var second = image.Index(Index, Old, Outer, Amd64);
-        var referrer = image.Index(Digests.Of("referrer"), Old, Outer);
+        var first = image.Index(OuterIndex, Old, InnerIndex);
+        var second = image.Index(InnerIndex, Old, OuterIndex, Amd64);
+        var referrer = image.Index(Digests.Of("referrer"), Old, OuterIndex);
 
         var plan = inventory.Plan();
 
@@ -354,9 +321,9 @@ public sealed class DanglingImagePlannerTests
     [Test]
     public void A_reachable_reference_cycle_is_kept()
     {
-        var first = image.Index(Outer, Old, Index);
-        var second = image.Index(Index, Old, Outer);
-        image.Tag("v1", Old, Outer);
+        var first = image.Index(OuterIndex, Old, InnerIndex);
+        var second = image.Index(InnerIndex, Old, OuterIndex);
+        image.Tag("v1", Old, OuterIndex);
 
         var plan = inventory.Plan();
 
@@ -482,8 +449,8 @@ public sealed class DanglingImagePlannerTests
     [Test]
     public void The_plan_counts_scanned_digest_referenced_and_unreferenced_versions()
     {
-        image.Tag("v1", Old, Index);              // tag
-        image.Index(Index, Old, Amd64);           // referenced
+        image.Tag("v1", Old, InnerIndex);              // tag
+        image.Index(InnerIndex, Old, Amd64);           // referenced
         image.Manifest(Amd64, Old);               // referenced
         image.Manifest(Arm64, Old);               // doomed
         image.Manifest(Digests.Of("new"), Young); // too young
@@ -530,7 +497,7 @@ public sealed class DanglingImagePlannerTests
         var amd64 = image.Manifest(Amd64, Old);
         var kept = image.Manifest(Arm64, Old);
         image.Tag("v1", Old, Arm64);
-        var index = image.Index(Index, Old, Amd64, Arm64);
+        var index = image.Index(InnerIndex, Old, Amd64, Arm64);
 
         var plan = inventory.Plan();
 

@@ -6,6 +6,11 @@ namespace Forge.Packages.Container.Tests.Unit;
 /// <summary>Stable, distinct <c>sha256:&lt;64 hex&gt;</c> digests named after what they stand for.</summary>
 internal static class Digests
 {
+    public static readonly string Amd64 = Of("amd64");
+    public static readonly string Arm64 = Of("arm64");
+    public static readonly string InnerIndex = Of("inner index");
+    public static readonly string OuterIndex = Of("outer index");
+
     public static string Of(string name)
         => "sha256:" + Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(name)));
 

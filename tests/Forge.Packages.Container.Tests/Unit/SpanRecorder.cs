@@ -24,16 +24,8 @@ internal sealed class SpanRecorder : IDisposable
         parent = new Activity("test").Start();
     }
 
-    public IReadOnlyList<Activity> Spans
-    {
-        get
-        {
-            lock (exported)
-            {
-                return exported.Where(a => a.TraceId == parent.TraceId).ToList();
-            }
-        }
-    }
+    /// <summary>The spans ended so far under the test's parent span.</summary>
+    public IReadOnlyList<Activity> Spans => exported.Where(a => a.TraceId == parent.TraceId).ToList();
 
     /// <summary>The span of the cleanup run.</summary>
     public Activity Run => Spans.Single(a => a.OperationName == "cleanup_container_sha256");
