@@ -1,0 +1,138 @@
+using System.Diagnostics.Metrics;
+using Forge.Packages.Container.Cleanup;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging.Abstractions;
+using Moq;
+using static Forge.Packages.Container.Tests.Unit.ContainerInventory;
+
+namespace Forge.Packages.Container.Tests.Unit;
+
+/// <summary>One batch transaction the cleanup opened: what it asked for, and the mock that served it.</summary>
+internal sealed record BatchCall(IReadOnlyList<long> Ids, bool LockRows, Mock<IContainerCleanupBatch> Batch);
+
+/// <summary>
+/// A <see cref="DanglingImageCleanup"/> over Moq'd repositories that behave like the database: the run
+/// streams <see cref="Inventory"/>; a batch sees the versions not yet gone, finds possible referrers by
+/// text (a superset, as the store does), and deletes on commit. Everything the cleanup asks is recorded.
+/// </summary>
+internal sealed class CleanupHarness : IDisposable
+{
+    /// <summary>What <see cref="IContainerCleanupBatch.DeleteAsync"/> reports per version deleted.</summary>
+    public const int FilesPerVersion = 2;
+
+    public const int PropertiesPerVersion = 3;
+
+    private readonly ServiceProvider services = new ServiceCollection().AddMetrics().BuildServiceProvider();
+    private readonly HashSet<long> gone = [];
+    private readonly List<(ContainerVersionRecord Version, IReadOnlyList<string> Properties)> laterVersions = [];
+    private readonly Queue<Exception> deleteFailures = new();
+
+    public CleanupHarness()
+    {
+        Telemetry = new ContainerCleanupTelemetry(MeterFactory);
+        Store.Setup(s => s.TryStartRunAsync(It.IsAny<CancellationToken>())).ReturnsAsync(Run.Object);
+        Run.Setup(r => r.ReadVersionsAsync(It.IsAny<CancellationToken>())).Returns(() => AsyncSequence.From(Inventory.Versions));
+        Run.Setup(r => r.ReadReferencePropertiesAsync(It.IsAny<CancellationToken>())).Returns(() => AsyncSequence.From(Inventory.Properties));
+        Run.Setup(r => r.BeginBatchAsync(It.IsAny<IReadOnlyList<long>>(), It.IsAny<bool>(), It.IsAny<CancellationToken>()))
+            .Returns((IReadOnlyList<long> ids, bool lockRows, CancellationToken _) => Task.FromResult(OpenBatch(ids, lockRows)));
+        Run.Setup(r => r.DisposeAsync()).Returns(ValueTask.CompletedTask);
+    }
+
+    public ContainerInventory Inventory { get; } = new();
+    public ImageRepository Image => Inventory.Image(1);
+    public Mock<IContainerCleanupStore> Store { get; } = new(MockBehavior.Strict);
+    public Mock<IContainerCleanupRun> Run { get; } = new(MockBehavior.Strict);
+    public IMeterFactory MeterFactory => services.GetRequiredService<IMeterFactory>();
+    public ContainerCleanupTelemetry Telemetry { get; }
+    public List<BatchCall> BatchCalls { get; } = [];
+    public List<IReadOnlyList<long>> DeleteCalls { get; } = [];
+    public List<IReadOnlyList<long>> CountCalls { get; } = [];
+
+    /// <summary>The versions deleted by committed batches, in the order they were deleted.</summary>
+    public List<long> Committed { get; } = [];
+
+    public static DeletionCounts CountsFor(int versions) => new(versions, versions * FilesPerVersion, versions * PropertiesPerVersion);
+
+    /// <summary>Another run (another node, the CLI or cron) holds the cleanup lock.</summary>
+    public void AnotherRunInProgress()
+        => Store.Setup(s => s.TryStartRunAsync(It.IsAny<CancellationToken>())).ReturnsAsync((IContainerCleanupRun?)null);
+
+    /// <summary>Another run or a user deleted the version after the inventory read it.</summary>
+    public void DeleteMeanwhile(long versionId) => gone.Add(versionId);
+
+    /// <summary>A version committed after the inventory (an index pushed while the cleanup runs).</summary>
+    public ContainerVersionRecord PushMeanwhile(string tag, string? metadataJson, params string[] referenceProperties)
+    {
+        var version = new ContainerVersionRecord(10_000 + laterVersions.Count, 1, "owner/image", tag, Now, metadataJson);
+        laterVersions.Add((version, referenceProperties));
+        return version;
+    }
+
+    /// <summary>The next DeleteAsync calls throw these, one each.</summary>
+    public void FailNextDeletes(params Exception[] failures)
+    {
+        foreach (var failure in failures)
+        {
+            deleteFailures.Enqueue(failure);
+        }
+    }
+
+    public DanglingImageCleanup Cleanup(TimeProvider? clock = null)
+        => new(Store.Object, Telemetry, clock ?? new FixedClock(Now), NullLogger<DanglingImageCleanup>.Instance);
+
+    public Task<CleanupReport> RunAsync(int batchSize = 500, bool dryRun = false, TimeProvider? clock = null, TimeSpan? olderThan = null)
+        => Cleanup(clock).RunAsync(new CleanupOptions(olderThan ?? OlderThan, batchSize, dryRun), CancellationToken.None);
+
+    public void Dispose() => services.Dispose();
+
+    private IContainerCleanupBatch OpenBatch(IReadOnlyList<long> ids, bool lockRows)
+    {
+        var batch = new Mock<IContainerCleanupBatch>(MockBehavior.Strict);
+        var pending = new List<long>();
+        BatchCalls.Add(new BatchCall(ids.ToList(), lockRows, batch));
+        var present = ids.Where(id => !gone.Contains(id)).ToList();
+        batch.Setup(b => b.PresentIds).Returns(present);
+        batch.Setup(b => b.FindPossibleReferrersAsync(It.IsAny<IReadOnlyCollection<(long, string)>>(), It.IsAny<CancellationToken>()))
+            .Returns((IReadOnlyCollection<(long PackageId, string Digest)> targets, CancellationToken _) => PossibleReferrers(targets));
+        batch.Setup(b => b.DeleteAsync(It.IsAny<IReadOnlyList<long>>(), It.IsAny<CancellationToken>()))
+            .Returns((IReadOnlyList<long> versionIds, CancellationToken _) =>
+            {
+                DeleteCalls.Add(versionIds.ToList());
+                if (deleteFailures.TryDequeue(out var failure))
+                {
+                    return Task.FromException<DeletionCounts>(failure);
+                }
+
+                pending.AddRange(versionIds);
+                return Task.FromResult(CountsFor(versionIds.Count));
+            });
+        batch.Setup(b => b.CountAsync(It.IsAny<IReadOnlyList<long>>(), It.IsAny<CancellationToken>()))
+            .Returns((IReadOnlyList<long> versionIds, CancellationToken _) =>
+            {
+                CountCalls.Add(versionIds.ToList());
+                return Task.FromResult(CountsFor(versionIds.Count));
+            });
+        batch.Setup(b => b.CommitAsync(It.IsAny<CancellationToken>())).Callback(() =>
+            {
+                gone.UnionWith(pending);
+                Committed.AddRange(pending);
+            }).Returns(Task.CompletedTask);
+        batch.Setup(b => b.DisposeAsync()).Returns(ValueTask.CompletedTask);
+        return batch.Object;
+    }
+
+    /// <summary>Like the store: every version of the targets' packages whose text or reference properties mention a target digest.</summary>
+    private Task<IReadOnlyList<(ContainerVersionRecord Version, IReadOnlyList<string> ReferenceProperties)>> PossibleReferrers(
+        IReadOnlyCollection<(long PackageId, string Digest)> targets)
+    {
+        var existing = Inventory.Versions
+            .Where(v => !gone.Contains(v.Id))
+            .Select(v => (Version: v, Properties: (IReadOnlyList<string>)Inventory.Properties.Where(p => p.VersionId == v.Id).Select(p => p.Digest).ToList()));
+        IReadOnlyList<(ContainerVersionRecord, IReadOnlyList<string>)> referrers = existing.Concat(laterVersions)
+            .Where(v => targets.Any(t => t.PackageId == v.Version.PackageId &&
+                                         ((v.Version.MetadataJson ?? "").Contains(t.Digest, StringComparison.OrdinalIgnoreCase) ||
+                                          v.Properties.Any(p => string.Equals(p, t.Digest, StringComparison.OrdinalIgnoreCase)))))
+            .ToList();
+        return Task.FromResult(referrers);
+    }
+}

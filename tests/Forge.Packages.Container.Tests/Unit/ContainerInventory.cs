@@ -1,0 +1,92 @@
+using Forge.Packages.Container.Cleanup;
+
+namespace Forge.Packages.Container.Tests.Unit;
+
+/// <summary>
+/// The container versions and reference properties the cleanup would read, built scenario by scenario,
+/// around a fixed instant and a one-day age limit.
+/// </summary>
+internal sealed class ContainerInventory
+{
+    public const long Now = 1_767_225_600;
+    public const long Cutoff = Now - 86_400;
+
+    /// <summary>Older than the cutoff: may be deleted.</summary>
+    public const long Old = Cutoff - 3_600;
+
+    /// <summary>Newer than the cutoff: a root.</summary>
+    public const long Young = Cutoff + 3_600;
+
+    public static readonly TimeSpan OlderThan = TimeSpan.FromDays(1);
+
+    private readonly List<ContainerVersionRecord> versions = [];
+    private readonly List<ReferenceProperty> properties = [];
+    private long nextVersionId = 1;
+
+    public IReadOnlyList<ContainerVersionRecord> Versions => versions;
+    public IReadOnlyList<ReferenceProperty> Properties => properties;
+
+    public ImageRepository Image(long packageId, string name = "owner/image") => new(this, packageId, name);
+
+    public ContainerVersionRecord Version(long id) => versions.Single(v => v.Id == id);
+
+    public long Add(long packageId, string packageName, string lowerVersion, long createdUnix, string? metadataJson)
+    {
+        var id = nextVersionId++;
+        versions.Add(new ContainerVersionRecord(id, packageId, packageName, lowerVersion, createdUnix, metadataJson));
+        return id;
+    }
+
+    /// <summary>A <c>container.manifest.reference</c> version property.</summary>
+    public void AddReferenceProperty(long versionId, string digest) => properties.Add(new ReferenceProperty(versionId, digest));
+
+    /// <summary>What the planner decides over everything added so far.</summary>
+    public CleanupPlan Plan(long cutoffUnix = Cutoff)
+    {
+        var planner = new DanglingImagePlanner(cutoffUnix);
+        foreach (var version in versions)
+        {
+            planner.AddVersion(version);
+        }
+
+        foreach (var property in properties)
+        {
+            planner.AddReferenceProperty(property);
+        }
+
+        return planner.Plan();
+    }
+}
+
+/// <summary>One container package (image repository) of a <see cref="ContainerInventory"/>.</summary>
+internal sealed class ImageRepository(ContainerInventory inventory, long packageId, string name)
+{
+    public long PackageId => packageId;
+
+    /// <summary>A tag version: an image index listing <paramref name="digests"/>, or a plain image when none.</summary>
+    public long Tag(string tag, long createdUnix, params string[] digests)
+        => inventory.Add(packageId, name, tag, createdUnix, digests.Length == 0 ? Metadata.Image() : Metadata.Index(digests));
+
+    /// <summary>A platform manifest pushed by digest.</summary>
+    public long Manifest(string digest, long createdUnix) => inventory.Add(packageId, name, digest, createdUnix, Metadata.Image());
+
+    /// <summary>An image index pushed by digest, listing <paramref name="digests"/>.</summary>
+    public long Index(string digest, long createdUnix, params string[] digests)
+        => inventory.Add(packageId, name, digest, createdUnix, Metadata.Index(digests));
+
+    /// <summary>Any version, with metadata_json exactly as given.</summary>
+    public long Version(string lowerVersion, long createdUnix, string? metadataJson)
+        => inventory.Add(packageId, name, lowerVersion, createdUnix, metadataJson);
+}
+
+internal static class CleanupPlanExtensions
+{
+    public static CandidateDecision? DecisionFor(this CleanupPlan plan, long versionId)
+        => plan.Candidates.SingleOrDefault(c => c.VersionId == versionId)?.Decision;
+
+    public static IReadOnlyList<long> Doomed(this CleanupPlan plan) => plan.DeletionUnits.SelectMany(u => u).ToList();
+
+    /// <summary>Where a version stands in the deletion order (the index of its unit).</summary>
+    public static int UnitOf(this CleanupPlan plan, long versionId)
+        => plan.DeletionUnits.Select((unit, index) => (unit, index)).Single(u => u.unit.Contains(versionId)).index;
+}

@@ -1,0 +1,468 @@
+using Forge.Packages.Container.Cleanup;
+using Moq;
+using Npgsql;
+using static Forge.Packages.Container.Tests.Unit.ContainerInventory;
+using static Forge.Packages.Container.Tests.Unit.Digests;
+
+namespace Forge.Packages.Container.Tests.Unit;
+
+/// <summary>How the cleanup service runs a plan against its repositories: lock, batches, re-check, dry run, retries.</summary>
+public sealed class DanglingImageCleanupTests : CleanupFixture
+{
+    [Test]
+    public async Task A_run_that_finds_another_run_in_progress_reports_it_was_skipped()
+    {
+        Harness.Image.Manifest(Amd64, Old);
+        Harness.AnotherRunInProgress();
+
+        var report = await Harness.RunAsync();
+
+        Assert.That(report.Skipped, Is.True);
+        Assert.That(report.DeletedVersions, Is.Zero);
+    }
+
+    [Test]
+    public async Task A_skipped_run_reads_and_deletes_nothing()
+    {
+        Harness.Image.Manifest(Amd64, Old);
+        Harness.AnotherRunInProgress();
+
+        await Harness.RunAsync();
+
+        Harness.Store.Verify(s => s.TryStartRunAsync(It.IsAny<CancellationToken>()), Times.Once);
+        Harness.Store.VerifyNoOtherCalls();
+        Harness.Run.VerifyNoOtherCalls();
+    }
+
+    [Test]
+    public async Task Batches_of_one_are_begun_one_version_at_a_time_referrers_first()
+    {
+        var (outer, inner, platform) = UnreachableNestedIndex();
+
+        await Harness.RunAsync(batchSize: 1);
+
+        Assert.That(Harness.BatchCalls.Select(c => c.Ids), Is.EqualTo(new[] { new[] { outer }, new[] { inner }, new[] { platform } }));
+    }
+
+    [Test]
+    public async Task Batches_of_two_are_begun_with_two_versions_referrers_first()
+    {
+        var (outer, inner, platform) = UnreachableNestedIndex();
+
+        await Harness.RunAsync(batchSize: 2);
+
+        Assert.That(Harness.BatchCalls.Select(c => c.Ids), Is.EqualTo(new[] { new[] { outer, inner }, new[] { platform } }));
+    }
+
+    [Test]
+    public async Task Versions_are_deleted_referrers_first()
+    {
+        var (outer, inner, platform) = UnreachableNestedIndex();
+
+        await Harness.RunAsync(batchSize: 1);
+
+        Assert.That(Harness.Committed, Is.EqualTo(new[] { outer, inner, platform }));
+    }
+
+    [Test]
+    public async Task A_real_run_locks_the_rows_of_every_batch()
+    {
+        UnreachableNestedIndex();
+
+        await Harness.RunAsync(batchSize: 1);
+
+        Assert.That(Harness.BatchCalls.Select(c => c.LockRows), Is.All.True);
+    }
+
+    [Test]
+    public async Task A_real_run_deletes_only_the_doomed_versions()
+    {
+        var doomed = Harness.Image.Manifest(Amd64, Old);
+        Harness.Image.Manifest(Arm64, Old);
+        Harness.Image.Tag("v1", Old, Arm64);
+        Harness.Image.Manifest(Digests.Of("young"), Young);
+
+        await Harness.RunAsync();
+
+        Assert.That(Harness.Committed, Is.EqualTo(new[] { doomed }));
+    }
+
+    [Test]
+    public async Task A_real_run_commits_every_batch_once()
+    {
+        UnreachableNestedIndex();
+
+        await Harness.RunAsync(batchSize: 1);
+
+        Assert.That(Harness.BatchCalls, Has.Count.EqualTo(3));
+        foreach (var call in Harness.BatchCalls)
+        {
+            call.Batch.Verify(b => b.CommitAsync(It.IsAny<CancellationToken>()), Times.Once);
+        }
+    }
+
+    [Test]
+    public async Task A_real_run_reports_what_it_deleted()
+    {
+        UnreachableNestedIndex();
+
+        var report = await Harness.RunAsync(batchSize: 2);
+
+        Assert.That(report.DeletedVersions, Is.EqualTo(3));
+        Assert.That(report.DeletedFiles, Is.EqualTo(3 * CleanupHarness.FilesPerVersion));
+        Assert.That(report.DeletedProperties, Is.EqualTo(3 * CleanupHarness.PropertiesPerVersion));
+        Assert.That(report.Batches, Is.EqualTo(2));
+    }
+
+    [Test]
+    public async Task The_report_counts_scanned_digest_unreferenced_and_too_young_versions()
+    {
+        Harness.Image.Tag("v1", Old, Arm64);
+        Harness.Image.Manifest(Arm64, Old);
+        Harness.Image.Manifest(Amd64, Old);
+        Harness.Image.Manifest(Digests.Of("young"), Young);
+
+        var report = await Harness.RunAsync();
+
+        Assert.That(report.ScannedVersions, Is.EqualTo(4));
+        Assert.That(report.DigestVersions, Is.EqualTo(3));
+        Assert.That(report.UnreferencedVersions, Is.EqualTo(2));
+        Assert.That(report.TooYoungVersions, Is.EqualTo(1));
+    }
+
+    [Test]
+    public async Task The_report_names_the_versions_with_malformed_metadata()
+    {
+        var damaged = Harness.Image.Version("v1", Old, """{"manifests":[{"digest":""");
+
+        var report = await Harness.RunAsync();
+
+        Assert.That(report.MalformedVersionIds, Is.EqualTo(new[] { damaged }));
+    }
+
+    [Test]
+    public async Task A_candidate_that_gained_a_referrer_outside_the_doomed_set_is_not_deleted()
+    {
+        var platform = Harness.Image.Manifest(Amd64, Old);
+        var orphan = Harness.Image.Manifest(Arm64, Old);
+        Harness.PushMeanwhile("v2", Metadata.Index(Amd64));
+
+        await Harness.RunAsync();
+
+        Assert.That(Harness.DeleteCalls.SelectMany(ids => ids), Does.Not.Contain(platform));
+        Assert.That(Harness.Committed, Is.EqualTo(new[] { orphan }));
+    }
+
+    [Test]
+    public async Task A_candidate_that_gained_a_referrer_is_reported_spared()
+    {
+        var platform = Harness.Image.Manifest(Amd64, Old);
+        Harness.PushMeanwhile("v2", Metadata.Index(Amd64));
+
+        var report = await Harness.RunAsync();
+
+        Assert.That(report.Candidates.Single(c => c.VersionId == platform).Decision, Is.EqualTo(CandidateDecision.Spared));
+        Assert.That(report.SparedVersions, Is.EqualTo(1));
+        Assert.That(report.DeletedVersions, Is.Zero);
+    }
+
+    [Test]
+    public async Task A_candidate_that_gained_a_reference_property_is_spared()
+    {
+        var platform = Harness.Image.Manifest(Amd64, Old);
+        Harness.PushMeanwhile("v2", Metadata.Image(), Amd64.ToUpperInvariant());
+
+        await Harness.RunAsync();
+
+        Assert.That(Harness.DeleteCalls.SelectMany(ids => ids), Does.Not.Contain(platform));
+    }
+
+    [Test]
+    public async Task Sparing_an_index_spares_the_doomed_versions_it_references_in_later_batches()
+    {
+        var (outer, inner, platform) = UnreachableNestedIndex();
+        Harness.PushMeanwhile("v2", Metadata.Index(OuterIndex));
+
+        var report = await Harness.RunAsync(batchSize: 1);
+
+        Assert.That(Harness.DeleteCalls.SelectMany(ids => ids), Is.Empty);
+        Assert.That(report.Candidates.Where(c => c.Decision == CandidateDecision.Spared).Select(c => c.VersionId),
+            Is.EquivalentTo(new[] { outer, inner, platform }));
+        Assert.That(report.SparedVersions, Is.EqualTo(3));
+    }
+
+    [Test]
+    public async Task Sparing_an_index_spares_the_doomed_versions_it_references_in_the_same_batch()
+    {
+        // One batch: the store also reports the doomed indexes as possible referrers of their children,
+        // before the new tag, so only the cascade from the spared index keeps its children.
+        UnreachableNestedIndex();
+        Harness.PushMeanwhile("v2", Metadata.Index(OuterIndex));
+
+        var report = await Harness.RunAsync(batchSize: 500);
+
+        Assert.That(Harness.DeleteCalls.SelectMany(ids => ids), Is.Empty);
+        Assert.That(report.SparedVersions, Is.EqualTo(3));
+    }
+
+    [Test]
+    public async Task Batches_left_with_nothing_doomed_after_sparing_are_not_begun()
+    {
+        var (outer, _, _) = UnreachableNestedIndex();
+        Harness.PushMeanwhile("v2", Metadata.Index(OuterIndex));
+
+        await Harness.RunAsync(batchSize: 1);
+
+        Assert.That(Harness.BatchCalls.Select(c => c.Ids), Is.EqualTo(new[] { new[] { outer } }));
+    }
+
+    [Test]
+    public async Task A_new_referrer_of_a_platform_manifest_spares_it_but_not_the_indexes_above_it()
+    {
+        var (outer, inner, platform) = UnreachableNestedIndex();
+        Harness.PushMeanwhile("v2", Metadata.Index(Amd64));
+
+        await Harness.RunAsync(batchSize: 1);
+
+        Assert.That(Harness.Committed, Is.EqualTo(new[] { outer, inner }), $"{platform} is spared");
+    }
+
+    [Test]
+    public async Task A_referrer_that_is_itself_doomed_does_not_spare()
+    {
+        // One batch: the store reports the doomed indexes as possible referrers of their children.
+        var (outer, inner, platform) = UnreachableNestedIndex();
+
+        var report = await Harness.RunAsync(batchSize: 500);
+
+        Assert.That(Harness.Committed, Is.EquivalentTo(new[] { outer, inner, platform }));
+        Assert.That(report.SparedVersions, Is.Zero);
+    }
+
+    [Test]
+    public async Task A_possible_referrer_that_mentions_the_digest_outside_its_manifests_does_not_spare()
+    {
+        var platform = Harness.Image.Manifest(Amd64, Old);
+        Harness.PushMeanwhile("v2", $$$"""{"type":"oci","annotations":{"org.opencontainers.image.base.digest":"{{{Amd64}}}"}}""");
+
+        await Harness.RunAsync();
+
+        Assert.That(Harness.Committed, Is.EqualTo(new[] { platform }));
+    }
+
+    [Test]
+    public async Task A_version_deleted_meanwhile_is_not_deleted_again()
+    {
+        var vanished = Harness.Image.Manifest(Amd64, Old);
+        var orphan = Harness.Image.Manifest(Arm64, Old);
+        Harness.DeleteMeanwhile(vanished);
+
+        var report = await Harness.RunAsync();
+
+        Assert.That(Harness.DeleteCalls.SelectMany(ids => ids), Is.EqualTo(new[] { orphan }));
+        Assert.That(report.DeletedVersions, Is.EqualTo(1));
+    }
+
+    [Test]
+    public async Task A_dry_run_counts_the_doomed_versions_instead_of_deleting_them()
+    {
+        var (outer, inner, platform) = UnreachableNestedIndex();
+
+        await Harness.RunAsync(batchSize: 2, dryRun: true);
+
+        Assert.That(Harness.CountCalls.SelectMany(ids => ids), Is.EquivalentTo(new[] { outer, inner, platform }));
+        Assert.That(Harness.DeleteCalls, Is.Empty);
+    }
+
+    [Test]
+    public async Task A_dry_run_never_commits()
+    {
+        UnreachableNestedIndex();
+
+        await Harness.RunAsync(batchSize: 1, dryRun: true);
+
+        Assert.That(Harness.BatchCalls, Has.Count.EqualTo(3));
+        foreach (var call in Harness.BatchCalls)
+        {
+            call.Batch.Verify(b => b.CommitAsync(It.IsAny<CancellationToken>()), Times.Never);
+            call.Batch.Verify(b => b.DeleteAsync(It.IsAny<IReadOnlyList<long>>(), It.IsAny<CancellationToken>()), Times.Never);
+        }
+    }
+
+    [Test]
+    public async Task A_dry_run_does_not_lock_rows()
+    {
+        UnreachableNestedIndex();
+
+        await Harness.RunAsync(batchSize: 1, dryRun: true);
+
+        Assert.That(Harness.BatchCalls.Select(c => c.LockRows), Is.All.False);
+    }
+
+    [Test]
+    public async Task A_dry_run_reports_what_a_real_run_would_delete()
+    {
+        UnreachableNestedIndex();
+
+        var report = await Harness.RunAsync(batchSize: 2, dryRun: true);
+
+        Assert.That(report.DryRun, Is.True);
+        Assert.That(report.DeletedVersions, Is.EqualTo(3));
+        Assert.That(report.DeletedFiles, Is.EqualTo(3 * CleanupHarness.FilesPerVersion));
+        Assert.That(report.DeletedProperties, Is.EqualTo(3 * CleanupHarness.PropertiesPerVersion));
+    }
+
+    [Test]
+    public async Task A_dry_run_lists_every_candidate_with_its_decision()
+    {
+        var doomed = Harness.Image.Manifest(Amd64, Old);
+        var young = Harness.Image.Manifest(Arm64, Young);
+        var spared = Harness.Image.Manifest(Digests.Of("spared"), Old);
+        Harness.PushMeanwhile("v2", Metadata.Index(Digests.Of("spared")));
+
+        var report = await Harness.RunAsync(dryRun: true);
+
+        Assert.That(report.Candidates.Select(c => (c.VersionId, c.Decision)), Is.EquivalentTo(new[]
+        {
+            (doomed, CandidateDecision.Delete),
+            (young, CandidateDecision.TooYoung),
+            (spared, CandidateDecision.Spared),
+        }));
+    }
+
+    [TestCase(PostgresErrorCodes.DeadlockDetected)]
+    [TestCase(PostgresErrorCodes.SerializationFailure)]
+    public async Task A_batch_that_loses_a_lock_conflict_is_retried(string sqlState)
+    {
+        var orphan = Harness.Image.Manifest(Amd64, Old);
+        Harness.FailNextDeletes(LockConflict(sqlState));
+
+        var report = await Harness.RunAsync();
+
+        Assert.That(Harness.BatchCalls.Select(c => c.Ids), Is.EqualTo(new[] { new[] { orphan }, new[] { orphan } }));
+        Assert.That(Harness.Committed, Is.EqualTo(new[] { orphan }));
+        Assert.That(report.DeletedVersions, Is.EqualTo(1));
+    }
+
+    [Test]
+    public async Task A_batch_that_loses_a_lock_conflict_is_not_committed_before_its_retry()
+    {
+        Harness.Image.Manifest(Amd64, Old);
+        Harness.FailNextDeletes(LockConflict(PostgresErrorCodes.DeadlockDetected));
+
+        await Harness.RunAsync();
+
+        Harness.BatchCalls[0].Batch.Verify(b => b.CommitAsync(It.IsAny<CancellationToken>()), Times.Never);
+        Harness.BatchCalls[0].Batch.Verify(b => b.DisposeAsync(), Times.Once);
+    }
+
+    [Test]
+    public void A_batch_that_keeps_deadlocking_fails_the_run()
+    {
+        Harness.Image.Manifest(Amd64, Old);
+        Harness.FailNextDeletes(Enumerable.Range(0, 10).Select(_ => LockConflict(PostgresErrorCodes.DeadlockDetected)).ToArray());
+
+        Assert.That(async () => await Harness.RunAsync(), Throws.TypeOf<PostgresException>());
+        Assert.That(Harness.Committed, Is.Empty);
+    }
+
+    [Test]
+    public void Any_other_failure_of_a_batch_fails_the_run_without_retry()
+    {
+        Harness.Image.Manifest(Amd64, Old);
+        Harness.FailNextDeletes(new PostgresException("disk full", "ERROR", "ERROR", PostgresErrorCodes.DiskFull));
+
+        Assert.That(async () => await Harness.RunAsync(), Throws.TypeOf<PostgresException>().With.Property(nameof(PostgresException.SqlState)).EqualTo(PostgresErrorCodes.DiskFull));
+        Assert.That(Harness.BatchCalls, Has.Count.EqualTo(1));
+    }
+
+    [Test]
+    public void A_failure_that_is_not_a_database_error_fails_the_run()
+    {
+        Harness.Image.Manifest(Amd64, Old);
+        Harness.FailNextDeletes(new InvalidOperationException("connection broken"));
+
+        Assert.That(async () => await Harness.RunAsync(), Throws.InvalidOperationException.With.Message.EqualTo("connection broken"));
+    }
+
+    [Test]
+    public void The_run_lock_is_released_when_a_batch_fails()
+    {
+        Harness.Image.Manifest(Amd64, Old);
+        Harness.FailNextDeletes(new InvalidOperationException("connection broken"));
+
+        Assert.That(async () => await Harness.RunAsync(), Throws.InvalidOperationException);
+        Harness.Run.Verify(r => r.DisposeAsync(), Times.Once);
+    }
+
+    [Test]
+    public async Task The_run_lock_is_released_after_a_run()
+    {
+        UnreachableNestedIndex();
+
+        await Harness.RunAsync(batchSize: 1);
+
+        Harness.Run.Verify(r => r.DisposeAsync(), Times.Once);
+        Assert.That(Harness.BatchCalls.Select(c => c.Batch.Invocations.Count(i => i.Method.Name == nameof(IAsyncDisposable.DisposeAsync))), Is.All.EqualTo(1));
+    }
+
+    [TestCase(86_400)]
+    [TestCase(7_200)]
+    [TestCase(0)]
+    public async Task The_cutoff_is_the_clocks_now_minus_older_than(int olderThanSeconds)
+    {
+        var report = await Harness.RunAsync(olderThan: TimeSpan.FromSeconds(olderThanSeconds));
+
+        Assert.That(report.CutoffUnix, Is.EqualTo(Now - olderThanSeconds));
+        Assert.That(report.OlderThanSeconds, Is.EqualTo(olderThanSeconds));
+    }
+
+    [Test]
+    public async Task The_clock_decides_which_versions_are_old_enough()
+    {
+        var atCutoff = Harness.Image.Manifest(Amd64, Cutoff);
+        var before = Harness.Image.Manifest(Arm64, Cutoff - 1);
+
+        await Harness.RunAsync();
+
+        Assert.That(Harness.Committed, Is.EqualTo(new[] { before }), $"{atCutoff} is not older than the cutoff");
+    }
+
+    [Test]
+    public async Task A_later_clock_deletes_what_was_too_young()
+    {
+        var young = Harness.Image.Manifest(Amd64, Young);
+
+        await Harness.RunAsync(clock: new FixedClock(Young + 86_401));
+
+        Assert.That(Harness.Committed, Is.EqualTo(new[] { young }));
+    }
+
+    [TestCase(0)]
+    [TestCase(-1)]
+    public void A_batch_size_below_one_is_rejected(int batchSize)
+    {
+        Assert.That(() => Harness.RunAsync(batchSize: batchSize), Throws.TypeOf<ArgumentOutOfRangeException>());
+        Harness.Store.VerifyNoOtherCalls();
+    }
+
+    [Test]
+    public void A_negative_age_limit_is_rejected()
+    {
+        var options = new CleanupOptions(TimeSpan.FromSeconds(-1), 500, DryRun: false);
+
+        Assert.That(() => Harness.Cleanup().RunAsync(options, CancellationToken.None), Throws.TypeOf<ArgumentOutOfRangeException>());
+        Harness.Store.VerifyNoOtherCalls();
+    }
+
+    private static PostgresException LockConflict(string sqlState) => new("lock conflict", "ERROR", "ERROR", sqlState);
+
+    /// <summary>outer index → inner index → amd64 manifest, all old and unreferenced; ids in the opposite order.</summary>
+    private (long OuterIndex, long InnerIndex, long Platform) UnreachableNestedIndex()
+    {
+        var platform = Harness.Image.Manifest(Amd64, Old);
+        var inner = Harness.Image.Index(InnerIndex, Old, Amd64);
+        var outer = Harness.Image.Index(OuterIndex, Old, InnerIndex);
+        return (outer, inner, platform);
+    }
+}
