@@ -38,46 +38,60 @@ public static partial class ManifestReferences
 
         using (document)
         {
-            if (document.RootElement.ValueKind != JsonValueKind.Object)
+            try
             {
-                return ParsedReferences.None;
+                return ReadManifests(document.RootElement);
             }
-
-            List<string>? digests = null;
-            // Every "manifests" key counts, in any letter case, duplicates included: readers of this
-            // metadata (Go's encoding/json among them) disagree on which duplicate wins, so keep them all.
-            foreach (var property in document.RootElement.EnumerateObject())
+            catch (InvalidOperationException)
             {
-                if (!property.NameEquals("manifests") && !string.Equals(property.Name, "manifests", StringComparison.OrdinalIgnoreCase))
-                {
-                    continue;
-                }
-
-                if (property.Value.ValueKind != JsonValueKind.Array)
-                {
-                    continue;
-                }
-
-                foreach (var entry in property.Value.EnumerateArray())
-                {
-                    if (entry.ValueKind != JsonValueKind.Object)
-                    {
-                        continue;
-                    }
-
-                    foreach (var field in entry.EnumerateObject())
-                    {
-                        if (field.Value.ValueKind == JsonValueKind.String &&
-                            string.Equals(field.Name, "digest", StringComparison.OrdinalIgnoreCase))
-                        {
-                            (digests ??= []).Add(Normalize(field.Value.GetString()!));
-                        }
-                    }
-                }
+                // Valid JSON syntax whose strings cannot be decoded (a lone UTF-16 surrogate escape):
+                // damaged too, and read fail-safe like text that does not parse.
+                return new ParsedReferences(DigestsInText(metadataJson), Malformed: true);
             }
-
-            return digests is null ? ParsedReferences.None : new ParsedReferences(digests, Malformed: false);
         }
+    }
+
+    private static ParsedReferences ReadManifests(JsonElement root)
+    {
+        if (root.ValueKind != JsonValueKind.Object)
+        {
+            return ParsedReferences.None;
+        }
+
+        List<string>? digests = null;
+        // Every "manifests" key counts, in any letter case, duplicates included: readers of this
+        // metadata (Go's encoding/json among them) disagree on which duplicate wins, so keep them all.
+        foreach (var property in root.EnumerateObject())
+        {
+            if (!property.NameEquals("manifests") && !string.Equals(property.Name, "manifests", StringComparison.OrdinalIgnoreCase))
+            {
+                continue;
+            }
+
+            if (property.Value.ValueKind != JsonValueKind.Array)
+            {
+                continue;
+            }
+
+            foreach (var entry in property.Value.EnumerateArray())
+            {
+                if (entry.ValueKind != JsonValueKind.Object)
+                {
+                    continue;
+                }
+
+                foreach (var field in entry.EnumerateObject())
+                {
+                    if (field.Value.ValueKind == JsonValueKind.String &&
+                        string.Equals(field.Name, "digest", StringComparison.OrdinalIgnoreCase))
+                    {
+                        (digests ??= []).Add(Normalize(field.Value.GetString()!));
+                    }
+                }
+            }
+        }
+
+        return digests is null ? ParsedReferences.None : new ParsedReferences(digests, Malformed: false);
     }
 
     /// <summary>Digests compare case-insensitively; versions store them in lower case.</summary>
@@ -89,6 +103,6 @@ public static partial class ManifestReferences
     private static List<string> DigestsInText(string text)
         => DigestPattern().Matches(text).Select(m => Normalize(m.Value)).Distinct().ToList();
 
-    [GeneratedRegex("sha256:[0-9a-fA-F]{64}", RegexOptions.CultureInvariant)]
+    [GeneratedRegex("sha256:[0-9a-f]{64}", RegexOptions.CultureInvariant | RegexOptions.IgnoreCase)]
     private static partial Regex DigestPattern();
 }
