@@ -358,7 +358,7 @@ public sealed partial class ExpiredDataCleanup(
         public async Task<OrphanedBlobsStep> OrphanedBlobsAsync()
         {
             using var activity = PackagesCleanupTelemetry.ActivitySource.StartActivity("orphaned_blobs");
-            long blobs = 0, removed = 0, missing = 0, failed = 0, last = 0;
+            long blobs = 0, removed = 0, missing = 0, reused = 0, failed = 0, last = 0;
             // In a dry run, files that step 2 would remove do not keep a blob.
             var unused = dryRun
                 ? $"NOT EXISTS (SELECT 1 FROM package_file f WHERE f.blob_id = b.id AND NOT ({ExpiringFile}))"
@@ -415,6 +415,9 @@ public sealed partial class ExpiredDataCleanup(
                         case Removal.Missing:
                             missing++;
                             break;
+                        case Removal.Reused:
+                            reused++;
+                            break;
                         case Removal.Failed:
                             failed++;
                             break;
@@ -424,7 +427,7 @@ public sealed partial class ExpiredDataCleanup(
 
             activity?.SetTag("forge.cleanup.blobs", blobs);
             activity?.SetTag("forge.cleanup.content_files_failed", failed);
-            return new OrphanedBlobsStep { Blobs = blobs, ContentFilesRemoved = removed, ContentFilesMissing = missing, ContentFilesFailed = failed };
+            return new OrphanedBlobsStep { Blobs = blobs, ContentFilesRemoved = removed, ContentFilesMissing = missing, ContentFilesReused = reused, ContentFilesFailed = failed };
         }
 
         private async Task<Removal> RemoveContentAsync(string hash)
@@ -439,7 +442,7 @@ public sealed partial class ExpiredDataCleanup(
             // The same content may have been uploaded again since the row went: then the file is its.
             if (await ScalarAsync<long>(connection, transaction, "SELECT count(*) FROM package_blob WHERE hash_sha256 = $1", cancellationToken, hash) > 0)
             {
-                return Removal.Missing;
+                return Removal.Reused;
             }
 
             try
@@ -499,6 +502,7 @@ public sealed partial class ExpiredDataCleanup(
     {
         Removed,
         Missing,
+        Reused,
         Failed,
     }
 

@@ -64,6 +64,9 @@ public sealed record OrphanedBlobsStep
     /// <summary>Content files already gone when the cleanup came to remove them.</summary>
     public long ContentFilesMissing { get; init; }
 
+    /// <summary>Content files kept because the same content was uploaded again after its old row went.</summary>
+    public long ContentFilesReused { get; init; }
+
     /// <summary>Content files whose removal failed; logged, and left for <c>packages fsck --repair</c>.</summary>
     public long ContentFilesFailed { get; init; }
 }
