@@ -15,6 +15,9 @@ public enum CronRunTrigger
     Schedule,
     Start,
     Manual,
+
+    /// <summary>Run right after another task that asked for it (<see cref="CronTaskResult.FollowUps"/>).</summary>
+    Chained,
 }
 
 public enum CronRunOutcome
@@ -30,6 +33,9 @@ public sealed record CronTaskContext(string TaskName, CronTaskSettings Settings,
 /// <summary>How a run ended, with a one-line summary for <c>cron list</c> and the logs.</summary>
 public sealed record CronTaskResult(CronRunOutcome Outcome, string Summary)
 {
+    /// <summary>Tasks to run right after this one (if enabled), e.g. the cleanup that frees what this one deleted.</summary>
+    public IReadOnlyList<string> FollowUps { get; init; } = [];
+
     public static CronTaskResult Success(string summary) => new(CronRunOutcome.Success, summary);
 
     public static CronTaskResult Skipped(string summary) => new(CronRunOutcome.Skipped, summary);

@@ -2,13 +2,19 @@ using System.Security.Cryptography;
 
 namespace Forge.Packages;
 
+/// <summary>Content written to the store's temporary folder and hashed, not yet in place.</summary>
+public sealed record StagedContent(string TemporaryPath, string Sha256, long Size);
+
 /// <summary>
 /// The filesystem store of blob contents, keyed by lower-case SHA-256 hex at
-/// <c>&lt;root&gt;/&lt;h[0:2]&gt;/&lt;h[2:4]&gt;/&lt;h&gt;</c>. Writes go to a temporary file in the store and are
-/// renamed into place, so a reader never sees a partial blob.
+/// <c>&lt;root&gt;/&lt;h[0:2]&gt;/&lt;h[2:4]&gt;/&lt;h&gt;</c>. Content is streamed into <c>tmp/</c>, hashed on the way,
+/// and renamed into place, so a reader never sees a partial blob. Partial uploads live in <c>uploads/</c>.
 /// </summary>
 public sealed class ContentStore
 {
+    private const string TemporaryFolder = "tmp";
+    private const string UploadsFolder = "uploads";
+
     public ContentStore(string root)
     {
         Root = Path.GetFullPath(root);
@@ -27,6 +33,17 @@ public sealed class ContentStore
         return Path.Combine(Root, sha256[..2], sha256[2..4], sha256);
     }
 
+    /// <summary>The file of an upload session's partial bytes; throws on an id that could leave the folder.</summary>
+    public string UploadPathOf(string uploadId)
+    {
+        if (uploadId.Length is 0 or > 255 || !uploadId.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_'))
+        {
+            throw new ArgumentException($"'{uploadId}' is not an upload id (letters, digits, '-' and '_').", nameof(uploadId));
+        }
+
+        return Path.Combine(Root, UploadsFolder, uploadId);
+    }
+
     public bool Exists(string sha256) => File.Exists(PathOf(sha256));
 
     public Stream OpenRead(string sha256) => new FileStream(PathOf(sha256), FileMode.Open, FileAccess.Read, FileShare.Read, 81920, useAsync: true);
@@ -34,53 +51,101 @@ public sealed class ContentStore
     /// <summary>Streams <paramref name="content"/> into the store and returns its SHA-256 and size.</summary>
     public async Task<(string Sha256, long Size)> SaveAsync(Stream content, CancellationToken cancellationToken)
     {
-        var temporary = Path.Combine(Root, "tmp");
+        var staged = await StageAsync(content, cancellationToken);
+        Publish(staged);
+        return (staged.Sha256, staged.Size);
+    }
+
+    /// <summary>Streams <paramref name="content"/> into a temporary file, hashing it on the way.</summary>
+    public async Task<StagedContent> StageAsync(Stream content, CancellationToken cancellationToken)
+    {
+        var temporary = Path.Combine(Root, TemporaryFolder);
         Directory.CreateDirectory(temporary);
         var temporaryFile = Path.Combine(temporary, Path.GetRandomFileName());
         try
         {
-            string hash;
-            long size;
-            await using (var file = new FileStream(temporaryFile, FileMode.CreateNew, FileAccess.Write, FileShare.None, 81920, useAsync: true))
-            using (var sha = IncrementalHash.CreateHash(HashAlgorithmName.SHA256))
+            await using var file = new FileStream(temporaryFile, FileMode.CreateNew, FileAccess.Write, FileShare.None, 81920, useAsync: true);
+            using var sha = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+            var buffer = new byte[81920];
+            int read;
+            while ((read = await content.ReadAsync(buffer, cancellationToken)) > 0)
             {
-                var buffer = new byte[81920];
-                int read;
-                while ((read = await content.ReadAsync(buffer, cancellationToken)) > 0)
-                {
-                    sha.AppendData(buffer, 0, read);
-                    await file.WriteAsync(buffer.AsMemory(0, read), cancellationToken);
-                }
-
-                await file.FlushAsync(cancellationToken);
-                size = file.Length;
-                hash = Convert.ToHexStringLower(sha.GetHashAndReset());
+                sha.AppendData(buffer, 0, read);
+                await file.WriteAsync(buffer.AsMemory(0, read), cancellationToken);
             }
 
-            var target = PathOf(hash);
-            Directory.CreateDirectory(Path.GetDirectoryName(target)!);
-            File.Move(temporaryFile, target, overwrite: true);
-            return (hash, size);
+            await file.FlushAsync(cancellationToken);
+            return new StagedContent(temporaryFile, Convert.ToHexStringLower(sha.GetHashAndReset()), file.Length);
         }
-        finally
+        catch
         {
             File.Delete(temporaryFile);
+            throw;
         }
     }
 
-    /// <summary>Removes a blob's file; returns false when it was not there.</summary>
-    public bool Delete(string sha256)
+    /// <summary>
+    /// Moves staged content into place. A writer that records the blob in package_blob does this while it
+    /// holds the blob's content lock (<see cref="BlobContentLock"/>), so that the expired-data cleanup never
+    /// removes a file that a row it cannot see yet is about to name.
+    /// </summary>
+    public void Publish(StagedContent staged)
     {
-        var path = PathOf(sha256);
-        if (!File.Exists(path))
-        {
-            return false;
-        }
-
-        File.Delete(path);
-        return true;
+        var target = PathOf(staged.Sha256);
+        Directory.CreateDirectory(Path.GetDirectoryName(target)!);
+        File.Move(staged.TemporaryPath, target, overwrite: true);
     }
 
-    public static bool IsSha256Hex(string value)
-        => value.Length == 64 && value.All(c => char.IsAsciiDigit(c) || c is >= 'a' and <= 'f');
+    /// <summary>Removes a blob's file; returns the bytes freed, or null when it was not there.</summary>
+    public long? Delete(string sha256)
+    {
+        var file = new FileInfo(PathOf(sha256));
+        if (!file.Exists)
+        {
+            return null;
+        }
+
+        var size = file.Length;
+        file.Delete();
+        return size;
+    }
+
+    /// <summary>Every content file in the store (not the temporary or upload folders), with its hash as named.</summary>
+    public IEnumerable<(string Sha256, FileInfo File)> EnumerateContent()
+    {
+        if (!Directory.Exists(Root))
+        {
+            yield break;
+        }
+
+        foreach (var first in Directory.EnumerateDirectories(Root))
+        {
+            var firstName = Path.GetFileName(first);
+            if (firstName.Length != 2 || !IsHex(firstName))
+            {
+                continue;
+            }
+
+            foreach (var second in Directory.EnumerateDirectories(first))
+            {
+                foreach (var path in Directory.EnumerateFiles(second))
+                {
+                    var name = Path.GetFileName(path);
+                    yield return (name, new FileInfo(path));
+                }
+            }
+        }
+    }
+
+    /// <summary>Whether the file's bytes hash to the name it is stored under.</summary>
+    public static async Task<bool> MatchesItsNameAsync(string sha256, FileInfo file, CancellationToken cancellationToken)
+    {
+        await using var stream = new FileStream(file.FullName, FileMode.Open, FileAccess.Read, FileShare.Read, 81920, useAsync: true);
+        var hash = await SHA256.HashDataAsync(stream, cancellationToken);
+        return Convert.ToHexStringLower(hash) == sha256;
+    }
+
+    public static bool IsSha256Hex(string value) => value.Length == 64 && IsHex(value);
+
+    private static bool IsHex(string value) => value.All(c => char.IsAsciiDigit(c) || c is >= 'a' and <= 'f');
 }

@@ -1,4 +1,6 @@
 using Forge.Modularity;
+using Forge.Packages.Cleanup;
+using Forge.Packages.Cli;
 using Forge.Packages.Schema;
 using Microsoft.Extensions.DependencyInjection;
 using Npgsql;
@@ -9,13 +11,15 @@ namespace Forge.Packages;
 /// The shared packages schema and the content store. Settings: <c>Forge:Packages:StorePath</c> (default
 /// <c>&lt;Forge:DataPath&gt;/packages</c>).
 /// </summary>
-public sealed class PackagesModule : IModule
+public sealed class PackagesModule : IModule, IModuleCommands
 {
     public const string ModuleName = "Packages";
 
     public string Name => ModuleName;
 
     public IReadOnlyList<string> Dependencies => [];
+
+    public IReadOnlyList<string> CronTaskNames => [PackagesCleanupTask.Name];
 
     public void Register(ModuleContext context)
     {
@@ -28,6 +32,17 @@ public sealed class PackagesModule : IModule
             ? store
             : Path.Combine(dataPath, "packages");
         context.Services.AddSingleton(new ContentStore(storePath));
-        context.AddTelemetrySource("Forge.Packages");
+        context.Services.AddSingleton<PackagesCleanupTelemetry>();
+        context.Services.AddSingleton<ExpiredDataCleanupHooks>();
+        context.Services.AddTransient<ExpiredDataCleanup>();
+        context.Services.AddTransient<ContentStoreCheck>();
+        context.AddCronTask<PackagesCleanupTask>(PackagesCleanupTask.Definition);
+        context.AddTelemetrySource(PackagesCleanupTelemetry.Name);
+    }
+
+    public IEnumerable<ModuleCommand> BuildCommands(IModuleCommandHost host)
+    {
+        yield return new ModuleCommand(["packages"], PackagesCommands.Cleanup(host));
+        yield return new ModuleCommand(["packages"], PackagesCommands.Fsck(host));
     }
 }

@@ -68,6 +68,18 @@ public sealed partial class CronRunner(
         }
 
         LogFinished(task.Name, runId, outcome, elapsed.TotalSeconds, result.Summary);
+        foreach (var followUp in result.FollowUps)
+        {
+            if (catalog.Find(followUp) is { Enabled: true } next)
+            {
+                await RunAsync(next.Name, CronRunTrigger.Chained, cancellationToken);
+            }
+            else
+            {
+                LogFollowUpDisabled(task.Name, followUp);
+            }
+        }
+
         return new CronRunReport(runId, task.Name, result.Outcome, result.Summary, elapsed);
     }
 
@@ -91,6 +103,9 @@ public sealed partial class CronRunner(
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Could not record the end of cron task {Task} (run {RunId})")]
     private partial void LogRecordFailed(Exception e, string task, long runId);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Cron task {Task} asked for {FollowUp} to follow, which is not enabled")]
+    private partial void LogFollowUpDisabled(string task, string followUp);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Cron task {Task} finished (run {RunId}): {Outcome} in {Seconds:0.###}s: {Summary}")]
     private partial void LogFinished(string task, long runId, string outcome, double seconds, string summary);

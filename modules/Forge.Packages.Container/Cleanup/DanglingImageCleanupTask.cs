@@ -1,4 +1,5 @@
 using Forge.Modularity;
+using Forge.Packages.Cleanup;
 using Microsoft.Extensions.Logging;
 
 namespace Forge.Packages.Container.Cleanup;
@@ -31,7 +32,16 @@ public sealed partial class DanglingImageCleanupTask(DanglingImageCleanup cleanu
             report.DryRun, report.Skipped, report.OlderThanSeconds, report.CutoffUnix, report.ScannedVersions, report.DigestVersions,
             report.UnreferencedVersions, report.TooYoungVersions, report.SparedVersions, report.DeletedVersions, report.DeletedFiles,
             report.DeletedProperties, report.MalformedVersionIds.Count, report.DurationSeconds);
-        return report.Skipped ? CronTaskResult.Skipped(report.Summary()) : CronTaskResult.Success(report.Summary());
+        if (report.Skipped)
+        {
+            return CronTaskResult.Skipped(report.Summary());
+        }
+
+        // What was deleted still holds its blobs on disk: the expired-data cleanup follows and frees them.
+        return CronTaskResult.Success(report.Summary()) with
+        {
+            FollowUps = report.DeletedVersions > 0 && !report.DryRun ? [PackagesCleanupTask.Name] : [],
+        };
     }
 
     // One structured event with the whole summary, so that a log pipeline can chart it.

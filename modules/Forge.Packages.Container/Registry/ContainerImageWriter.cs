@@ -42,7 +42,7 @@ public sealed class ContainerImageWriter(NpgsqlDataSource dataSource, ContentSto
         var blobs = new List<(ImageBlob Blob, string Hex)>();
         foreach (var blob in layers.Prepend(config))
         {
-            blobs.Add((blob, await SaveAsync(blob.Content, cancellationToken)));
+            blobs.Add((blob, Hash(blob.Content)));
         }
 
         var manifest = new JsonObject
@@ -98,7 +98,7 @@ public sealed class ContainerImageWriter(NpgsqlDataSource dataSource, ContentSto
         List<(ImageBlob Blob, string Hex)> blobs, IReadOnlyList<IndexEntry> entries, long? createdUnix, CancellationToken cancellationToken)
     {
         var manifestBytes = Encoding.UTF8.GetBytes(manifest.ToJsonString());
-        var manifestHex = await SaveAsync(manifestBytes, cancellationToken);
+        var manifestHex = Hash(manifestBytes);
         var digest = "sha256:" + manifestHex;
         var created = createdUnix ?? time.GetUtcNow().ToUnixTimeSeconds();
         var versionName = tag ?? digest;
@@ -137,11 +137,11 @@ public sealed class ContainerImageWriter(NpgsqlDataSource dataSource, ContentSto
         var versionId = await UpsertVersionAsync(connection, packageId, versionName, created, metadata.ToJsonString(), cancellationToken);
         foreach (var (blob, hex) in blobs)
         {
-            var blobId = await EnsureBlobAsync(connection, blob.Content, hex, created, cancellationToken);
+            var blobId = await EnsureBlobAsync(connection, transaction, blob.Content, hex, created, cancellationToken);
             await AddFileAsync(connection, versionId, blobId, $"sha256_{hex}", false, "sha256:" + hex, blob.MediaType, created, cancellationToken);
         }
 
-        var manifestBlobId = await EnsureBlobAsync(connection, manifestBytes, manifestHex, created, cancellationToken);
+        var manifestBlobId = await EnsureBlobAsync(connection, transaction, manifestBytes, manifestHex, created, cancellationToken);
         await AddFileAsync(connection, versionId, manifestBlobId, "manifest.json", true, digest, mediaType, created, cancellationToken);
         if (tag is not null)
         {
@@ -157,27 +157,33 @@ public sealed class ContainerImageWriter(NpgsqlDataSource dataSource, ContentSto
         return new PushedManifest(versionId, digest, manifestBytes.Length);
     }
 
-    private async Task<string> SaveAsync(byte[] content, CancellationToken cancellationToken)
-    {
-        using var stream = new MemoryStream(content, writable: false);
-        return (await store.SaveAsync(stream, cancellationToken)).Sha256;
-    }
+    private static string Hash(byte[] content) => Convert.ToHexStringLower(SHA256.HashData(content));
 
     private static async Task<long> EnsurePackageAsync(NpgsqlConnection connection, long ownerId, string repository, CancellationToken cancellationToken)
     {
         var image = repository.Contains('/', StringComparison.Ordinal) ? repository[(repository.IndexOf('/', StringComparison.Ordinal) + 1)..] : repository;
-        var id = await ScalarAsync(connection, """
+        // DO UPDATE rather than DO NOTHING: it locks an existing row, so that the expired-data cleanup
+        // cannot delete the package as empty before this push's version is in.
+        await using var command = new NpgsqlCommand("""
             INSERT INTO package (owner_id, type, name, lower_name) VALUES ($1, 'container', $2, lower($2))
-            ON CONFLICT (owner_id, type, lower_name) DO NOTHING RETURNING id
-            """, cancellationToken, ownerId, image);
-        if (id is long created)
+            ON CONFLICT (owner_id, type, lower_name) DO UPDATE SET name = package.name RETURNING id, xmax = 0
+            """, connection);
+        command.Parameters.AddWithValue(ownerId);
+        command.Parameters.AddWithValue(image);
+        long id;
+        bool inserted;
+        await using (var reader = await command.ExecuteReaderAsync(cancellationToken))
         {
-            await AddPropertyAsync(connection, 2, created, "container.repository", repository.ToLowerInvariant(), cancellationToken);
-            return created;
+            await reader.ReadAsync(cancellationToken);
+            (id, inserted) = (reader.GetInt64(0), reader.GetBoolean(1));
         }
 
-        return (long)(await ScalarAsync(connection,
-            "SELECT id FROM package WHERE owner_id = $1 AND type = 'container' AND lower_name = lower($2)", cancellationToken, ownerId, image))!;
+        if (inserted)
+        {
+            await AddPropertyAsync(connection, 2, id, "container.repository", repository.ToLowerInvariant(), cancellationToken);
+        }
+
+        return id;
     }
 
     private static async Task<long> UpsertVersionAsync(
@@ -206,14 +212,24 @@ public sealed class ContainerImageWriter(NpgsqlDataSource dataSource, ContentSto
     // MD5 and SHA-1 fill package_blob's hash columns (the schema has them for other package types'
     // clients); nothing here relies on them for integrity, SHA-256 keys the content.
 #pragma warning disable CA5350, CA5351
-    private static async Task<long> EnsureBlobAsync(NpgsqlConnection connection, byte[] content, string sha256, long created, CancellationToken cancellationToken)
+    private async Task<long> EnsureBlobAsync(
+        NpgsqlConnection connection, NpgsqlTransaction transaction, byte[] content, string sha256, long created, CancellationToken cancellationToken)
     {
-        var id = await ScalarAsync(connection, """
+        // Under the blob's content lock, the file is put in place and the row made (or locked, so that the
+        // expired-data cleanup skips it) in this transaction: the cleanup never removes content that a
+        // row is about to name.
+        await BlobContentLock.AcquireAsync(connection, transaction, sha256, cancellationToken);
+        using (var stream = new MemoryStream(content, writable: false))
+        {
+            store.Publish(await store.StageAsync(stream, cancellationToken));
+        }
+
+        return (long)(await ScalarAsync(connection, """
             INSERT INTO package_blob (size, hash_md5, hash_sha1, hash_sha256, hash_sha512, created_unix)
-            VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (hash_sha256) DO NOTHING RETURNING id
+            VALUES ($1, $2, $3, $4, $5, $6)
+            ON CONFLICT (hash_sha256) DO UPDATE SET size = package_blob.size RETURNING id
             """, cancellationToken, (long)content.Length, Convert.ToHexStringLower(MD5.HashData(content)),
-            Convert.ToHexStringLower(SHA1.HashData(content)), sha256, Convert.ToHexStringLower(SHA512.HashData(content)), created);
-        return id as long? ?? (long)(await ScalarAsync(connection, "SELECT id FROM package_blob WHERE hash_sha256 = $1", cancellationToken, sha256))!;
+            Convert.ToHexStringLower(SHA1.HashData(content)), sha256, Convert.ToHexStringLower(SHA512.HashData(content)), created))!;
     }
 #pragma warning restore CA5350, CA5351
 

@@ -75,6 +75,10 @@ public sealed class PackagesDbContext(DbContextOptions<PackagesDbContext> option
             e.HasIndex(f => new { f.VersionId, f.LowerName, f.CompositeKey }).IsUnique().HasDatabaseName("UQE_package_file_s");
             e.HasIndex(f => f.VersionId).HasDatabaseName("IDX_package_file_version_id");
             e.HasIndex(f => f.BlobId).HasDatabaseName("IDX_package_file_blob_id");
+            // Added by Forge (Forgejo has none): a blob cannot be deleted while a file uses it, whatever
+            // the timing of a push and the expired-data cleanup. It changes the meaning of no column.
+            e.HasOne<PackageBlob>().WithMany().HasForeignKey(f => f.BlobId).OnDelete(DeleteBehavior.Restrict)
+                .HasConstraintName("fk_package_file_blob_id");
             e.HasIndex(f => f.LowerName).HasDatabaseName("IDX_package_file_lower_name");
             e.HasIndex(f => f.CompositeKey).HasDatabaseName("IDX_package_file_composite_key");
             e.HasIndex(f => f.CreatedUnix).HasDatabaseName("IDX_package_file_created_unix");

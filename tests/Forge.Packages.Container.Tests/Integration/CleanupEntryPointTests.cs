@@ -1,6 +1,8 @@
 using System.Text.Json;
 using Forge.Host.Cli;
 using Forge.Host.Hosting;
+using Forge.Host.Scheduling;
+using Forge.Modularity;
 using Forge.Packages.Container.Cleanup;
 using Forge.Testing;
 using Npgsql;
@@ -42,6 +44,37 @@ public sealed class CleanupEntryPointTests
             Assert.That(await h.CountAsync("SELECT count(*) FROM forge_cron_run WHERE task = 'cleanup_container_sha256' AND trigger = 'start'"), Is.EqualTo(1));
             Assert.That(await h.CountAsync("SELECT count(*) FROM forge_cron_run WHERE task = 'cleanup_container_sha256' AND trigger = 'schedule'"), Is.GreaterThanOrEqualTo(1));
         });
+    }
+
+    [Test]
+    public async Task A_container_cleanup_that_deleted_something_is_followed_by_the_expired_data_cleanup_which_frees_the_disk()
+    {
+        await using var h = await CleanupHarness.CreateAsync();
+        var kept = await h.PushPlatformAsync("demo/app", h.Old, tag: "v1");
+        var orphan = await h.PushPlatformAsync("demo/app", h.Old);
+        var orphanFiles = await BlobHashesAsync(h, orphan.VersionId);
+        var store = h.Service<ContentStore>();
+        Assert.That(orphanFiles.All(store.Exists), Is.True);
+
+        var report = await h.Service<CronRunner>().RunAsync(DanglingImageCleanupTask.Name, CronRunTrigger.Manual, CancellationToken.None);
+
+        Assert.Multiple(async () =>
+        {
+            Assert.That(report.Outcome, Is.EqualTo(CronRunOutcome.Success));
+            Assert.That(await h.CountAsync("SELECT count(*) FROM forge_cron_run WHERE task = 'cleanup_packages' AND trigger = 'chained' AND outcome = 'success'"), Is.EqualTo(1));
+            Assert.That(orphanFiles.Any(store.Exists), Is.False, "the deleted image's blobs are gone from disk");
+            Assert.That((await BlobHashesAsync(h, kept.VersionId)).All(store.Exists), Is.True);
+        });
+    }
+
+    [Test]
+    public async Task A_container_cleanup_that_deleted_nothing_is_not_followed()
+    {
+        await using var h = await CleanupHarness.CreateAsync();
+
+        await h.Service<CronRunner>().RunAsync(DanglingImageCleanupTask.Name, CronRunTrigger.Manual, CancellationToken.None);
+
+        Assert.That(await h.CountAsync("SELECT count(*) FROM forge_cron_run WHERE task = 'cleanup_packages'"), Is.Zero);
     }
 
     [Test]
@@ -140,6 +173,22 @@ public sealed class CleanupEntryPointTests
             Assert.That(output, Does.Contain("would delete 1 version(s)"));
             Assert.That(output, Does.Contain("delete (dry run)"));
         });
+    }
+
+    private static async Task<List<string>> BlobHashesAsync(CleanupHarness h, long versionId)
+    {
+        await using var connection = new NpgsqlConnection(h.Database.ConnectionString);
+        await connection.OpenAsync();
+        await using var command = new NpgsqlCommand("SELECT b.hash_sha256 FROM package_file f JOIN package_blob b ON b.id = f.blob_id WHERE f.version_id = $1", connection);
+        command.Parameters.AddWithValue(versionId);
+        var hashes = new List<string>();
+        await using var reader = await command.ExecuteReaderAsync();
+        while (await reader.ReadAsync())
+        {
+            hashes.Add(reader.GetString(0));
+        }
+
+        return hashes;
     }
 
     private static Task<(int Exit, string Output, string Error)> CommandAsync(TestDatabase database, params string[] args)

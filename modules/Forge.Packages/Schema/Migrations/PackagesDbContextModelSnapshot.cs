@@ -451,6 +451,16 @@ namespace Forge.Packages.Schema.Migrations
 
                     b.ToTable("package_version", "public");
                 });
+
+            modelBuilder.Entity("Forge.Packages.Schema.PackageFile", b =>
+                {
+                    b.HasOne("Forge.Packages.Schema.PackageBlob", null)
+                        .WithMany()
+                        .HasForeignKey("BlobId")
+                        .OnDelete(DeleteBehavior.Restrict)
+                        .IsRequired()
+                        .HasConstraintName("fk_package_file_blob_id");
+                });
 #pragma warning restore 612, 618
         }
     }

@@ -1,0 +1,152 @@
+using System.Text.Json;
+using Microsoft.Extensions.Logging;
+using Npgsql;
+
+namespace Forge.Packages.Cleanup;
+
+/// <summary>What <c>packages fsck</c> found in the content store compared with package_blob.</summary>
+public sealed record FsckReport
+{
+    public bool Repair { get; init; }
+    public long CutoffUnix { get; init; }
+    public long BlobRows { get; init; }
+    public long ContentFiles { get; init; }
+
+    /// <summary>Files no blob row names (left by a crash between a commit and a file removal).</summary>
+    public IReadOnlyList<string> StrayFiles { get; init; } = [];
+
+    /// <summary>Blob rows whose file is gone: data loss. Never "repaired" by deleting rows.</summary>
+    public IReadOnlyList<string> MissingFiles { get; init; } = [];
+
+    /// <summary>Files whose bytes do not hash to their name.</summary>
+    public IReadOnlyList<string> CorruptFiles { get; init; } = [];
+
+    /// <summary>Files in the hash folders whose names are not SHA-256 digests; never touched.</summary>
+    public IReadOnlyList<string> UnexpectedFiles { get; init; } = [];
+
+    public long StrayFilesRemoved { get; init; }
+    public long BytesFreed { get; init; }
+
+    public bool Healthy => MissingFiles.Count == 0 && CorruptFiles.Count == 0;
+
+    public string ToJson() => JsonSerializer.Serialize(this, ExpiredDataReport.JsonOptions);
+}
+
+/// <summary>
+/// Compares the content store with package_blob: stray files, missing files, corrupt files. With repair,
+/// removes stray files older than the cutoff, each under its content lock after checking again that no
+/// row names it; it never deletes a row.
+/// </summary>
+public sealed partial class ContentStoreCheck(NpgsqlDataSource dataSource, ContentStore store, TimeProvider time, ILogger<ContentStoreCheck> logger)
+{
+    public async Task<FsckReport> RunAsync(bool repair, TimeSpan olderThan, CancellationToken cancellationToken)
+    {
+        var cutoff = time.GetUtcNow() - olderThan;
+        var rows = new HashSet<string>(StringComparer.Ordinal);
+        await using (var command = dataSource.CreateCommand("SELECT hash_sha256 FROM package_blob"))
+        await using (var reader = await command.ExecuteReaderAsync(cancellationToken))
+        {
+            while (await reader.ReadAsync(cancellationToken))
+            {
+                rows.Add(reader.GetString(0).Trim());
+            }
+        }
+
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        var stray = new List<(string Hash, FileInfo File)>();
+        var corrupt = new List<string>();
+        var unexpected = new List<string>();
+        long files = 0;
+        foreach (var (name, file) in store.EnumerateContent())
+        {
+            files++;
+            if (!ContentStore.IsSha256Hex(name))
+            {
+                unexpected.Add(file.FullName);
+                continue;
+            }
+
+            if (!rows.Contains(name))
+            {
+                stray.Add((name, file));
+                continue;
+            }
+
+            seen.Add(name);
+            if (!await ContentStore.MatchesItsNameAsync(name, file, cancellationToken))
+            {
+                corrupt.Add(name);
+            }
+        }
+
+        var missing = rows.Where(r => !seen.Contains(r)).Order(StringComparer.Ordinal).ToList();
+        if (missing.Count > 0)
+        {
+            LogMissing(missing.Count, string.Join(", ", missing.Take(10)));
+        }
+
+        if (corrupt.Count > 0)
+        {
+            LogCorrupt(corrupt.Count, string.Join(", ", corrupt.Take(10)));
+        }
+
+        long removed = 0, bytes = 0;
+        if (repair)
+        {
+            foreach (var (hash, file) in stray.Where(s => s.File.LastWriteTimeUtc < cutoff.UtcDateTime))
+            {
+                if (await RemoveStrayAsync(hash, cancellationToken) is { } size)
+                {
+                    removed++;
+                    bytes += size;
+                }
+            }
+        }
+
+        return new FsckReport
+        {
+            Repair = repair,
+            CutoffUnix = cutoff.ToUnixTimeSeconds(),
+            BlobRows = rows.Count,
+            ContentFiles = files,
+            StrayFiles = stray.Select(s => s.Hash).Order(StringComparer.Ordinal).ToList(),
+            MissingFiles = missing,
+            CorruptFiles = corrupt,
+            UnexpectedFiles = unexpected,
+            StrayFilesRemoved = removed,
+            BytesFreed = bytes,
+        };
+    }
+
+    private async Task<long?> RemoveStrayAsync(string hash, CancellationToken cancellationToken)
+    {
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+        await BlobContentLock.AcquireAsync(connection, transaction, hash, cancellationToken);
+        await using var command = new NpgsqlCommand("SELECT count(*) FROM package_blob WHERE hash_sha256 = $1", connection, transaction);
+        command.Parameters.AddWithValue(hash);
+        if ((long)(await command.ExecuteScalarAsync(cancellationToken))! > 0)
+        {
+            return null;
+        }
+
+        try
+        {
+            return store.Delete(hash);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            LogRemovalFailed(e, hash);
+            return null;
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "DATA LOSS: {Count} blob row(s) have no content file in the store (first: {Hashes}); restore them from a backup")]
+    private partial void LogMissing(int count, string hashes);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "{Count} content file(s) do not match their SHA-256 (first: {Hashes}); restore them from a backup")]
+    private partial void LogCorrupt(int count, string hashes);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Could not remove stray content file {Sha256}")]
+    private partial void LogRemovalFailed(Exception e, string sha256);
+}

@@ -1,0 +1,520 @@
+using System.Diagnostics;
+using Microsoft.Extensions.Logging;
+using Npgsql;
+using NpgsqlTypes;
+
+namespace Forge.Packages.Cleanup;
+
+/// <summary>How a run is asked for. <paramref name="WaitForLock"/>: wait for a run in progress to end instead of skipping.</summary>
+public sealed record ExpiredDataOptions(TimeSpan OlderThan, bool DryRun, bool WaitForLock = false);
+
+/// <summary>Test seams at the two moments a crash or a race matters; empty in production.</summary>
+public sealed class ExpiredDataCleanupHooks
+{
+    /// <summary>Called with a batch of orphaned blob ids before they are locked.</summary>
+    public Func<IReadOnlyList<long>, Task>? BeforeBlobLock { get; set; }
+
+    /// <summary>Called with a blob's hash after its row's deletion committed, before its file is removed.</summary>
+    public Func<string, Task>? BeforeContentRemoval { get; set; }
+}
+
+/// <summary>
+/// The Packages module's expired-data cleanup (<c>cleanup_packages</c>): expired upload sessions, unused
+/// uploaded blobs, empty packages and orphaned blobs, in that order. Each step works in bounded
+/// transactions that lock before they re-check, so it is safe to interrupt and to run again; content files
+/// are removed only after the transaction that deleted their rows has committed, under the blob's content
+/// lock, so a push that re-uploads the same content in between keeps its file.
+/// </summary>
+public sealed partial class ExpiredDataCleanup(
+    NpgsqlDataSource dataSource,
+    ContentStore store,
+    PackagesCleanupTelemetry telemetry,
+    ExpiredDataCleanupHooks hooks,
+    TimeProvider time,
+    ILogger<ExpiredDataCleanup> logger)
+{
+    /// <summary>The advisory lock key of <c>cleanup_packages</c> runs (ASCII "FrgPkCln").</summary>
+    public const long RunLockKey = 0x4672_6750_6B43_6C6E;
+
+    private const int BatchSize = 1000;
+
+    private readonly ContentStore store = store;
+    private readonly PackagesCleanupTelemetry telemetry = telemetry;
+    private readonly ExpiredDataCleanupHooks hooks = hooks;
+
+    public async Task<ExpiredDataReport> RunAsync(ExpiredDataOptions options, CancellationToken cancellationToken)
+    {
+        if (options.OlderThan < TimeSpan.Zero)
+        {
+            throw new ArgumentOutOfRangeException(nameof(options), options.OlderThan, "OlderThan must not be negative.");
+        }
+
+        var stopwatch = Stopwatch.StartNew();
+        var dryRunTag = new KeyValuePair<string, object?>("dry_run", options.DryRun);
+        using var activity = PackagesCleanupTelemetry.ActivitySource.StartActivity("cleanup_packages");
+        var olderThanSeconds = (long)Math.Floor(options.OlderThan.TotalSeconds);
+        var cutoff = time.GetUtcNow().ToUnixTimeSeconds() - olderThanSeconds;
+        activity?.SetTag("forge.cleanup.dry_run", options.DryRun);
+        activity?.SetTag("forge.cleanup.cutoff_unix", cutoff);
+        try
+        {
+            await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+            if (!await LockAsync(connection, options.WaitForLock, cancellationToken))
+            {
+                LogSkipped();
+                telemetry.Runs.Add(1, new("outcome", "skipped"), dryRunTag);
+                return new ExpiredDataReport { DryRun = options.DryRun, Skipped = true, OlderThanSeconds = olderThanSeconds, CutoffUnix = cutoff };
+            }
+
+            try
+            {
+                var run = new Run(this, connection, cutoff, options.DryRun, cancellationToken);
+                var uploads = await run.ExpiredUploadsAsync();
+                var uploaded = await run.ExpiredUploadedBlobsAsync();
+                var packages = await run.EmptyPackagesAsync();
+                var blobs = await run.OrphanedBlobsAsync();
+                var report = new ExpiredDataReport
+                {
+                    DryRun = options.DryRun,
+                    OlderThanSeconds = olderThanSeconds,
+                    CutoffUnix = cutoff,
+                    ExpiredUploads = uploads,
+                    ExpiredUploadedBlobs = uploaded,
+                    EmptyPackages = packages,
+                    OrphanedBlobs = blobs,
+                    BytesFreed = run.BytesFreed,
+                    DurationSeconds = stopwatch.Elapsed.TotalSeconds,
+                };
+                telemetry.Runs.Add(1, new("outcome", "success"), dryRunTag);
+                telemetry.Duration.Record(stopwatch.Elapsed.TotalSeconds, new("outcome", "success"), dryRunTag);
+                activity?.SetTag("forge.cleanup.bytes_freed", report.BytesFreed);
+                return report;
+            }
+            finally
+            {
+                await UnlockAsync(connection);
+            }
+        }
+        catch (Exception e)
+        {
+            telemetry.Runs.Add(1, new("outcome", "failure"), dryRunTag);
+            telemetry.Duration.Record(stopwatch.Elapsed.TotalSeconds, new("outcome", "failure"), dryRunTag);
+            activity?.SetStatus(ActivityStatusCode.Error, e.Message);
+            throw;
+        }
+    }
+
+    private static async Task<bool> LockAsync(NpgsqlConnection connection, bool wait, CancellationToken cancellationToken)
+    {
+        if (!wait)
+        {
+            return await ScalarAsync<bool>(connection, null, "SELECT pg_try_advisory_lock($1)", cancellationToken, RunLockKey);
+        }
+
+        try
+        {
+            // A chained run waits for a scheduled one to end, so that what the container cleanup just
+            // deleted is freed tonight, not tomorrow.
+            await ScalarAsync<object>(connection, null, "SET lock_timeout = '1h'", cancellationToken);
+            await ScalarAsync<object>(connection, null, "SELECT pg_advisory_lock($1)", cancellationToken, RunLockKey);
+            return true;
+        }
+        catch (PostgresException e) when (e.SqlState == PostgresErrorCodes.LockNotAvailable)
+        {
+            return false;
+        }
+        finally
+        {
+            await ScalarAsync<object>(connection, null, "RESET lock_timeout", CancellationToken.None);
+        }
+    }
+
+    private static async Task UnlockAsync(NpgsqlConnection connection)
+    {
+        try
+        {
+            await ScalarAsync<object>(connection, null, "SELECT pg_advisory_unlock($1)", CancellationToken.None, RunLockKey);
+        }
+        catch (NpgsqlException)
+        {
+            // The connection is gone, and the session lock with it.
+        }
+    }
+
+    private static async Task<T> ScalarAsync<T>(NpgsqlConnection connection, NpgsqlTransaction? transaction, string sql, CancellationToken cancellationToken, params object[] parameters)
+    {
+        await using var command = new NpgsqlCommand(sql, connection, transaction);
+        foreach (var parameter in parameters)
+        {
+            command.Parameters.Add(parameter is long[] ids
+                ? new NpgsqlParameter { Value = ids, NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Bigint }
+                : new NpgsqlParameter { Value = parameter });
+        }
+
+        var value = await command.ExecuteScalarAsync(cancellationToken);
+        return value is null or DBNull ? default! : (T)value;
+    }
+
+    private static async Task<List<T>> ListAsync<T>(NpgsqlConnection connection, NpgsqlTransaction? transaction, string sql, Func<NpgsqlDataReader, T> read, CancellationToken cancellationToken, params object[] parameters)
+    {
+        await using var command = new NpgsqlCommand(sql, connection, transaction);
+        foreach (var parameter in parameters)
+        {
+            command.Parameters.Add(parameter is long[] ids
+                ? new NpgsqlParameter { Value = ids, NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Bigint }
+                : new NpgsqlParameter { Value = parameter });
+        }
+
+        var rows = new List<T>();
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            rows.Add(read(reader));
+        }
+
+        return rows;
+    }
+
+    /// <summary>One run's steps over the run's connection (which holds the run lock).</summary>
+    private sealed class Run(ExpiredDataCleanup owner, NpgsqlConnection connection, long cutoff, bool dryRun, CancellationToken cancellationToken)
+    {
+        // What a version of the internal _upload kind is; step 2 and the dry-run forecasts share it.
+        private const string UploadVersion = """
+            v.lower_version = '_upload' AND v.is_internal
+            AND EXISTS (SELECT 1 FROM package p WHERE p.id = v.package_id AND p.type = 'container')
+            """;
+
+        // A file step 2 removes: one of an _upload version, created before the cutoff.
+        private const string ExpiringFile = $"""
+            EXISTS (SELECT 1 FROM package_version v WHERE v.id = f.version_id AND {UploadVersion}) AND f.created_unix < $1
+            """;
+
+        public long BytesFreed { get; private set; }
+
+        public async Task<ExpiredUploadsStep> ExpiredUploadsAsync()
+        {
+            using var activity = PackagesCleanupTelemetry.ActivitySource.StartActivity("expired_uploads");
+            long sessions = 0, files = 0;
+            var lastId = string.Empty;
+            while (true)
+            {
+                await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+                var ids = await ListAsync(connection, transaction, $"""
+                    SELECT id FROM package_blob_upload WHERE updated_unix < $1 AND id > $2 ORDER BY id LIMIT {BatchSize}
+                    {(dryRun ? string.Empty : "FOR UPDATE SKIP LOCKED")}
+                    """, r => r.GetString(0), cancellationToken, cutoff, lastId);
+                if (ids.Count == 0)
+                {
+                    break;
+                }
+
+                lastId = ids[^1];
+                if (!dryRun)
+                {
+                    await using var delete = new NpgsqlCommand("DELETE FROM package_blob_upload WHERE id = ANY($1)", connection, transaction);
+                    delete.Parameters.Add(new NpgsqlParameter { Value = ids.ToArray(), NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Varchar });
+                    await delete.ExecuteNonQueryAsync(cancellationToken);
+                    await transaction.CommitAsync(cancellationToken);
+                }
+
+                sessions += ids.Count;
+                foreach (var id in ids)
+                {
+                    files += RemoveUploadFile(id) ? 1 : 0;
+                }
+            }
+
+            owner.telemetry.UploadsDeleted.Add(dryRun ? 0 : sessions);
+            activity?.SetTag("forge.cleanup.sessions", sessions);
+            activity?.SetTag("forge.cleanup.files", files);
+            return new ExpiredUploadsStep { Sessions = sessions, Files = files };
+        }
+
+        public async Task<ExpiredUploadedBlobsStep> ExpiredUploadedBlobsAsync()
+        {
+            using var activity = PackagesCleanupTelemetry.ActivitySource.StartActivity("expired_uploaded_blobs");
+            long files = 0, fileProperties = 0, last = 0;
+            while (true)
+            {
+                await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+                var ids = await ListAsync(connection, transaction, $"""
+                    SELECT f.id FROM package_file f WHERE {ExpiringFile} AND f.id > $2 ORDER BY f.id LIMIT {BatchSize}
+                    {(dryRun ? string.Empty : "FOR UPDATE SKIP LOCKED")}
+                    """, r => r.GetInt64(0), cancellationToken, cutoff, last);
+                if (ids.Count == 0)
+                {
+                    break;
+                }
+
+                last = ids[^1];
+                files += ids.Count;
+                fileProperties += dryRun
+                    ? await ScalarAsync<long>(connection, transaction, "SELECT count(*) FROM package_property WHERE ref_type = 1 AND ref_id = ANY($1)", cancellationToken, ids.ToArray())
+                    : await ScalarAsync<long>(connection, transaction, """
+                        WITH fp AS (DELETE FROM package_property WHERE ref_type = 1 AND ref_id = ANY($1) RETURNING 1),
+                        f AS (DELETE FROM package_file WHERE id = ANY($1))
+                        SELECT count(*) FROM fp
+                        """, cancellationToken, ids.ToArray());
+                if (!dryRun)
+                {
+                    await transaction.CommitAsync(cancellationToken);
+                }
+            }
+
+            // Then every _upload version left without files. In a dry run: those whose files all expire.
+            long versions, versionProperties;
+            await using (var transaction = await connection.BeginTransactionAsync(cancellationToken))
+            {
+                var empty = dryRun
+                    ? $"NOT EXISTS (SELECT 1 FROM package_file f WHERE f.version_id = v.id AND NOT ({ExpiringFile}))"
+                    : "NOT EXISTS (SELECT 1 FROM package_file f WHERE f.version_id = v.id)";
+                var ids = await ListAsync(connection, transaction, $"""
+                    SELECT v.id FROM package_version v WHERE {UploadVersion} AND {empty} ORDER BY v.id
+                    {(dryRun ? string.Empty : "FOR UPDATE OF v SKIP LOCKED")}
+                    """, r => r.GetInt64(0), cancellationToken, cutoff);
+                if (dryRun)
+                {
+                    versions = ids.Count;
+                    versionProperties = await ScalarAsync<long>(connection, transaction, "SELECT count(*) FROM package_property WHERE ref_type = 0 AND ref_id = ANY($1)", cancellationToken, ids.ToArray());
+                }
+                else
+                {
+                    // Locked first, re-checked in a statement of its own: a file added meanwhile keeps its version.
+                    var counts = await ListAsync(connection, transaction, """
+                        WITH v AS (DELETE FROM package_version v WHERE v.id = ANY($1)
+                                   AND NOT EXISTS (SELECT 1 FROM package_file f WHERE f.version_id = v.id) RETURNING id),
+                        vp AS (DELETE FROM package_property WHERE ref_type = 0 AND ref_id IN (SELECT id FROM v) RETURNING 1)
+                        SELECT (SELECT count(*) FROM v), (SELECT count(*) FROM vp)
+                        """, r => (r.GetInt64(0), r.GetInt64(1)), cancellationToken, ids.ToArray());
+                    (versions, versionProperties) = counts[0];
+                    await transaction.CommitAsync(cancellationToken);
+                }
+            }
+
+            if (!dryRun)
+            {
+                owner.telemetry.FilesDeleted.Add(files);
+                owner.telemetry.VersionsDeleted.Add(versions);
+            }
+
+            activity?.SetTag("forge.cleanup.files", files);
+            activity?.SetTag("forge.cleanup.versions", versions);
+            return new ExpiredUploadedBlobsStep { Files = files, FileProperties = fileProperties, Versions = versions, VersionProperties = versionProperties };
+        }
+
+        public async Task<EmptyPackagesStep> EmptyPackagesAsync()
+        {
+            using var activity = PackagesCleanupTelemetry.ActivitySource.StartActivity("empty_packages");
+            long packages = 0, properties = 0, last = 0;
+            // In a dry run, a package counts as empty when every version it has is an _upload version that
+            // step 2 would remove.
+            var empty = dryRun
+                ? $"""
+                  NOT EXISTS (SELECT 1 FROM package_version v WHERE v.package_id = p.id AND NOT ({UploadVersion}
+                      AND NOT EXISTS (SELECT 1 FROM package_file f WHERE f.version_id = v.id AND NOT ({ExpiringFile}))))
+                  """
+                : "NOT EXISTS (SELECT 1 FROM package_version v WHERE v.package_id = p.id)";
+            while (true)
+            {
+                await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+                var ids = await ListAsync(connection, transaction, $"""
+                    SELECT p.id FROM package p WHERE {empty} AND p.id > $2 ORDER BY p.id LIMIT {BatchSize}
+                    {(dryRun ? string.Empty : "FOR UPDATE SKIP LOCKED")}
+                    """, r => r.GetInt64(0), cancellationToken, cutoff, last);
+                if (ids.Count == 0)
+                {
+                    break;
+                }
+
+                last = ids[^1];
+                if (dryRun)
+                {
+                    packages += ids.Count;
+                    properties += await ScalarAsync<long>(connection, transaction, "SELECT count(*) FROM package_property WHERE ref_type = 2 AND ref_id = ANY($1)", cancellationToken, ids.ToArray());
+                    continue;
+                }
+
+                // Locked, then re-checked with a fresh snapshot: a version inserted meanwhile keeps its package.
+                var counts = await ListAsync(connection, transaction, """
+                    WITH p AS (DELETE FROM package p WHERE p.id = ANY($1)
+                               AND NOT EXISTS (SELECT 1 FROM package_version v WHERE v.package_id = p.id) RETURNING id),
+                    pp AS (DELETE FROM package_property WHERE ref_type = 2 AND ref_id IN (SELECT id FROM p) RETURNING 1)
+                    SELECT (SELECT count(*) FROM p), (SELECT count(*) FROM pp)
+                    """, r => (r.GetInt64(0), r.GetInt64(1)), cancellationToken, ids.ToArray());
+                await transaction.CommitAsync(cancellationToken);
+                packages += counts[0].Item1;
+                properties += counts[0].Item2;
+            }
+
+            if (!dryRun)
+            {
+                owner.telemetry.PackagesDeleted.Add(packages);
+            }
+
+            activity?.SetTag("forge.cleanup.packages", packages);
+            return new EmptyPackagesStep { Packages = packages, Properties = properties };
+        }
+
+        public async Task<OrphanedBlobsStep> OrphanedBlobsAsync()
+        {
+            using var activity = PackagesCleanupTelemetry.ActivitySource.StartActivity("orphaned_blobs");
+            long blobs = 0, removed = 0, missing = 0, reused = 0, failed = 0, last = 0;
+            // In a dry run, files that step 2 would remove do not keep a blob.
+            var unused = dryRun
+                ? $"NOT EXISTS (SELECT 1 FROM package_file f WHERE f.blob_id = b.id AND NOT ({ExpiringFile}))"
+                : "NOT EXISTS (SELECT 1 FROM package_file f WHERE f.blob_id = b.id)";
+            while (true)
+            {
+                var candidates = await ListAsync(connection, null, $"""
+                    SELECT b.id, b.hash_sha256, b.size FROM package_blob b
+                    WHERE b.created_unix < $1 AND b.id > $2 AND {unused} ORDER BY b.id LIMIT {BatchSize}
+                    """, r => (Id: r.GetInt64(0), Hash: r.GetString(1).Trim(), Size: r.GetInt64(2)), cancellationToken, cutoff, last);
+                if (candidates.Count == 0)
+                {
+                    break;
+                }
+
+                last = candidates[^1].Id;
+                if (dryRun)
+                {
+                    blobs += candidates.Count;
+                    BytesFreed += candidates.Sum(c => c.Size);
+                    continue;
+                }
+
+                if (owner.hooks.BeforeBlobLock is { } beforeLock)
+                {
+                    await beforeLock(candidates.Select(c => c.Id).ToList());
+                }
+
+                List<string> deleted;
+                await using (var transaction = await connection.BeginTransactionAsync(cancellationToken))
+                {
+                    // Locked first (a push that uses a blob locks it too, and the foreign key from
+                    // package_file makes it wait); re-checked in a statement of its own, after the lock.
+                    var locked = await ListAsync(connection, transaction,
+                        "SELECT id FROM package_blob WHERE id = ANY($1) ORDER BY id FOR UPDATE SKIP LOCKED",
+                        r => r.GetInt64(0), cancellationToken, candidates.Select(c => c.Id).ToArray());
+                    deleted = await ListAsync(connection, transaction, """
+                        DELETE FROM package_blob b WHERE b.id = ANY($1)
+                        AND NOT EXISTS (SELECT 1 FROM package_file f WHERE f.blob_id = b.id)
+                        RETURNING b.hash_sha256
+                        """, r => r.GetString(0).Trim(), cancellationToken, locked.ToArray());
+                    await transaction.CommitAsync(cancellationToken);
+                }
+
+                blobs += deleted.Count;
+                owner.telemetry.BlobsDeleted.Add(deleted.Count);
+                foreach (var hash in deleted)
+                {
+                    switch (await RemoveContentAsync(hash))
+                    {
+                        case Removal.Removed:
+                            removed++;
+                            break;
+                        case Removal.Missing:
+                            missing++;
+                            break;
+                        case Removal.Reused:
+                            reused++;
+                            break;
+                        case Removal.Failed:
+                            failed++;
+                            break;
+                    }
+                }
+            }
+
+            activity?.SetTag("forge.cleanup.blobs", blobs);
+            activity?.SetTag("forge.cleanup.content_files_failed", failed);
+            return new OrphanedBlobsStep { Blobs = blobs, ContentFilesRemoved = removed, ContentFilesMissing = missing, ContentFilesReused = reused, ContentFilesFailed = failed };
+        }
+
+        private async Task<Removal> RemoveContentAsync(string hash)
+        {
+            if (owner.hooks.BeforeContentRemoval is { } before)
+            {
+                await before(hash);
+            }
+
+            await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+            await BlobContentLock.AcquireAsync(connection, transaction, hash, cancellationToken);
+            // The same content may have been uploaded again since the row went: then the file is its.
+            if (await ScalarAsync<long>(connection, transaction, "SELECT count(*) FROM package_blob WHERE hash_sha256 = $1", cancellationToken, hash) > 0)
+            {
+                return Removal.Reused;
+            }
+
+            try
+            {
+                if (owner.store.Delete(hash) is not { } bytes)
+                {
+                    owner.LogContentMissing(hash);
+                    return Removal.Missing;
+                }
+
+                BytesFreed += bytes;
+                owner.telemetry.BytesFreed.Add(bytes);
+                return Removal.Removed;
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                // Nothing in the database names this file any more; fsck --repair will find it.
+                owner.LogRemovalFailed(e, hash);
+                owner.telemetry.RemovalFailures.Add(1);
+                return Removal.Failed;
+            }
+        }
+
+        private bool RemoveUploadFile(string id)
+        {
+            try
+            {
+                var file = new FileInfo(owner.store.UploadPathOf(id));
+                if (!file.Exists)
+                {
+                    return false;
+                }
+
+                if (!dryRun)
+                {
+                    var size = file.Length;
+                    file.Delete();
+                    owner.telemetry.BytesFreed.Add(size);
+                    BytesFreed += size;
+                }
+                else
+                {
+                    BytesFreed += file.Length;
+                }
+
+                return true;
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException)
+            {
+                owner.LogUploadRemovalFailed(e, id);
+                return false;
+            }
+        }
+    }
+
+    private enum Removal
+    {
+        Removed,
+        Missing,
+        Reused,
+        Failed,
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Expired-data cleanup skipped: another run is in progress")]
+    private partial void LogSkipped();
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Content file of blob {Sha256} was already gone when its row was deleted")]
+    private partial void LogContentMissing(string sha256);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Could not remove the content file of deleted blob {Sha256}; 'forge packages fsck --repair' removes such files")]
+    private partial void LogRemovalFailed(Exception e, string sha256);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Could not remove the partial file of expired upload {UploadId}")]
+    private partial void LogUploadRemovalFailed(Exception e, string uploadId);
+}

@@ -1,0 +1,106 @@
+using System.CommandLine;
+using System.Globalization;
+using Forge.Modularity;
+using Forge.Packages.Cleanup;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace Forge.Packages.Cli;
+
+/// <summary><c>packages cleanup</c> and <c>packages fsck</c>.</summary>
+internal static class PackagesCommands
+{
+    public static Command Cleanup(IModuleCommandHost host)
+    {
+        var olderThan = OlderThanOption("Remove only what is older than this (Go duration: 24h, 90m, 0s). Default: the task's OlderThan.");
+        var dryRun = new Option<bool>("--dry-run") { Description = "Report what a real run would remove now; remove nothing." };
+        var json = new Option<bool>("--json") { Description = "Print the report as one JSON object on standard output." };
+        var command = new Command("cleanup", "Remove expired uploads, unused uploaded blobs, empty packages and orphaned blobs, and free their disk (the cron task cleanup_packages, run now). Exit code 3: skipped because another run is in progress.");
+        command.Options.Add(olderThan);
+        command.Options.Add(dryRun);
+        command.Options.Add(json);
+        command.SetAction((parsed, token) => host.RunAsync(PackagesModule.ModuleName, async (services, cancellationToken) =>
+        {
+            var settings = services.GetRequiredService<ICronTaskSettingsLookup>().SettingsOf(PackagesCleanupTask.Name);
+            var options = new ExpiredDataOptions(
+                parsed.GetValue(olderThan) is { } text ? GoDuration.Parse(text) : settings.GetDuration("OlderThan"),
+                parsed.GetValue(dryRun) || settings.GetBoolean("DryRun"));
+            var report = await services.GetRequiredService<ExpiredDataCleanup>().RunAsync(options, cancellationToken);
+            if (parsed.GetValue(json))
+            {
+                await host.Output.WriteLineAsync(report.ToJson());
+            }
+            else if (report.Skipped)
+            {
+                await host.Output.WriteLineAsync("Skipped: another run of the expired-data cleanup is in progress.");
+            }
+            else
+            {
+                var verb = report.DryRun ? "would remove" : "removed";
+                var cutoff = DateTimeOffset.FromUnixTimeSeconds(report.CutoffUnix).ToString("yyyy-MM-dd HH:mm:ss 'UTC'", CultureInfo.InvariantCulture);
+                await host.Output.WriteLineAsync($"Expired-data cleanup{(report.DryRun ? " (dry run: nothing removed)" : string.Empty)}: older than {cutoff}");
+                await host.Output.WriteLineAsync($"  1. expired uploads: {verb} {report.ExpiredUploads.Sessions} session(s), {report.ExpiredUploads.Files} partial file(s)");
+                await host.Output.WriteLineAsync($"  2. unused uploaded blobs: {verb} {report.ExpiredUploadedBlobs.Files} file(s), {report.ExpiredUploadedBlobs.Versions} _upload version(s)");
+                await host.Output.WriteLineAsync($"  3. empty packages: {verb} {report.EmptyPackages.Packages}");
+                await host.Output.WriteLineAsync($"  4. orphaned blobs: {verb} {report.OrphanedBlobs.Blobs}" +
+                    (report.DryRun ? string.Empty : $" ({report.OrphanedBlobs.ContentFilesRemoved} file(s) removed, {report.OrphanedBlobs.ContentFilesFailed} failed, {report.OrphanedBlobs.ContentFilesMissing} already gone)"));
+                await host.Output.WriteLineAsync($"  {(report.DryRun ? "would free" : "freed")} {report.BytesFreed} bytes in {report.DurationSeconds:0.##}s");
+            }
+
+            return report.Skipped ? ExitCodes.Skipped : ExitCodes.Success;
+        }, token));
+        return command;
+    }
+
+    public static Command Fsck(IModuleCommandHost host)
+    {
+        var repair = new Option<bool>("--repair") { Description = "Remove content files that no blob row names and that are older than --older-than. Never deletes rows." };
+        var olderThan = OlderThanOption("With --repair: remove only stray files last written longer ago than this. Default: 24h.");
+        var json = new Option<bool>("--json") { Description = "Print the report as one JSON object on standard output." };
+        var command = new Command("fsck", "Compare the content store with package_blob: stray files, missing files (data loss), corrupt files. Exit code 1 when a file is missing or corrupt.");
+        command.Options.Add(repair);
+        command.Options.Add(olderThan);
+        command.Options.Add(json);
+        command.SetAction((parsed, token) => host.RunAsync(PackagesModule.ModuleName, async (services, cancellationToken) =>
+        {
+            var age = parsed.GetValue(olderThan) is { } text ? GoDuration.Parse(text) : TimeSpan.FromHours(24);
+            var report = await services.GetRequiredService<ContentStoreCheck>().RunAsync(parsed.GetValue(repair), age, cancellationToken);
+            if (parsed.GetValue(json))
+            {
+                await host.Output.WriteLineAsync(report.ToJson());
+            }
+            else
+            {
+                await host.Output.WriteLineAsync($"{report.BlobRows} blob row(s), {report.ContentFiles} content file(s)");
+                await host.Output.WriteLineAsync($"  stray files (no blob row): {report.StrayFiles.Count}" + (report.Repair ? $", {report.StrayFilesRemoved} removed ({report.BytesFreed} bytes)" : string.Empty));
+                await host.Output.WriteLineAsync($"  missing files (DATA LOSS): {report.MissingFiles.Count}");
+                await host.Output.WriteLineAsync($"  corrupt files: {report.CorruptFiles.Count}");
+                foreach (var hash in report.MissingFiles.Take(20))
+                {
+                    await host.Output.WriteLineAsync($"  missing  sha256:{hash}");
+                }
+
+                foreach (var hash in report.CorruptFiles.Take(20))
+                {
+                    await host.Output.WriteLineAsync($"  corrupt  sha256:{hash}");
+                }
+            }
+
+            return report.Healthy ? ExitCodes.Success : ExitCodes.Failure;
+        }, token));
+        return command;
+    }
+
+    private static Option<string?> OlderThanOption(string description)
+    {
+        var option = new Option<string?>("--older-than") { Description = description };
+        option.Validators.Add(result =>
+        {
+            var text = result.GetValueOrDefault<string?>();
+            if (text is not null && !GoDuration.TryParse(text, out _, out var error))
+            {
+                result.AddError($"--older-than '{text}' is not a duration: {error}");
+            }
+        });
+        return option;
+    }
+}
