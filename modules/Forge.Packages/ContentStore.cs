@@ -137,6 +137,15 @@ public sealed class ContentStore
         }
     }
 
+    /// <summary>Files in <c>tmp/</c> (content being staged, or left by a writer that died).</summary>
+    public IEnumerable<FileInfo> EnumerateTemporary() => FilesIn(Path.Combine(Root, TemporaryFolder));
+
+    /// <summary>Files in <c>uploads/</c> (partial uploads), named by their session id.</summary>
+    public IEnumerable<FileInfo> EnumerateUploads() => FilesIn(Path.Combine(Root, UploadsFolder));
+
+    private static IEnumerable<FileInfo> FilesIn(string folder)
+        => Directory.Exists(folder) ? new DirectoryInfo(folder).EnumerateFiles() : [];
+
     /// <summary>Whether the file's bytes hash to the name it is stored under.</summary>
     public static async Task<bool> MatchesItsNameAsync(string sha256, FileInfo file, CancellationToken cancellationToken)
     {

@@ -103,58 +103,87 @@ public sealed class ContainerImageWriter(NpgsqlDataSource dataSource, ContentSto
         var created = createdUnix ?? time.GetUtcNow().ToUnixTimeSeconds();
         var versionName = tag ?? digest;
 
-        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
-        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
-        var packageId = await EnsurePackageAsync(connection, ownerId, repository, cancellationToken);
-
-        if (entries.Count > 0)
+        // Content is hashed and written to the store's tmp/ before any lock is taken.
+        var contents = blobs.Select(b => (Content: b.Blob.Content, b.Hex)).Append((Content: manifestBytes, Hex: manifestHex))
+            .DistinctBy(c => c.Hex).OrderBy(c => c.Hex, StringComparer.Ordinal).ToList();
+        var staged = new List<StagedContent>();
+        try
         {
-            // Rule 8: hold the referenced versions until this index commits; a cleanup that locked them
-            // first has deleted them by the time this returns, and the push fails instead of publishing
-            // an index with a missing child.
-            var wanted = entries.Select(e => e.Digest.ToLowerInvariant()).Distinct().ToArray();
-            var found = new HashSet<string>();
-            await using (var lockCommand = new NpgsqlCommand(
-                "SELECT lower_version FROM package_version WHERE package_id = $1 AND lower_version = ANY($2) ORDER BY id FOR KEY SHARE",
-                connection,
-                transaction))
+            foreach (var (content, _) in contents)
             {
-                lockCommand.Parameters.AddWithValue(packageId);
-                lockCommand.Parameters.Add(new NpgsqlParameter { Value = wanted, NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Varchar });
-                await using var reader = await lockCommand.ExecuteReaderAsync(cancellationToken);
-                while (await reader.ReadAsync(cancellationToken))
+                using var stream = new MemoryStream(content, writable: false);
+                staged.Add(await store.StageAsync(stream, cancellationToken));
+            }
+
+            return await CommitAsync();
+        }
+        finally
+        {
+            foreach (var file in staged)
+            {
+                File.Delete(file.TemporaryPath);
+            }
+        }
+
+        async Task<PushedManifest> CommitAsync()
+        {
+            await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+            await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+            var packageId = await EnsurePackageAsync(connection, ownerId, repository, cancellationToken);
+
+            if (entries.Count > 0)
+            {
+                // Rule 8: hold the referenced versions until this index commits; a cleanup that locked them
+                // first has deleted them by the time this returns, and the push fails instead of publishing
+                // an index with a missing child.
+                var wanted = entries.Select(e => e.Digest.ToLowerInvariant()).Distinct().ToArray();
+                var found = new HashSet<string>();
+                await using (var lockCommand = new NpgsqlCommand(
+                    "SELECT lower_version FROM package_version WHERE package_id = $1 AND lower_version = ANY($2) ORDER BY id FOR KEY SHARE",
+                    connection,
+                    transaction))
                 {
-                    found.Add(reader.GetString(0));
+                    lockCommand.Parameters.AddWithValue(packageId);
+                    lockCommand.Parameters.Add(new NpgsqlParameter { Value = wanted, NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Varchar });
+                    await using var reader = await lockCommand.ExecuteReaderAsync(cancellationToken);
+                    while (await reader.ReadAsync(cancellationToken))
+                    {
+                        found.Add(reader.GetString(0));
+                    }
+                }
+
+                if (wanted.FirstOrDefault(d => !found.Contains(d)) is { } missing)
+                {
+                    throw new ManifestBlobUnknownException(missing);
                 }
             }
 
-            if (wanted.FirstOrDefault(d => !found.Contains(d)) is { } missing)
+            var blobIds = new Dictionary<string, long>(StringComparer.Ordinal);
+            foreach (var (content, file) in contents.Zip(staged))
             {
-                throw new ManifestBlobUnknownException(missing);
+                blobIds[content.Hex] = await EnsureBlobAsync(connection, transaction, file, content.Content, created, cancellationToken);
             }
-        }
 
-        var versionId = await UpsertVersionAsync(connection, packageId, versionName, created, metadata.ToJsonString(), cancellationToken);
-        foreach (var (blob, hex) in blobs)
-        {
-            var blobId = await EnsureBlobAsync(connection, transaction, blob.Content, hex, created, cancellationToken);
-            await AddFileAsync(connection, versionId, blobId, $"sha256_{hex}", false, "sha256:" + hex, blob.MediaType, created, cancellationToken);
-        }
+            var versionId = await UpsertVersionAsync(connection, packageId, versionName, created, metadata.ToJsonString(), cancellationToken);
+            foreach (var (blob, hex) in blobs)
+            {
+                await AddFileAsync(connection, versionId, blobIds[hex], $"sha256_{hex}", false, "sha256:" + hex, blob.MediaType, created, cancellationToken);
+            }
 
-        var manifestBlobId = await EnsureBlobAsync(connection, transaction, manifestBytes, manifestHex, created, cancellationToken);
-        await AddFileAsync(connection, versionId, manifestBlobId, "manifest.json", true, digest, mediaType, created, cancellationToken);
-        if (tag is not null)
-        {
-            await AddPropertyAsync(connection, 0, versionId, "container.manifest.tagged", string.Empty, cancellationToken);
-        }
+            await AddFileAsync(connection, versionId, blobIds[manifestHex], "manifest.json", true, digest, mediaType, created, cancellationToken);
+            if (tag is not null)
+            {
+                await AddPropertyAsync(connection, 0, versionId, "container.manifest.tagged", string.Empty, cancellationToken);
+            }
 
-        foreach (var entry in entries)
-        {
-            await AddPropertyAsync(connection, 0, versionId, "container.manifest.reference", entry.Digest.ToLowerInvariant(), cancellationToken);
-        }
+            foreach (var entry in entries)
+            {
+                await AddPropertyAsync(connection, 0, versionId, "container.manifest.reference", entry.Digest.ToLowerInvariant(), cancellationToken);
+            }
 
-        await transaction.CommitAsync(cancellationToken);
-        return new PushedManifest(versionId, digest, manifestBytes.Length);
+            await transaction.CommitAsync(cancellationToken);
+            return new PushedManifest(versionId, digest, manifestBytes.Length);
+        }
     }
 
     private static string Hash(byte[] content) => Convert.ToHexStringLower(SHA256.HashData(content));
@@ -162,28 +191,32 @@ public sealed class ContainerImageWriter(NpgsqlDataSource dataSource, ContentSto
     private static async Task<long> EnsurePackageAsync(NpgsqlConnection connection, long ownerId, string repository, CancellationToken cancellationToken)
     {
         var image = repository.Contains('/', StringComparison.Ordinal) ? repository[(repository.IndexOf('/', StringComparison.Ordinal) + 1)..] : repository;
-        // DO UPDATE rather than DO NOTHING: it locks an existing row, so that the expired-data cleanup
-        // cannot delete the package as empty before this push's version is in.
-        await using var command = new NpgsqlCommand("""
-            INSERT INTO package (owner_id, type, name, lower_name) VALUES ($1, 'container', $2, lower($2))
-            ON CONFLICT (owner_id, type, lower_name) DO UPDATE SET name = package.name RETURNING id, xmax = 0
-            """, connection);
-        command.Parameters.AddWithValue(ownerId);
-        command.Parameters.AddWithValue(image);
-        long id;
-        bool inserted;
-        await using (var reader = await command.ExecuteReaderAsync(cancellationToken))
+        // The package row is held (FOR KEY SHARE, which pushes share with each other) until this push
+        // commits, so that the expired-data cleanup cannot delete it as empty before this version is in.
+        for (var attempt = 1; ; attempt++)
         {
-            await reader.ReadAsync(cancellationToken);
-            (id, inserted) = (reader.GetInt64(0), reader.GetBoolean(1));
-        }
+            if (await ScalarAsync(connection, """
+                INSERT INTO package (owner_id, type, name, lower_name) VALUES ($1, 'container', $2, lower($2))
+                ON CONFLICT (owner_id, type, lower_name) DO NOTHING RETURNING id
+                """, cancellationToken, ownerId, image) is long created)
+            {
+                await AddPropertyAsync(connection, 2, created, "container.repository", repository.ToLowerInvariant(), cancellationToken);
+                return created;
+            }
 
-        if (inserted)
-        {
-            await AddPropertyAsync(connection, 2, id, "container.repository", repository.ToLowerInvariant(), cancellationToken);
-        }
+            if (await ScalarAsync(connection,
+                "SELECT id FROM package WHERE owner_id = $1 AND type = 'container' AND lower_name = lower($2) FOR KEY SHARE",
+                cancellationToken, ownerId, image) is long existing)
+            {
+                return existing;
+            }
 
-        return id;
+            // Deleted as empty between the two statements: insert it again.
+            if (attempt == 3)
+            {
+                throw new InvalidOperationException($"The package {repository} kept disappearing while this push created it.");
+            }
+        }
     }
 
     private static async Task<long> UpsertVersionAsync(
@@ -213,23 +246,39 @@ public sealed class ContainerImageWriter(NpgsqlDataSource dataSource, ContentSto
     // clients); nothing here relies on them for integrity, SHA-256 keys the content.
 #pragma warning disable CA5350, CA5351
     private async Task<long> EnsureBlobAsync(
-        NpgsqlConnection connection, NpgsqlTransaction transaction, byte[] content, string sha256, long created, CancellationToken cancellationToken)
+        NpgsqlConnection connection, NpgsqlTransaction transaction, StagedContent staged, byte[] content, long created, CancellationToken cancellationToken)
     {
-        // Under the blob's content lock, the file is put in place and the row made (or locked, so that the
-        // expired-data cleanup skips it) in this transaction: the cleanup never removes content that a
-        // row is about to name.
-        await BlobContentLock.AcquireAsync(connection, transaction, sha256, cancellationToken);
-        using (var stream = new MemoryStream(content, writable: false))
+        // Under the blob's shared content lock (hashes in ordinal order), the file is put in place and
+        // the row made or held (FOR KEY SHARE) until this push commits: the expired-data cleanup, which
+        // removes content under the exclusive lock and skips held rows, never takes content a row is
+        // about to name, and pushes of the same layer do not wait for each other.
+        await BlobContentLock.AcquireSharedAsync(connection, transaction, staged.Sha256, cancellationToken);
+        if (File.Exists(staged.TemporaryPath))
         {
-            store.Publish(await store.StageAsync(stream, cancellationToken));
+            store.Publish(staged);
         }
 
-        return (long)(await ScalarAsync(connection, """
-            INSERT INTO package_blob (size, hash_md5, hash_sha1, hash_sha256, hash_sha512, created_unix)
-            VALUES ($1, $2, $3, $4, $5, $6)
-            ON CONFLICT (hash_sha256) DO UPDATE SET size = package_blob.size RETURNING id
-            """, cancellationToken, (long)content.Length, Convert.ToHexStringLower(MD5.HashData(content)),
-            Convert.ToHexStringLower(SHA1.HashData(content)), sha256, Convert.ToHexStringLower(SHA512.HashData(content)), created))!;
+        for (var attempt = 1; ; attempt++)
+        {
+            if (await ScalarAsync(connection, """
+                INSERT INTO package_blob (size, hash_md5, hash_sha1, hash_sha256, hash_sha512, created_unix)
+                VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (hash_sha256) DO NOTHING RETURNING id
+                """, cancellationToken, (long)content.Length, Convert.ToHexStringLower(MD5.HashData(content)),
+                Convert.ToHexStringLower(SHA1.HashData(content)), staged.Sha256, Convert.ToHexStringLower(SHA512.HashData(content)), created) is long inserted)
+            {
+                return inserted;
+            }
+
+            if (await ScalarAsync(connection, "SELECT id FROM package_blob WHERE hash_sha256 = $1::bpchar FOR KEY SHARE", cancellationToken, staged.Sha256) is long existing)
+            {
+                return existing;
+            }
+
+            if (attempt == 3)
+            {
+                throw new InvalidOperationException($"The blob sha256:{staged.Sha256} kept disappearing while this push used it.");
+            }
+        }
     }
 #pragma warning restore CA5350, CA5351
 

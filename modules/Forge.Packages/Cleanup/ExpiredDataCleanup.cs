@@ -16,6 +16,9 @@ public sealed class ExpiredDataCleanupHooks
 
     /// <summary>Called with a blob's hash after its row's deletion committed, before its file is removed.</summary>
     public Func<string, Task>? BeforeContentRemoval { get; set; }
+
+    /// <summary>Called just before a content file is deleted, under its lock; an IOException here is a failed removal.</summary>
+    public Action<string>? RemoveContent { get; set; }
 }
 
 /// <summary>
@@ -208,7 +211,11 @@ public sealed partial class ExpiredDataCleanup(
                     break;
                 }
 
+                // Files first, rows second: a crash in between leaves expired rows without files, which
+                // the next run removes; the other order would leave files nothing names.
                 lastId = ids[^1];
+                sessions += ids.Count;
+                files += ids.Count(RemoveStale);
                 if (!dryRun)
                 {
                     await using var delete = new NpgsqlCommand("DELETE FROM package_blob_upload WHERE id = ANY($1)", connection, transaction);
@@ -216,18 +223,29 @@ public sealed partial class ExpiredDataCleanup(
                     await delete.ExecuteNonQueryAsync(cancellationToken);
                     await transaction.CommitAsync(cancellationToken);
                 }
-
-                sessions += ids.Count;
-                foreach (var id in ids)
-                {
-                    files += RemoveUploadFile(id) ? 1 : 0;
-                }
             }
 
+            var stale = await StaleFilesAsync();
             owner.telemetry.UploadsDeleted.Add(dryRun ? 0 : sessions);
             activity?.SetTag("forge.cleanup.sessions", sessions);
             activity?.SetTag("forge.cleanup.files", files);
-            return new ExpiredUploadsStep { Sessions = sessions, Files = files };
+            activity?.SetTag("forge.cleanup.stale_files", stale);
+            return new ExpiredUploadsStep { Sessions = sessions, Files = files, StaleFiles = stale };
+        }
+
+        /// <summary>Partial files without a session and staged files, both older than the cutoff: a writer died.</summary>
+        private async Task<long> StaleFilesAsync()
+        {
+            var before = DateTimeOffset.FromUnixTimeSeconds(cutoff).UtcDateTime;
+            var stale = owner.store.EnumerateTemporary().Count(f => f.LastWriteTimeUtc < before && Remove(f));
+            foreach (var chunk in owner.store.EnumerateUploads().Where(f => f.LastWriteTimeUtc < before).Chunk(BatchSize))
+            {
+                var known = await ListAsync(connection, null, "SELECT id FROM package_blob_upload WHERE id = ANY($1)",
+                    r => r.GetString(0), cancellationToken, chunk.Select(f => f.Name).ToArray());
+                stale += chunk.Count(f => !known.Contains(f.Name) && Remove(f));
+            }
+
+            return stale;
         }
 
         public async Task<ExpiredUploadedBlobsStep> ExpiredUploadedBlobsAsync()
@@ -261,34 +279,41 @@ public sealed partial class ExpiredDataCleanup(
                 }
             }
 
-            // Then every _upload version left without files. In a dry run: those whose files all expire.
-            long versions, versionProperties;
-            await using (var transaction = await connection.BeginTransactionAsync(cancellationToken))
+            // Then every _upload version left without files, in batches. In a dry run: those whose files all expire.
+            long versions = 0, versionProperties = 0, lastVersion = 0;
+            var empty = dryRun
+                ? $"NOT EXISTS (SELECT 1 FROM package_file f WHERE f.version_id = v.id AND NOT ({ExpiringFile}))"
+                : "NOT EXISTS (SELECT 1 FROM package_file f WHERE f.version_id = v.id)";
+            while (true)
             {
-                var empty = dryRun
-                    ? $"NOT EXISTS (SELECT 1 FROM package_file f WHERE f.version_id = v.id AND NOT ({ExpiringFile}))"
-                    : "NOT EXISTS (SELECT 1 FROM package_file f WHERE f.version_id = v.id)";
+                await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
                 var ids = await ListAsync(connection, transaction, $"""
-                    SELECT v.id FROM package_version v WHERE {UploadVersion} AND {empty} ORDER BY v.id
+                    SELECT v.id FROM package_version v WHERE {UploadVersion} AND {empty} AND v.id > $2 ORDER BY v.id LIMIT {BatchSize}
                     {(dryRun ? string.Empty : "FOR UPDATE OF v SKIP LOCKED")}
-                    """, r => r.GetInt64(0), cancellationToken, cutoff);
+                    """, r => r.GetInt64(0), cancellationToken, cutoff, lastVersion);
+                if (ids.Count == 0)
+                {
+                    break;
+                }
+
+                lastVersion = ids[^1];
                 if (dryRun)
                 {
-                    versions = ids.Count;
-                    versionProperties = await ScalarAsync<long>(connection, transaction, "SELECT count(*) FROM package_property WHERE ref_type = 0 AND ref_id = ANY($1)", cancellationToken, ids.ToArray());
+                    versions += ids.Count;
+                    versionProperties += await ScalarAsync<long>(connection, transaction, "SELECT count(*) FROM package_property WHERE ref_type = 0 AND ref_id = ANY($1)", cancellationToken, ids.ToArray());
+                    continue;
                 }
-                else
-                {
-                    // Locked first, re-checked in a statement of its own: a file added meanwhile keeps its version.
-                    var counts = await ListAsync(connection, transaction, """
-                        WITH v AS (DELETE FROM package_version v WHERE v.id = ANY($1)
-                                   AND NOT EXISTS (SELECT 1 FROM package_file f WHERE f.version_id = v.id) RETURNING id),
-                        vp AS (DELETE FROM package_property WHERE ref_type = 0 AND ref_id IN (SELECT id FROM v) RETURNING 1)
-                        SELECT (SELECT count(*) FROM v), (SELECT count(*) FROM vp)
-                        """, r => (r.GetInt64(0), r.GetInt64(1)), cancellationToken, ids.ToArray());
-                    (versions, versionProperties) = counts[0];
-                    await transaction.CommitAsync(cancellationToken);
-                }
+
+                // Locked first, re-checked in a statement of its own: a file added meanwhile keeps its version.
+                var counts = await ListAsync(connection, transaction, """
+                    WITH v AS (DELETE FROM package_version v WHERE v.id = ANY($1)
+                               AND NOT EXISTS (SELECT 1 FROM package_file f WHERE f.version_id = v.id) RETURNING id),
+                    vp AS (DELETE FROM package_property WHERE ref_type = 0 AND ref_id IN (SELECT id FROM v) RETURNING 1)
+                    SELECT (SELECT count(*) FROM v), (SELECT count(*) FROM vp)
+                    """, r => (r.GetInt64(0), r.GetInt64(1)), cancellationToken, ids.ToArray());
+                await transaction.CommitAsync(cancellationToken);
+                versions += counts[0].Item1;
+                versionProperties += counts[0].Item2;
             }
 
             if (!dryRun)
@@ -368,7 +393,7 @@ public sealed partial class ExpiredDataCleanup(
                 var candidates = await ListAsync(connection, null, $"""
                     SELECT b.id, b.hash_sha256, b.size FROM package_blob b
                     WHERE b.created_unix < $1 AND b.id > $2 AND {unused} ORDER BY b.id LIMIT {BatchSize}
-                    """, r => (Id: r.GetInt64(0), Hash: r.GetString(1).Trim(), Size: r.GetInt64(2)), cancellationToken, cutoff, last);
+                    """, r => (Id: r.GetInt64(0), Hash: r.GetString(1).Trim().ToLowerInvariant(), Size: r.GetInt64(2)), cancellationToken, cutoff, last);
                 if (candidates.Count == 0)
                 {
                     break;
@@ -377,8 +402,9 @@ public sealed partial class ExpiredDataCleanup(
                 last = candidates[^1].Id;
                 if (dryRun)
                 {
+                    // What the real run would free: the files on disk, as it counts them.
                     blobs += candidates.Count;
-                    BytesFreed += candidates.Sum(c => c.Size);
+                    BytesFreed += candidates.Sum(c => SizeOnDisk(c.Hash));
                     continue;
                 }
 
@@ -399,7 +425,7 @@ public sealed partial class ExpiredDataCleanup(
                         DELETE FROM package_blob b WHERE b.id = ANY($1)
                         AND NOT EXISTS (SELECT 1 FROM package_file f WHERE f.blob_id = b.id)
                         RETURNING b.hash_sha256
-                        """, r => r.GetString(0).Trim(), cancellationToken, locked.ToArray());
+                        """, r => r.GetString(0).Trim().ToLowerInvariant(), cancellationToken, locked.ToArray());
                     await transaction.CommitAsync(cancellationToken);
                 }
 
@@ -437,16 +463,24 @@ public sealed partial class ExpiredDataCleanup(
                 await before(hash);
             }
 
+            if (!ContentStore.IsSha256Hex(hash))
+            {
+                owner.LogRemovalFailed(new ArgumentException("not a SHA-256 digest"), hash);
+                owner.telemetry.RemovalFailures.Add(1);
+                return Removal.Failed;
+            }
+
             await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
             await BlobContentLock.AcquireAsync(connection, transaction, hash, cancellationToken);
             // The same content may have been uploaded again since the row went: then the file is its.
-            if (await ScalarAsync<long>(connection, transaction, "SELECT count(*) FROM package_blob WHERE hash_sha256 = $1", cancellationToken, hash) > 0)
+            if (await BlobContentLock.RowExistsAsync(connection, transaction, hash, cancellationToken))
             {
                 return Removal.Reused;
             }
 
             try
             {
+                owner.hooks.RemoveContent?.Invoke(hash);
                 if (owner.store.Delete(hash) is not { } bytes)
                 {
                     owner.LogContentMissing(hash);
@@ -466,33 +500,52 @@ public sealed partial class ExpiredDataCleanup(
             }
         }
 
-        private bool RemoveUploadFile(string id)
+        private long SizeOnDisk(string hash)
         {
             try
             {
-                var file = new FileInfo(owner.store.UploadPathOf(id));
-                if (!file.Exists)
-                {
-                    return false;
-                }
+                var file = new FileInfo(owner.store.PathOf(hash));
+                return file.Exists ? file.Length : 0;
+            }
+            catch (ArgumentException)
+            {
+                return 0;
+            }
+        }
 
+        /// <summary>Removes an expired session's partial file, if it has one.</summary>
+        private bool RemoveStale(string uploadId)
+        {
+            try
+            {
+                var file = new FileInfo(owner.store.UploadPathOf(uploadId));
+                return file.Exists && Remove(file);
+            }
+            catch (ArgumentException e)
+            {
+                owner.LogUploadRemovalFailed(e, uploadId);
+                return false;
+            }
+        }
+
+        /// <summary>Removes a file that is not content (in a dry run: counts it), adding its size to what is freed.</summary>
+        private bool Remove(FileInfo file)
+        {
+            try
+            {
+                var size = file.Length;
                 if (!dryRun)
                 {
-                    var size = file.Length;
                     file.Delete();
                     owner.telemetry.BytesFreed.Add(size);
-                    BytesFreed += size;
-                }
-                else
-                {
-                    BytesFreed += file.Length;
                 }
 
+                BytesFreed += size;
                 return true;
             }
-            catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException)
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
             {
-                owner.LogUploadRemovalFailed(e, id);
+                owner.LogUploadRemovalFailed(e, file.Name);
                 return false;
             }
         }

@@ -37,6 +37,9 @@ public sealed record ExpiredUploadsStep
 {
     public long Sessions { get; init; }
     public long Files { get; init; }
+
+    /// <summary>Files older than the cutoff in <c>uploads/</c> without a session, or in <c>tmp/</c>: left by a crash.</summary>
+    public long StaleFiles { get; init; }
 }
 
 /// <summary>Step 2: files of the internal <c>_upload</c> versions, then those versions left empty.</summary>
