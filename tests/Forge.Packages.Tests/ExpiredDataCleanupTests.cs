@@ -348,6 +348,182 @@ public sealed class ExpiredDataCleanupTests
     }
 
     [Test]
+    public async Task A_blob_created_exactly_at_the_cutoff_stays_and_one_second_older_goes()
+    {
+        var cutoff = w.Now - ForgeTestWorld.Day;
+        var atCutoff = await BlobAsync(cutoff);
+        var before = await BlobAsync(cutoff - 1);
+
+        await CleanupAsync();
+
+        Assert.Multiple(async () =>
+        {
+            Assert.That(await BlobExistsAsync(atCutoff), Is.True);
+            Assert.That(await BlobExistsAsync(before), Is.False);
+        });
+    }
+
+    [Test]
+    public async Task An_upload_session_started_long_ago_but_updated_recently_stays()
+    {
+        await w.ExecuteAsync("INSERT INTO package_blob_upload (id, bytes_received, created_unix, updated_unix) VALUES ('busy', 3, $1, $2)", w.Old, w.Young);
+
+        var report = await CleanupAsync();
+
+        Assert.Multiple(async () =>
+        {
+            Assert.That(report.ExpiredUploads.Sessions, Is.Zero);
+            Assert.That(await w.CountAsync("SELECT count(*) FROM package_blob_upload WHERE id = 'busy'"), Is.EqualTo(1));
+        });
+    }
+
+    [Test]
+    public async Task Stale_staged_files_and_partial_files_without_a_session_are_swept_and_fresh_ones_stay()
+    {
+        var staleTemporary = await StrayFileAsync(Path.Combine(Store.Root, "tmp", "stale"), DateTime.UtcNow.AddDays(-3));
+        var freshTemporary = await StrayFileAsync(Path.Combine(Store.Root, "tmp", "fresh"), DateTime.UtcNow);
+        var orphanUpload = await StrayFileAsync(Store.UploadPathOf("gone"), DateTime.UtcNow.AddDays(-3));
+        var liveUpload = await UploadAsync("live", w.Young);
+        File.SetLastWriteTimeUtc(liveUpload, DateTime.UtcNow.AddDays(-3));
+
+        var report = await CleanupAsync();
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(report.ExpiredUploads.StaleFiles, Is.EqualTo(2));
+            Assert.That(File.Exists(staleTemporary), Is.False);
+            Assert.That(File.Exists(orphanUpload), Is.False);
+            Assert.That(File.Exists(freshTemporary), Is.True);
+            Assert.That(File.Exists(liveUpload), Is.True, "its session is alive");
+        });
+    }
+
+    [Test]
+    public async Task A_content_file_that_cannot_be_removed_is_counted_and_the_run_goes_on()
+    {
+        var (_, stuck, _) = await BlobWithHashAsync(w.Old);
+        var (_, other, _) = await BlobWithHashAsync(w.Old);
+        Hooks.RemoveContent = hash =>
+        {
+            if (hash == stuck)
+            {
+                throw new IOException("injected: permission denied");
+            }
+        };
+
+        var report = await CleanupAsync();
+        var fsck = await w.Service<ContentStoreCheck>().RunAsync(repair: false, TimeSpan.Zero, CancellationToken.None);
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(report.OrphanedBlobs.Blobs, Is.EqualTo(2));
+            Assert.That(report.OrphanedBlobs.ContentFilesFailed, Is.EqualTo(1));
+            Assert.That(report.OrphanedBlobs.ContentFilesRemoved, Is.EqualTo(1));
+            Assert.That(Store.Exists(other), Is.False);
+            Assert.That(fsck.StrayFiles, Is.EqualTo(new[] { stuck }), "left for fsck --repair");
+        });
+    }
+
+    [Test]
+    public async Task A_blob_held_by_a_push_in_progress_is_skipped_and_kept()
+    {
+        var blob = await BlobAsync(w.Old);
+        await using var push = new NpgsqlConnection(w.Database.ConnectionString);
+        await push.OpenAsync();
+        await using var transaction = await push.BeginTransactionAsync();
+        await using (var hold = new NpgsqlCommand("SELECT id FROM package_blob WHERE id = $1 FOR KEY SHARE", push, transaction))
+        {
+            hold.Parameters.AddWithValue(blob);
+            await hold.ExecuteNonQueryAsync();
+        }
+
+        var cleanup = CleanupAsync();
+        var finished = await Task.WhenAny(cleanup, Task.Delay(TimeSpan.FromSeconds(30))) == cleanup;
+        await transaction.CommitAsync();
+        Assert.That(finished, Is.True, "the cleanup must skip a held blob, not wait for it");
+        var report = await cleanup;
+
+        Assert.Multiple(async () =>
+        {
+            Assert.That(report.OrphanedBlobs.Blobs, Is.Zero);
+            Assert.That(await BlobExistsAsync(blob), Is.True);
+        });
+    }
+
+    [Test]
+    public async Task Content_removal_waits_for_a_push_of_the_same_content_and_then_keeps_the_file()
+    {
+        var (_, hash, size) = await BlobWithHashAsync(w.Old);
+        await using var push = new NpgsqlConnection(w.Database.ConnectionString);
+        await push.OpenAsync();
+        NpgsqlTransaction? pushing = null;
+        Task? finishing = null;
+        Hooks.BeforeContentRemoval = async removed =>
+        {
+            // A push of the same bytes holds the content lock when the cleanup comes to remove the file.
+            pushing = await push.BeginTransactionAsync();
+            await BlobContentLock.AcquireSharedAsync(push, pushing, removed, CancellationToken.None);
+            finishing = Task.Run(async () =>
+            {
+                await WaitUntilAsync(async () => await w.CountAsync(
+                    "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event = 'advisory'") > 0);
+                await using (var insert = new NpgsqlCommand(
+                    "INSERT INTO package_blob (size, hash_md5, hash_sha1, hash_sha256, hash_sha512, created_unix) VALUES ($1, $2, $3, $4, $5, $6)", push, pushing))
+                {
+                    insert.Parameters.AddWithValue(size);
+                    insert.Parameters.AddWithValue(removed[..32]);
+                    insert.Parameters.AddWithValue(removed[..40]);
+                    insert.Parameters.AddWithValue(removed);
+                    insert.Parameters.AddWithValue(removed + removed);
+                    insert.Parameters.AddWithValue(w.Now);
+                    await insert.ExecuteNonQueryAsync();
+                }
+
+                await pushing.CommitAsync();
+            });
+        };
+
+        var report = await CleanupAsync();
+        await finishing!;
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(report.OrphanedBlobs.ContentFilesReused, Is.EqualTo(1));
+            Assert.That(Store.Exists(hash), Is.True);
+        });
+    }
+
+    [Test]
+    public async Task A_chained_run_waits_for_the_run_in_progress_instead_of_skipping()
+    {
+        var orphan = await BlobAsync(w.Old);
+        await using var other = new NpgsqlConnection(w.Database.ConnectionString);
+        await other.OpenAsync();
+        await using (var hold = new NpgsqlCommand("SELECT pg_advisory_lock($1)", other))
+        {
+            hold.Parameters.AddWithValue(ExpiredDataCleanup.RunLockKey);
+            await hold.ExecuteNonQueryAsync();
+        }
+
+        var chained = w.Service<ExpiredDataCleanup>().RunAsync(new ExpiredDataOptions(TimeSpan.FromHours(24), false, WaitForLock: true), CancellationToken.None);
+        await WaitUntilAsync(async () => await w.CountAsync(
+            "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event = 'advisory'") > 0);
+        await using (var release = new NpgsqlCommand("SELECT pg_advisory_unlock($1)", other))
+        {
+            release.Parameters.AddWithValue(ExpiredDataCleanup.RunLockKey);
+            await release.ExecuteNonQueryAsync();
+        }
+
+        var report = await chained;
+
+        Assert.Multiple(async () =>
+        {
+            Assert.That(report.Skipped, Is.False);
+            Assert.That(await BlobExistsAsync(orphan), Is.False);
+        });
+    }
+
+    [Test]
     public async Task A_run_while_another_holds_the_lock_is_skipped()
     {
         await using var connection = new NpgsqlConnection(w.Database.ConnectionString);
@@ -377,6 +553,28 @@ public sealed class ExpiredDataCleanupTests
 
     private Task<ExpiredDataReport> CleanupAsync(bool dryRun = false)
         => w.Service<ExpiredDataCleanup>().RunAsync(new ExpiredDataOptions(TimeSpan.FromHours(24), dryRun), CancellationToken.None);
+
+    private static async Task<string> StrayFileAsync(string path, DateTime written)
+    {
+        Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+        await File.WriteAllBytesAsync(path, [1, 2, 3, 4]);
+        File.SetLastWriteTimeUtc(path, written);
+        return path;
+    }
+
+    private static async Task WaitUntilAsync(Func<Task<bool>> condition)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        while (!await condition())
+        {
+            if (DateTime.UtcNow > deadline)
+            {
+                Assert.Fail("The condition was not met within 30 s.");
+            }
+
+            await Task.Delay(20);
+        }
+    }
 
     private async Task<string> UploadAsync(string id, long updated)
     {

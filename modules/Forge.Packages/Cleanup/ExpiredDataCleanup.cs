@@ -241,7 +241,7 @@ public sealed partial class ExpiredDataCleanup(
             foreach (var chunk in owner.store.EnumerateUploads().Where(f => f.LastWriteTimeUtc < before).Chunk(BatchSize))
             {
                 var known = await ListAsync(connection, null, "SELECT id FROM package_blob_upload WHERE id = ANY($1)",
-                    r => r.GetString(0), cancellationToken, chunk.Select(f => f.Name).ToArray());
+                    r => r.GetString(0), cancellationToken, [chunk.Select(f => f.Name).ToArray()]);
                 stale += chunk.Count(f => !known.Contains(f.Name) && Remove(f));
             }
 
