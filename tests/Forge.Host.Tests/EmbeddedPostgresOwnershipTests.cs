@@ -57,6 +57,33 @@ public sealed class EmbeddedPostgresOwnershipTests
         });
     }
 
+    [TestCase(300)]
+    [TestCase(700)]
+    [TestCase(1100)]
+    [TestCase(1500)]
+    [TestCase(2000)]
+    public async Task A_start_cancelled_at_any_moment_leaves_no_server_running(int cancelAfterMilliseconds)
+    {
+        using var stop = new CancellationTokenSource(cancelAfterMilliseconds);
+        try
+        {
+            await using var server = await EmbeddedPostgres.StartAsync(root, cancellationToken: stop.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            // Stopped during start-up: what matters is what is left.
+        }
+
+        try
+        {
+            Assert.That(await Support.PostgresProcesses.LeftAfterStopAsync(root), Is.Empty);
+        }
+        finally
+        {
+            await Support.PostgresProcesses.StopLeftoversAsync(root);
+        }
+    }
+
     private static async Task<int> SelectOneAsync(string connectionString)
     {
         await using var connection = new NpgsqlConnection(connectionString);

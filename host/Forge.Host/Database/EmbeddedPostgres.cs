@@ -78,11 +78,12 @@ public sealed class EmbeddedPostgres : IAsyncDisposable
             return await AttachAsync(root, binDirectory, runAsUser, logger, cancellationToken);
         }
 
+        EmbeddedPostgres? server = null;
         try
         {
             File.Delete(PortFile(root));
             var password = ReadOrCreatePassword(Path.Combine(root, "password"));
-            var server = new EmbeddedPostgres(root, binDirectory, runAsUser, FreeLoopbackPort(), password, ownerLock, logger);
+            server = new EmbeddedPostgres(root, binDirectory, runAsUser, FreeLoopbackPort(), password, ownerLock, logger);
             await server.InitializeAsync(password, cancellationToken);
             await server.StartServerAsync(cancellationToken);
             await server.CreateDatabaseAsync(cancellationToken);
@@ -91,7 +92,16 @@ public sealed class EmbeddedPostgres : IAsyncDisposable
         }
         catch
         {
-            await ownerLock.DisposeAsync();
+            // Stopped or failed half-way (SIGTERM during start-up among them): leave no server behind.
+            if (server is not null)
+            {
+                await server.DisposeAsync();
+            }
+            else
+            {
+                await ownerLock.DisposeAsync();
+            }
+
             throw;
         }
     }

@@ -35,9 +35,19 @@ internal static class ProcessRunner
 
         using var process = Process.Start(start) ?? throw new InvalidOperationException($"Could not start {program}.");
         process.StandardInput.Close();
-        var stdout = process.StandardOutput.ReadToEndAsync(cancellationToken);
-        var stderr = process.StandardError.ReadToEndAsync(cancellationToken);
-        await process.WaitForExitAsync(cancellationToken);
+        var stdout = process.StandardOutput.ReadToEndAsync(CancellationToken.None);
+        var stderr = process.StandardError.ReadToEndAsync(CancellationToken.None);
+        try
+        {
+            await process.WaitForExitAsync(cancellationToken);
+        }
+        catch (OperationCanceledException)
+        {
+            // Stopping: a half-run initdb or pg_ctl must not outlive the host.
+            process.Kill(entireProcessTree: true);
+            throw;
+        }
+
         return (process.ExitCode, ((await stdout) + (await stderr)).Trim());
     }
 }

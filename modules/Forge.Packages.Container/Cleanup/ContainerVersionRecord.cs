@@ -18,6 +18,9 @@ public sealed record ContainerVersionRecord(
 /// <summary>A <c>container.manifest.reference</c> version property: <paramref name="VersionId"/> references <paramref name="Digest"/>.</summary>
 public readonly record struct ReferenceProperty(long VersionId, string Digest);
 
+/// <summary>A candidate as its batch found and locked it.</summary>
+public readonly record struct LockedVersion(long Id, string LowerVersion, long CreatedUnix);
+
 /// <summary>Rows removed (or, in a dry run, that would be) by deleting versions.</summary>
 public readonly record struct DeletionCounts(long Versions, long Files, long Properties)
 {

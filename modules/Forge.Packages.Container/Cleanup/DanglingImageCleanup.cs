@@ -155,13 +155,30 @@ public sealed partial class DanglingImageCleanup(
         using var activity = ContainerCleanupTelemetry.ActivitySource.StartActivity("batch");
         activity?.SetTag("forge.cleanup.batch", number);
         activity?.SetTag("forge.cleanup.batch_size", ids.Count);
-        await using var batch = await run.BeginBatchAsync(ids, lockRows: !dryRun, cancellationToken);
-        var present = batch.PresentIds.ToHashSet();
+        await using var batch = await run.BeginBatchAsync(ids, cancellationToken);
+        var spared = 0;
+        var present = new HashSet<long>();
+        foreach (var locked in batch.Present)
+        {
+            // Pushed again since the inventory (the row now says young), or no longer a digest version:
+            // a root now, so it stays, and what it references with it.
+            if (locked.CreatedUnix >= state.CutoffUnix || !ManifestReferences.IsDigestVersion(ManifestReferences.Normalize(locked.LowerVersion)))
+            {
+                if (state.Doomed.Contains(locked.Id))
+                {
+                    spared += state.Spare(locked.Id);
+                    LogRejuvenated(locked.Id);
+                }
+
+                continue;
+            }
+
+            present.Add(locked.Id);
+        }
 
         // Rule 8: with the candidates locked, anything outside the doomed set that references one of them
         // now (committed before the lock was granted) spares it, and what it references in turn.
-        var targets = present.Select(id => (state.Candidate(id).PackageId, state.Candidate(id).Digest)).ToList();
-        var spared = 0;
+        var targets = present.Select(id => (state.Candidate(id).PackageId, state.Candidate(id).Digest)).Distinct().ToList();
         foreach (var (referrer, properties) in await batch.FindPossibleReferrersAsync(targets, cancellationToken))
         {
             if (state.Doomed.Contains(referrer.Id))
@@ -172,10 +189,13 @@ public sealed partial class DanglingImageCleanup(
             var digests = ManifestReferences.Parse(referrer.MetadataJson).Digests.Concat(properties.Select(ManifestReferences.Normalize));
             foreach (var digest in digests)
             {
-                if (state.TryFind(referrer.PackageId, digest, out var candidate) && present.Contains(candidate) && state.Doomed.Contains(candidate))
+                foreach (var candidate in state.Find(referrer.PackageId, digest))
                 {
-                    spared += state.Spare(candidate);
-                    LogSpared(candidate, referrer.Id);
+                    if (present.Contains(candidate) && state.Doomed.Contains(candidate))
+                    {
+                        spared += state.Spare(candidate);
+                        LogSpared(candidate, referrer.Id);
+                    }
                 }
             }
         }
@@ -228,13 +248,13 @@ public sealed partial class DanglingImageCleanup(
     {
         private readonly CleanupPlan plan;
         private readonly Dictionary<long, Candidate> candidates;
-        private readonly Dictionary<(long PackageId, string Digest), long> byDigest;
+        private readonly ILookup<(long PackageId, string Digest), long> byDigest;
 
         public SpareState(CleanupPlan plan)
         {
             this.plan = plan;
             candidates = plan.Candidates.ToDictionary(c => c.VersionId);
-            byDigest = plan.Candidates.ToDictionary(c => (c.PackageId, c.Digest), c => c.VersionId);
+            byDigest = plan.Candidates.ToLookup(c => (c.PackageId, c.Digest), c => c.VersionId);
             Doomed = plan.DeletionUnits.SelectMany(u => u).ToHashSet();
         }
 
@@ -242,7 +262,10 @@ public sealed partial class DanglingImageCleanup(
 
         public Candidate Candidate(long id) => candidates[id];
 
-        public bool TryFind(long packageId, string digest, out long id) => byDigest.TryGetValue((packageId, digest), out id);
+        public long CutoffUnix => plan.CutoffUnix;
+
+        /// <summary>The candidates with this digest in this package (more than one only when stored in different letter case).</summary>
+        public IEnumerable<long> Find(long packageId, string digest) => byDigest[(packageId, digest)];
 
         /// <summary>Spares a doomed version and every doomed version it references; returns how many.</summary>
         public int Spare(long id)
@@ -277,6 +300,9 @@ public sealed partial class DanglingImageCleanup(
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "{Count} container version(s) have metadata_json that is not JSON; every digest in their text is kept as a reference. Version ids: {Ids}")]
     private partial void LogMalformed(int count, string ids);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Container version {VersionId} spared: it was pushed again since the inventory and is young now")]
+    private partial void LogRejuvenated(long versionId);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Container version {VersionId} spared: version {ReferrerId} references it now")]
     private partial void LogSpared(long versionId, long referrerId);

@@ -28,7 +28,10 @@ public sealed class DanglingImagePlanner
 {
     private readonly long cutoffUnix;
     private readonly Dictionary<long, VersionNode> versions = [];
-    private readonly Dictionary<(long PackageId, string Digest), long> digestVersions = [];
+    // Keyed by the digest in lower case: rows written by another tool may differ in case, and the unique
+    // index then allows both spellings in one package; every version of a digest counts.
+    private readonly Dictionary<(long PackageId, string Digest), List<long>> digestVersions = [];
+    private int digestVersionCount;
     private readonly Dictionary<long, string> packageNames = [];
     private readonly List<long> malformed = [];
 
@@ -43,17 +46,24 @@ public sealed class DanglingImagePlanner
             malformed.Add(version.Id);
         }
 
-        var isDigest = ManifestReferences.IsDigestVersion(version.LowerVersion);
-        var node = new VersionNode(version.Id, version.PackageId, isDigest ? version.LowerVersion : null, version.CreatedUnix);
-        foreach (var digest in parsed.Digests)
+        var digest = ManifestReferences.Normalize(version.LowerVersion);
+        var isDigest = ManifestReferences.IsDigestVersion(digest);
+        var node = new VersionNode(version.Id, version.PackageId, isDigest ? digest : null, version.CreatedUnix);
+        foreach (var reference in parsed.Digests)
         {
-            node.AddReference(digest);
+            node.AddReference(reference);
         }
 
         versions[version.Id] = node;
         if (isDigest)
         {
-            digestVersions[(version.PackageId, version.LowerVersion)] = version.Id;
+            if (!digestVersions.TryGetValue((version.PackageId, digest), out var ids))
+            {
+                digestVersions[(version.PackageId, digest)] = ids = [];
+            }
+
+            ids.Add(version.Id);
+            digestVersionCount++;
         }
 
         if (!packageNames.ContainsKey(version.PackageId))
@@ -84,7 +94,12 @@ public sealed class DanglingImagePlanner
 
             foreach (var digest in node.References)
             {
-                if (digestVersions.TryGetValue((node.PackageId, digest), out var target) && target != node.Id)
+                if (!digestVersions.TryGetValue((node.PackageId, digest), out var found))
+                {
+                    continue;
+                }
+
+                foreach (var target in found.Where(t => t != node.Id))
                 {
                     if (!edges.TryGetValue(node.Id, out var targets))
                     {
@@ -126,7 +141,7 @@ public sealed class DanglingImagePlanner
         return new CleanupPlan(
             cutoffUnix,
             versions.Count,
-            digestVersions.Count,
+            digestVersionCount,
             referenced,
             candidates,
             DeletionOrder.ReferrersFirst(doomed, doomedEdges),

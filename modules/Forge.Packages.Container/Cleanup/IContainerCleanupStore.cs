@@ -20,18 +20,21 @@ public interface IContainerCleanupRun : IAsyncDisposable
     IAsyncEnumerable<ReferenceProperty> ReadReferencePropertiesAsync(CancellationToken cancellationToken);
 
     /// <summary>
-    /// Opens the transaction of one batch. With <paramref name="lockRows"/>, the candidates still present
-    /// are locked against concurrent referrers (<c>FOR UPDATE</c>, which waits for and then blocks a writer's
-    /// <c>FOR KEY SHARE</c>); a dry run reads without locking.
+    /// Opens the transaction of one batch and locks the candidates still present against concurrent
+    /// referrers (<c>FOR UPDATE</c>, which waits for and then blocks a writer's <c>FOR KEY SHARE</c>). A dry
+    /// run locks too, so that it sees what a real run at the same instant would; it is rolled back.
     /// </summary>
-    Task<IContainerCleanupBatch> BeginBatchAsync(IReadOnlyList<long> versionIds, bool lockRows, CancellationToken cancellationToken);
+    Task<IContainerCleanupBatch> BeginBatchAsync(IReadOnlyList<long> versionIds, CancellationToken cancellationToken);
 }
 
 /// <summary>The transaction of one batch; disposed without <see cref="CommitAsync"/>, it rolls back.</summary>
 public interface IContainerCleanupBatch : IAsyncDisposable
 {
-    /// <summary>The batch's versions that still exist (locked, unless this is a dry run).</summary>
-    IReadOnlyList<long> PresentIds { get; }
+    /// <summary>
+    /// The batch's versions that still exist, locked, as they are now: a version pushed again since the
+    /// inventory may have become young, and must then be kept.
+    /// </summary>
+    IReadOnlyList<LockedVersion> Present { get; }
 
     /// <summary>
     /// With a fresh snapshot: the versions of the given packages whose metadata text or reference

@@ -76,29 +76,29 @@ public sealed class NpgsqlContainerCleanupStore(NpgsqlDataSource dataSource) : I
             }
         }
 
-        public async Task<IContainerCleanupBatch> BeginBatchAsync(IReadOnlyList<long> versionIds, bool lockRows, CancellationToken cancellationToken)
+        public async Task<IContainerCleanupBatch> BeginBatchAsync(IReadOnlyList<long> versionIds, CancellationToken cancellationToken)
         {
             var transaction = await connection.BeginTransactionAsync(IsolationLevel.ReadCommitted, cancellationToken);
             try
             {
                 // Locks in id order, the order writers lock in too, so that the two rarely deadlock.
                 await using var command = new NpgsqlCommand(
-                    $"""
-                    SELECT v.id FROM package_version v
+                    """
+                    SELECT v.id, v.lower_version, v.created_unix FROM package_version v
                     JOIN package p ON p.id = v.package_id AND p.type = 'container'
                     WHERE v.id = ANY($1)
                     ORDER BY v.id
-                    {(lockRows ? "FOR UPDATE OF v" : string.Empty)}
+                    FOR UPDATE OF v
                     """,
                     connection,
                     transaction);
                 command.Parameters.Add(new NpgsqlParameter { Value = versionIds.ToArray(), NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Bigint });
-                var present = new List<long>();
+                var present = new List<LockedVersion>();
                 await using (var reader = await command.ExecuteReaderAsync(cancellationToken))
                 {
                     while (await reader.ReadAsync(cancellationToken))
                     {
-                        present.Add(reader.GetInt64(0));
+                        present.Add(new LockedVersion(reader.GetInt64(0), reader.GetString(1), reader.GetInt64(2)));
                     }
                 }
 
@@ -133,9 +133,9 @@ public sealed class NpgsqlContainerCleanupStore(NpgsqlDataSource dataSource) : I
         }
     }
 
-    private sealed class Batch(NpgsqlConnection connection, NpgsqlTransaction transaction, IReadOnlyList<long> present) : IContainerCleanupBatch
+    private sealed class Batch(NpgsqlConnection connection, NpgsqlTransaction transaction, IReadOnlyList<LockedVersion> present) : IContainerCleanupBatch
     {
-        public IReadOnlyList<long> PresentIds => present;
+        public IReadOnlyList<LockedVersion> Present => present;
 
         public async Task<IReadOnlyList<(ContainerVersionRecord Version, IReadOnlyList<string> ReferenceProperties)>> FindPossibleReferrersAsync(
             IReadOnlyCollection<(long PackageId, string Digest)> targets, CancellationToken cancellationToken)
@@ -151,12 +151,15 @@ public sealed class NpgsqlContainerCleanupStore(NpgsqlDataSource dataSource) : I
                 """
                 WITH t AS (SELECT * FROM unnest($1::bigint[], $2::text[]) AS t(package_id, digest)),
                 referrers AS (
-                    SELECT v.id FROM t
-                    JOIN package_version v ON v.package_id = t.package_id
-                    WHERE strpos(lower(v.metadata_json), t.digest) > 0
+                    -- Every digest in a version's text, extracted once and hash-joined: linear in the
+                    -- packages' versions, not in versions times candidates.
+                    SELECT v.id FROM package_version v
+                    CROSS JOIN LATERAL regexp_matches(lower(v.metadata_json), 'sha256:[0-9a-f]{64}', 'g') AS m(digest)
+                    JOIN t ON t.package_id = v.package_id AND t.digest = m.digest[1]
+                    WHERE v.package_id = ANY($1)
                     UNION
                     SELECT v.id FROM t
-                    JOIN package_property pp ON pp.ref_type = 0 AND pp.name = 'container.manifest.reference' AND lower(pp.value) = t.digest
+                    JOIN package_property pp ON pp.ref_type = 0 AND pp.name = 'container.manifest.reference' AND lower(btrim(pp.value)) = t.digest
                     JOIN package_version v ON v.id = pp.ref_id AND v.package_id = t.package_id
                 )
                 SELECT v.id, v.package_id, p.name, v.lower_version, v.created_unix, v.metadata_json,

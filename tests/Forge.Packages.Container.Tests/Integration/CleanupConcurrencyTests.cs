@@ -90,6 +90,29 @@ public sealed class CleanupConcurrencyTests
     }
 
     [Test]
+    public async Task A_digest_pushed_again_after_the_inventory_is_young_again_and_is_spared()
+    {
+        var child = await h.PushPlatformAsync("demo/app", h.Old);
+        var index = await h.PushIndexAsync("demo/app", null, h.Old, child);
+        Resolve().BeforeLock = async _ =>
+        {
+            // What a re-push of the same manifest does to its row (a sync that starts over).
+            await h.ExecuteAsync("UPDATE package_version SET created_unix = $2 WHERE id = $1", index.VersionId, h.Now);
+            Resolve().BeforeLock = null;
+        };
+
+        var report = await h.CleanupAsync(batchSize: 1);
+
+        Assert.Multiple(async () =>
+        {
+            Assert.That(await h.VersionExistsAsync(index.VersionId), Is.True);
+            Assert.That(await h.VersionExistsAsync(child.VersionId), Is.True, "a young index keeps its children");
+            Assert.That(report.SparedVersions, Is.EqualTo(2));
+            Assert.That(await h.BrokenReferencesAsync(), Is.Empty);
+        });
+    }
+
+    [Test]
     public async Task An_index_push_that_races_the_locked_batch_fails_with_manifest_blob_unknown_and_publishes_nothing()
     {
         var child = await h.PushPlatformAsync("demo/app", h.Old);

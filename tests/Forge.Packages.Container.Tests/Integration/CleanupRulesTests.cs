@@ -236,6 +236,23 @@ public sealed class CleanupRulesTests
     }
 
     [Test]
+    public async Task A_digest_version_stored_in_upper_case_by_another_tool_is_kept_by_a_lower_case_reference()
+    {
+        var digest = CleanupHarness.Digest("mixed");
+        var package = await h.PackageAsync("app");
+        var child = await h.VersionAsync(package, "sha256:" + digest["sha256:".Length..].ToUpperInvariant(), h.Old, null);
+        await h.VersionAsync(package, "v1", h.Old, $"{{\"manifests\":[{{\"digest\":\"{digest}\"}}]}}");
+
+        var report = await h.CleanupAsync(TimeSpan.Zero);
+
+        Assert.Multiple(async () =>
+        {
+            Assert.That(await h.VersionExistsAsync(child), Is.True);
+            Assert.That(report.UnreferencedVersions, Is.Zero);
+        });
+    }
+
+    [Test]
     public async Task The_same_orphan_digest_in_two_packages_is_deleted_from_both_in_one_run()
     {
         var digest = CleanupHarness.Digest("shared");

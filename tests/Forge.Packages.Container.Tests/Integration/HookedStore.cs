@@ -24,17 +24,17 @@ public sealed class HookedStore(IContainerCleanupStore inner) : IContainerCleanu
 
         public IAsyncEnumerable<ReferenceProperty> ReadReferencePropertiesAsync(CancellationToken cancellationToken) => inner.ReadReferencePropertiesAsync(cancellationToken);
 
-        public async Task<IContainerCleanupBatch> BeginBatchAsync(IReadOnlyList<long> versionIds, bool lockRows, CancellationToken cancellationToken)
+        public async Task<IContainerCleanupBatch> BeginBatchAsync(IReadOnlyList<long> versionIds, CancellationToken cancellationToken)
         {
             if (hooks.BeforeLock is { } before)
             {
                 await before(versionIds);
             }
 
-            var batch = await inner.BeginBatchAsync(versionIds, lockRows, cancellationToken);
+            var batch = await inner.BeginBatchAsync(versionIds, cancellationToken);
             if (hooks.AfterLock is { } after)
             {
-                await after(batch.PresentIds);
+                await after(batch.Present.Select(v => v.Id).ToList());
             }
 
             return new Batch(batch, hooks);
@@ -47,7 +47,7 @@ public sealed class HookedStore(IContainerCleanupStore inner) : IContainerCleanu
     {
         private IReadOnlyList<long> deleted = [];
 
-        public IReadOnlyList<long> PresentIds => inner.PresentIds;
+        public IReadOnlyList<LockedVersion> Present => inner.Present;
 
         public Task<IReadOnlyList<(ContainerVersionRecord Version, IReadOnlyList<string> ReferenceProperties)>> FindPossibleReferrersAsync(
             IReadOnlyCollection<(long PackageId, string Digest)> targets, CancellationToken cancellationToken)

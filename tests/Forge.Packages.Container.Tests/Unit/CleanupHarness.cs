@@ -8,7 +8,7 @@ using static Forge.Packages.Container.Tests.Unit.ContainerInventory;
 namespace Forge.Packages.Container.Tests.Unit;
 
 /// <summary>One batch transaction the cleanup opened: what it asked for, and the mock that served it.</summary>
-internal sealed record BatchCall(IReadOnlyList<long> Ids, bool LockRows, Mock<IContainerCleanupBatch> Batch);
+internal sealed record BatchCall(IReadOnlyList<long> Ids, Mock<IContainerCleanupBatch> Batch);
 
 /// <summary>
 /// A <see cref="DanglingImageCleanup"/> over Moq'd repositories that behave like the database: the run
@@ -24,6 +24,7 @@ internal sealed class CleanupHarness : IDisposable
 
     private readonly ServiceProvider services = new ServiceCollection().AddMetrics().BuildServiceProvider();
     private readonly HashSet<long> gone = [];
+    private readonly HashSet<long> repushed = [];
     private readonly List<(ContainerVersionRecord Version, IReadOnlyList<string> Properties)> laterVersions = [];
     private readonly Queue<Exception> deleteFailures = new();
 
@@ -33,8 +34,8 @@ internal sealed class CleanupHarness : IDisposable
         Store.Setup(s => s.TryStartRunAsync(It.IsAny<CancellationToken>())).ReturnsAsync(Run.Object);
         Run.Setup(r => r.ReadVersionsAsync(It.IsAny<CancellationToken>())).Returns(() => AsyncSequence.From(Inventory.Versions));
         Run.Setup(r => r.ReadReferencePropertiesAsync(It.IsAny<CancellationToken>())).Returns(() => AsyncSequence.From(Inventory.Properties));
-        Run.Setup(r => r.BeginBatchAsync(It.IsAny<IReadOnlyList<long>>(), It.IsAny<bool>(), It.IsAny<CancellationToken>()))
-            .Returns((IReadOnlyList<long> ids, bool lockRows, CancellationToken _) => Task.FromResult(OpenBatch(ids, lockRows)));
+        Run.Setup(r => r.BeginBatchAsync(It.IsAny<IReadOnlyList<long>>(), It.IsAny<CancellationToken>()))
+            .Returns((IReadOnlyList<long> ids, CancellationToken _) => Task.FromResult(OpenBatch(ids)));
         Run.Setup(r => r.DisposeAsync()).Returns(ValueTask.CompletedTask);
     }
 
@@ -56,6 +57,9 @@ internal sealed class CleanupHarness : IDisposable
     /// <summary>Another run (another node, the CLI or cron) holds the cleanup lock.</summary>
     public void AnotherRunInProgress()
         => Store.Setup(s => s.TryStartRunAsync(It.IsAny<CancellationToken>())).ReturnsAsync((IContainerCleanupRun?)null);
+
+    /// <summary>The version was pushed again after the inventory read it: its row is young now.</summary>
+    public void RepushMeanwhile(long versionId) => repushed.Add(versionId);
 
     /// <summary>Another run or a user deleted the version after the inventory read it.</summary>
     public void DeleteMeanwhile(long versionId) => gone.Add(versionId);
@@ -85,13 +89,16 @@ internal sealed class CleanupHarness : IDisposable
 
     public void Dispose() => services.Dispose();
 
-    private IContainerCleanupBatch OpenBatch(IReadOnlyList<long> ids, bool lockRows)
+    private IContainerCleanupBatch OpenBatch(IReadOnlyList<long> ids)
     {
         var batch = new Mock<IContainerCleanupBatch>(MockBehavior.Strict);
         var pending = new List<long>();
-        BatchCalls.Add(new BatchCall(ids.ToList(), lockRows, batch));
-        var present = ids.Where(id => !gone.Contains(id)).ToList();
-        batch.Setup(b => b.PresentIds).Returns(present);
+        BatchCalls.Add(new BatchCall(ids.ToList(), batch));
+        var present = ids.Where(id => !gone.Contains(id))
+            .Select(id => Inventory.Versions.Single(v => v.Id == id))
+            .Select(v => new LockedVersion(v.Id, v.LowerVersion, repushed.Contains(v.Id) ? Now : v.CreatedUnix))
+            .ToList();
+        batch.Setup(b => b.Present).Returns(present);
         batch.Setup(b => b.FindPossibleReferrersAsync(It.IsAny<IReadOnlyCollection<(long, string)>>(), It.IsAny<CancellationToken>()))
             .Returns((IReadOnlyCollection<(long PackageId, string Digest)> targets, CancellationToken _) => PossibleReferrers(targets));
         batch.Setup(b => b.DeleteAsync(It.IsAny<IReadOnlyList<long>>(), It.IsAny<CancellationToken>()))

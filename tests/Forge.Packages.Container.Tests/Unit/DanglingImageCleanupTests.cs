@@ -65,16 +65,6 @@ public sealed class DanglingImageCleanupTests : CleanupFixture
     }
 
     [Test]
-    public async Task A_real_run_locks_the_rows_of_every_batch()
-    {
-        UnreachableNestedIndex();
-
-        await Harness.RunAsync(batchSize: 1);
-
-        Assert.That(Harness.BatchCalls.Select(c => c.LockRows), Is.All.True);
-    }
-
-    [Test]
     public async Task A_real_run_deletes_only_the_doomed_versions()
     {
         var doomed = Harness.Image.Manifest(Amd64, Old);
@@ -290,16 +280,6 @@ public sealed class DanglingImageCleanupTests : CleanupFixture
     }
 
     [Test]
-    public async Task A_dry_run_does_not_lock_rows()
-    {
-        UnreachableNestedIndex();
-
-        await Harness.RunAsync(batchSize: 1, dryRun: true);
-
-        Assert.That(Harness.BatchCalls.Select(c => c.LockRows), Is.All.False);
-    }
-
-    [Test]
     public async Task A_dry_run_reports_what_a_real_run_would_delete()
     {
         UnreachableNestedIndex();
@@ -453,6 +433,23 @@ public sealed class DanglingImageCleanupTests : CleanupFixture
 
         Assert.That(() => Harness.Cleanup().RunAsync(options, CancellationToken.None), Throws.TypeOf<ArgumentOutOfRangeException>());
         Harness.Store.VerifyNoOtherCalls();
+    }
+
+    [Test]
+    public async Task A_candidate_pushed_again_since_the_inventory_is_spared_with_what_it_references()
+    {
+        var (outer, inner, platform) = UnreachableNestedIndex();
+        Harness.RepushMeanwhile(outer);
+
+        var report = await Harness.RunAsync(batchSize: 1);
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(Harness.Committed, Is.Empty);
+            Assert.That(report.SparedVersions, Is.EqualTo(3));
+            Assert.That(report.Candidates.Where(c => c.VersionId == outer || c.VersionId == inner || c.VersionId == platform).Select(c => c.Decision),
+                Is.All.EqualTo(CandidateDecision.Spared));
+        });
     }
 
     private static PostgresException LockConflict(string sqlState) => new("lock conflict", "ERROR", "ERROR", sqlState);

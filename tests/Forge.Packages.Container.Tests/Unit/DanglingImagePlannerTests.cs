@@ -570,4 +570,20 @@ public sealed class DanglingImagePlannerTests
         image.Manifest(D("p3"), Old);
         image.Manifest(D("lonely"), Old);
     }
+
+    [Test]
+    public void A_digest_version_stored_in_upper_case_is_kept_by_a_lower_case_reference()
+    {
+        var planner = new DanglingImagePlanner(Cutoff);
+        planner.AddVersion(new ContainerVersionRecord(1, 1, "owner/image", Amd64.ToUpperInvariant().Replace("SHA256:", "sha256:", StringComparison.Ordinal), Cutoff - 100, null));
+        planner.AddVersion(new ContainerVersionRecord(2, 1, "owner/image", "v1", Cutoff - 100, $$"""{"manifests":[{"digest":"{{Amd64}}"}]}"""));
+
+        var plan = planner.Plan();
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(plan.Candidates, Is.Empty);
+            Assert.That(plan.ReferencedVersions, Is.EqualTo(1));
+        });
+    }
 }
