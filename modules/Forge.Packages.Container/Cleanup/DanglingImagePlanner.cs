@@ -144,7 +144,9 @@ public sealed class DanglingImagePlanner
             digestVersionCount,
             referenced,
             candidates,
-            DeletionOrder.ReferrersFirst(doomed, doomedEdges),
+            // References resolve within a package, so ordering the units by package keeps referrers
+            // first (OrderBy is stable) and lets each batch's re-check read few packages.
+            DeletionOrder.ReferrersFirst(doomed, doomedEdges).OrderBy(unit => versions[unit[0]].PackageId).ToList(),
             doomedEdges,
             malformed.Order().ToList());
     }

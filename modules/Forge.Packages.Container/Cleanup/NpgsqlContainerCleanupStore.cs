@@ -150,17 +150,20 @@ public sealed class NpgsqlContainerCleanupStore(NpgsqlDataSource dataSource) : I
             await using var command = new NpgsqlCommand(
                 """
                 WITH t AS (SELECT * FROM unnest($1::bigint[], $2::text[]) AS t(package_id, digest)),
-                referrers AS (
-                    -- Every digest in a version's text, extracted once and hash-joined: linear in the
-                    -- packages' versions, not in versions times candidates.
-                    SELECT v.id FROM package_version v
+                -- Every digest a version of the candidates' packages mentions, in its text or in its
+                -- reference properties, extracted once per version (MATERIALIZED keeps the planner from
+                -- repeating the extraction per candidate), then hash-joined with the candidates.
+                mentioned AS MATERIALIZED (
+                    SELECT v.id, v.package_id, m.digest[1] AS digest FROM package_version v
                     CROSS JOIN LATERAL regexp_matches(lower(v.metadata_json), 'sha256:[0-9a-f]{64}', 'g') AS m(digest)
-                    JOIN t ON t.package_id = v.package_id AND t.digest = m.digest[1]
-                    WHERE v.package_id = ANY($1)
-                    UNION
-                    SELECT v.id FROM t
-                    JOIN package_property pp ON pp.ref_type = 0 AND pp.name = 'container.manifest.reference' AND lower(btrim(pp.value)) = t.digest
-                    JOIN package_version v ON v.id = pp.ref_id AND v.package_id = t.package_id
+                    WHERE v.package_id = ANY($3)
+                    UNION ALL
+                    SELECT v.id, v.package_id, lower(btrim(pp.value)) FROM package_version v
+                    JOIN package_property pp ON pp.ref_id = v.id AND pp.ref_type = 0 AND pp.name = 'container.manifest.reference'
+                    WHERE v.package_id = ANY($3)
+                ),
+                referrers AS (
+                    SELECT DISTINCT m.id FROM mentioned m JOIN t ON t.package_id = m.package_id AND t.digest = m.digest
                 )
                 SELECT v.id, v.package_id, p.name, v.lower_version, v.created_unix, v.metadata_json,
                        ARRAY(SELECT pp.value FROM package_property pp
@@ -173,6 +176,7 @@ public sealed class NpgsqlContainerCleanupStore(NpgsqlDataSource dataSource) : I
                 transaction);
             command.Parameters.Add(new NpgsqlParameter { Value = targets.Select(t => t.PackageId).ToArray(), NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Bigint });
             command.Parameters.Add(new NpgsqlParameter { Value = targets.Select(t => t.Digest).ToArray(), NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Text });
+            command.Parameters.Add(new NpgsqlParameter { Value = targets.Select(t => t.PackageId).Distinct().ToArray(), NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Bigint });
             var result = new List<(ContainerVersionRecord, IReadOnlyList<string>)>();
             await using var reader = await command.ExecuteReaderAsync(cancellationToken);
             while (await reader.ReadAsync(cancellationToken))

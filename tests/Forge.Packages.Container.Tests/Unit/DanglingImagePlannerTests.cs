@@ -586,4 +586,20 @@ public sealed class DanglingImagePlannerTests
             Assert.That(plan.ReferencedVersions, Is.EqualTo(1));
         });
     }
+
+    [Test]
+    public void Deletion_units_are_grouped_by_package_so_that_a_batch_reads_few_packages()
+    {
+        var planner = new DanglingImagePlanner(Cutoff);
+        for (var id = 1; id <= 6; id++)
+        {
+            // Ids interleave two packages, as pushes to several repositories do.
+            planner.AddVersion(new ContainerVersionRecord(id, 1 + (id % 2), "owner/image", $"sha256:{id:x64}", Cutoff - 100, null));
+        }
+
+        var plan = planner.Plan();
+
+        var packages = plan.DeletionUnits.Select(u => 1 + (u.Single() % 2)).ToList();
+        Assert.That(packages, Is.EqualTo(new long[] { 1, 1, 1, 2, 2, 2 }));
+    }
 }
