@@ -465,7 +465,7 @@ public sealed class ExpiredDataCleanupTests
             await BlobContentLock.AcquireSharedAsync(push, pushing, removed, CancellationToken.None);
             finishing = Task.Run(async () =>
             {
-                await WaitUntilAsync(async () => await w.CountAsync(
+                await Wait.UntilAsync(async () => await w.CountAsync(
                     "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event = 'advisory'") > 0);
                 await using (var insert = new NpgsqlCommand(
                     "INSERT INTO package_blob (size, hash_md5, hash_sha1, hash_sha256, hash_sha512, created_unix) VALUES ($1, $2, $3, $4, $5, $6)", push, pushing))
@@ -506,7 +506,7 @@ public sealed class ExpiredDataCleanupTests
         }
 
         var chained = w.Service<ExpiredDataCleanup>().RunAsync(new ExpiredDataOptions(TimeSpan.FromHours(24), false, WaitForLock: true), CancellationToken.None);
-        await WaitUntilAsync(async () => await w.CountAsync(
+        await Wait.UntilAsync(async () => await w.CountAsync(
             "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event = 'advisory'") > 0);
         await using (var release = new NpgsqlCommand("SELECT pg_advisory_unlock($1)", other))
         {
@@ -560,20 +560,6 @@ public sealed class ExpiredDataCleanupTests
         await File.WriteAllBytesAsync(path, [1, 2, 3, 4]);
         File.SetLastWriteTimeUtc(path, written);
         return path;
-    }
-
-    private static async Task WaitUntilAsync(Func<Task<bool>> condition)
-    {
-        var deadline = DateTime.UtcNow.AddSeconds(30);
-        while (!await condition())
-        {
-            if (DateTime.UtcNow > deadline)
-            {
-                Assert.Fail("The condition was not met within 30 s.");
-            }
-
-            await Task.Delay(20);
-        }
     }
 
     private async Task<string> UploadAsync(string id, long updated)

@@ -233,6 +233,41 @@ public sealed partial class ExpiredDataCleanup(
             return new ExpiredUploadsStep { Sessions = sessions, Files = files, StaleFiles = stale };
         }
 
+        /// <summary>
+        /// Pages through the rows <paramref name="select"/> finds (<c>$1</c> the cutoff, <c>$2</c> the last id
+        /// seen), each page in its own transaction. A dry run counts them and their properties of
+        /// <paramref name="propertyRefType"/>; a real run locks them with <paramref name="lockClause"/> and runs
+        /// <paramref name="delete"/>, which re-checks in a statement of its own and returns (rows, properties).
+        /// </summary>
+        private async Task<(long Rows, long Properties)> DeleteInBatchesAsync(
+            Func<string, string> select, string lockClause, long propertyRefType, string delete)
+        {
+            long rows = 0, properties = 0, last = 0;
+            while (true)
+            {
+                await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+                var ids = await ListAsync(connection, transaction, select(dryRun ? string.Empty : lockClause), r => r.GetInt64(0), cancellationToken, cutoff, last);
+                if (ids.Count == 0)
+                {
+                    return (rows, properties);
+                }
+
+                last = ids[^1];
+                if (dryRun)
+                {
+                    rows += ids.Count;
+                    properties += await ScalarAsync<long>(connection, transaction,
+                        "SELECT count(*) FROM package_property WHERE ref_type = $2 AND ref_id = ANY($1)", cancellationToken, ids.ToArray(), propertyRefType);
+                    continue;
+                }
+
+                var counts = await ListAsync(connection, transaction, delete, r => (r.GetInt64(0), r.GetInt64(1)), cancellationToken, ids.ToArray());
+                await transaction.CommitAsync(cancellationToken);
+                rows += counts[0].Item1;
+                properties += counts[0].Item2;
+            }
+        }
+
         /// <summary>Partial files without a session and staged files, both older than the cutoff: a writer died.</summary>
         private async Task<long> StaleFilesAsync()
         {
@@ -280,41 +315,22 @@ public sealed partial class ExpiredDataCleanup(
             }
 
             // Then every _upload version left without files, in batches. In a dry run: those whose files all expire.
-            long versions = 0, versionProperties = 0, lastVersion = 0;
             var empty = dryRun
                 ? $"NOT EXISTS (SELECT 1 FROM package_file f WHERE f.version_id = v.id AND NOT ({ExpiringFile}))"
                 : "NOT EXISTS (SELECT 1 FROM package_file f WHERE f.version_id = v.id)";
-            while (true)
-            {
-                await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
-                var ids = await ListAsync(connection, transaction, $"""
-                    SELECT v.id FROM package_version v WHERE {UploadVersion} AND {empty} AND v.id > $2 ORDER BY v.id LIMIT {BatchSize}
-                    {(dryRun ? string.Empty : "FOR UPDATE OF v SKIP LOCKED")}
-                    """, r => r.GetInt64(0), cancellationToken, cutoff, lastVersion);
-                if (ids.Count == 0)
-                {
-                    break;
-                }
-
-                lastVersion = ids[^1];
-                if (dryRun)
-                {
-                    versions += ids.Count;
-                    versionProperties += await ScalarAsync<long>(connection, transaction, "SELECT count(*) FROM package_property WHERE ref_type = 0 AND ref_id = ANY($1)", cancellationToken, ids.ToArray());
-                    continue;
-                }
-
-                // Locked first, re-checked in a statement of its own: a file added meanwhile keeps its version.
-                var counts = await ListAsync(connection, transaction, """
-                    WITH v AS (DELETE FROM package_version v WHERE v.id = ANY($1)
-                               AND NOT EXISTS (SELECT 1 FROM package_file f WHERE f.version_id = v.id) RETURNING id),
-                    vp AS (DELETE FROM package_property WHERE ref_type = 0 AND ref_id IN (SELECT id FROM v) RETURNING 1)
-                    SELECT (SELECT count(*) FROM v), (SELECT count(*) FROM vp)
-                    """, r => (r.GetInt64(0), r.GetInt64(1)), cancellationToken, ids.ToArray());
-                await transaction.CommitAsync(cancellationToken);
-                versions += counts[0].Item1;
-                versionProperties += counts[0].Item2;
-            }
+            // Locked first, re-checked in a statement of its own: a file added meanwhile keeps its version.
+            var (versions, versionProperties) = await DeleteInBatchesAsync(
+                lockClause => $"""
+                    SELECT v.id FROM package_version v WHERE {UploadVersion} AND {empty} AND v.id > $2 ORDER BY v.id LIMIT {BatchSize} {lockClause}
+                    """,
+                "FOR UPDATE OF v SKIP LOCKED",
+                propertyRefType: 0,
+                """
+                WITH v AS (DELETE FROM package_version v WHERE v.id = ANY($1)
+                           AND NOT EXISTS (SELECT 1 FROM package_file f WHERE f.version_id = v.id) RETURNING id),
+                vp AS (DELETE FROM package_property WHERE ref_type = 0 AND ref_id IN (SELECT id FROM v) RETURNING 1)
+                SELECT (SELECT count(*) FROM v), (SELECT count(*) FROM vp)
+                """);
 
             if (!dryRun)
             {
@@ -330,7 +346,6 @@ public sealed partial class ExpiredDataCleanup(
         public async Task<EmptyPackagesStep> EmptyPackagesAsync()
         {
             using var activity = PackagesCleanupTelemetry.ActivitySource.StartActivity("empty_packages");
-            long packages = 0, properties = 0, last = 0;
             // In a dry run, a package counts as empty when every version it has is an _upload version that
             // step 2 would remove.
             var empty = dryRun
@@ -339,37 +354,17 @@ public sealed partial class ExpiredDataCleanup(
                       AND NOT EXISTS (SELECT 1 FROM package_file f WHERE f.version_id = v.id AND NOT ({ExpiringFile}))))
                   """
                 : "NOT EXISTS (SELECT 1 FROM package_version v WHERE v.package_id = p.id)";
-            while (true)
-            {
-                await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
-                var ids = await ListAsync(connection, transaction, $"""
-                    SELECT p.id FROM package p WHERE {empty} AND p.id > $2 ORDER BY p.id LIMIT {BatchSize}
-                    {(dryRun ? string.Empty : "FOR UPDATE SKIP LOCKED")}
-                    """, r => r.GetInt64(0), cancellationToken, cutoff, last);
-                if (ids.Count == 0)
-                {
-                    break;
-                }
-
-                last = ids[^1];
-                if (dryRun)
-                {
-                    packages += ids.Count;
-                    properties += await ScalarAsync<long>(connection, transaction, "SELECT count(*) FROM package_property WHERE ref_type = 2 AND ref_id = ANY($1)", cancellationToken, ids.ToArray());
-                    continue;
-                }
-
-                // Locked, then re-checked with a fresh snapshot: a version inserted meanwhile keeps its package.
-                var counts = await ListAsync(connection, transaction, """
-                    WITH p AS (DELETE FROM package p WHERE p.id = ANY($1)
-                               AND NOT EXISTS (SELECT 1 FROM package_version v WHERE v.package_id = p.id) RETURNING id),
-                    pp AS (DELETE FROM package_property WHERE ref_type = 2 AND ref_id IN (SELECT id FROM p) RETURNING 1)
-                    SELECT (SELECT count(*) FROM p), (SELECT count(*) FROM pp)
-                    """, r => (r.GetInt64(0), r.GetInt64(1)), cancellationToken, ids.ToArray());
-                await transaction.CommitAsync(cancellationToken);
-                packages += counts[0].Item1;
-                properties += counts[0].Item2;
-            }
+            // Locked, then re-checked with a fresh snapshot: a version inserted meanwhile keeps its package.
+            var (packages, properties) = await DeleteInBatchesAsync(
+                lockClause => $"SELECT p.id FROM package p WHERE {empty} AND p.id > $2 ORDER BY p.id LIMIT {BatchSize} {lockClause}",
+                "FOR UPDATE SKIP LOCKED",
+                propertyRefType: 2,
+                """
+                WITH p AS (DELETE FROM package p WHERE p.id = ANY($1)
+                           AND NOT EXISTS (SELECT 1 FROM package_version v WHERE v.package_id = p.id) RETURNING id),
+                pp AS (DELETE FROM package_property WHERE ref_type = 2 AND ref_id IN (SELECT id FROM p) RETURNING 1)
+                SELECT (SELECT count(*) FROM p), (SELECT count(*) FROM pp)
+                """);
 
             if (!dryRun)
             {

@@ -1,6 +1,7 @@
 using Forge.Packages.Container.Cleanup;
 using Forge.Packages.Container.Registry;
 using Microsoft.Extensions.DependencyInjection;
+using Forge.Testing;
 using Npgsql;
 
 namespace Forge.Packages.Container.Tests.Integration;
@@ -121,7 +122,7 @@ public sealed class CleanupConcurrencyTests
         {
             // The batch holds its rows; the push must now wait for it, whatever it does next.
             push = Task.Run(() => h.PushIndexAsync("demo/app", "v1", h.Now, child));
-            await WaitUntilAsync(async () => await h.CountAsync(
+            await Wait.UntilAsync(async () => await h.CountAsync(
                 "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'") > 0);
         };
 
@@ -225,7 +226,7 @@ public sealed class CleanupConcurrencyTests
         var gate = new TaskCompletionSource();
         Resolve().BeforeLock = async _ => await gate.Task;
         var first = h.CleanupAsync();
-        await WaitUntilAsync(async () => await h.CountAsync(
+        await Wait.UntilAsync(async () => await h.CountAsync(
             "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND granted AND ((classid::bigint << 32) | objid::bigint) = $1",
             NpgsqlContainerCleanupStore.RunLockKey) == 1);
         var second = await h.CleanupAsync();
@@ -244,19 +245,5 @@ public sealed class CleanupConcurrencyTests
     {
         _ = h.App.Services.GetRequiredService<IContainerCleanupStore>();
         return store;
-    }
-
-    private static async Task WaitUntilAsync(Func<Task<bool>> condition)
-    {
-        var deadline = DateTime.UtcNow.AddSeconds(30);
-        while (!await condition())
-        {
-            if (DateTime.UtcNow > deadline)
-            {
-                Assert.Fail("The condition was not met within 30 s.");
-            }
-
-            await Task.Delay(20);
-        }
     }
 }

@@ -30,7 +30,7 @@ public sealed class CleanupEntryPointTests
         await h.App.Host.StartAsync();
         try
         {
-            await WaitUntilAsync(async () => await h.CountAsync(
+            await Wait.UntilAsync(async () => await h.CountAsync(
                 "SELECT count(DISTINCT trigger) FROM forge_cron_run WHERE task = 'cleanup_container_sha256' AND outcome = 'success'") == 2);
         }
         finally
@@ -200,19 +200,5 @@ public sealed class CleanupEntryPointTests
         using var error = new StringWriter();
         var exit = await ForgeCommandLine.RunAsync(args, new ForgeAppOptions { Settings = ForgeSettings.For(database.ConnectionString, settings) }, output, error);
         return (exit, output.ToString(), error.ToString());
-    }
-
-    private static async Task WaitUntilAsync(Func<Task<bool>> condition)
-    {
-        var deadline = DateTime.UtcNow.AddSeconds(30);
-        while (!await condition())
-        {
-            if (DateTime.UtcNow > deadline)
-            {
-                Assert.Fail("The condition was not met within 30 s.");
-            }
-
-            await Task.Delay(100);
-        }
     }
 }
