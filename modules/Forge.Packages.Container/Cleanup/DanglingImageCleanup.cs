@@ -179,22 +179,30 @@ public sealed partial class DanglingImageCleanup(
         // Rule 8: with the candidates locked, anything outside the doomed set that references one of them
         // now (committed before the lock was granted) spares it, and what it references in turn.
         var targets = present.Select(id => (state.Candidate(id).PackageId, state.Candidate(id).Digest)).Distinct().ToList();
-        foreach (var (referrer, properties) in await batch.FindPossibleReferrersAsync(targets, cancellationToken))
+        var referrers = await batch.FindPossibleReferrersAsync(targets, cancellationToken);
+        // Until nothing changes: a referrer that was doomed when looked at may be spared later in the pass,
+        // and then what it references now counts too.
+        for (var changed = true; changed;)
         {
-            if (state.Doomed.Contains(referrer.Id))
+            changed = false;
+            foreach (var (referrer, properties) in referrers)
             {
-                continue;
-            }
-
-            var digests = ManifestReferences.Parse(referrer.MetadataJson).Digests.Concat(properties.Select(ManifestReferences.Normalize));
-            foreach (var digest in digests)
-            {
-                foreach (var candidate in state.Find(referrer.PackageId, digest))
+                if (state.Doomed.Contains(referrer.Id))
                 {
-                    if (present.Contains(candidate) && state.Doomed.Contains(candidate))
+                    continue;
+                }
+
+                var digests = ManifestReferences.Parse(referrer.MetadataJson).Digests.Concat(properties.Select(ManifestReferences.Normalize));
+                foreach (var digest in digests)
+                {
+                    foreach (var candidate in state.Find(referrer.PackageId, digest))
                     {
-                        spared += state.Spare(candidate);
-                        LogSpared(candidate, referrer.Id);
+                        if (present.Contains(candidate) && state.Doomed.Contains(candidate))
+                        {
+                            spared += state.Spare(candidate);
+                            changed = true;
+                            LogSpared(candidate, referrer.Id);
+                        }
                     }
                 }
             }

@@ -158,12 +158,25 @@ public sealed class NpgsqlContainerCleanupStore(NpgsqlDataSource dataSource) : I
                     CROSS JOIN LATERAL regexp_matches(lower(v.metadata_json), 'sha256:[0-9a-f]{64}', 'g') AS m(digest)
                     WHERE v.package_id = ANY($3)
                     UNION ALL
-                    SELECT v.id, v.package_id, lower(btrim(pp.value)) FROM package_version v
+                    SELECT v.id, v.package_id, m.digest[1] FROM package_version v
                     JOIN package_property pp ON pp.ref_id = v.id AND pp.ref_type = 0 AND pp.name = 'container.manifest.reference'
+                    CROSS JOIN LATERAL regexp_matches(lower(pp.value), 'sha256:[0-9a-f]{64}', 'g') AS m(digest)
                     WHERE v.package_id = ANY($3)
                 ),
                 referrers AS (
-                    SELECT DISTINCT m.id FROM mentioned m JOIN t ON t.package_id = m.package_id AND t.digest = m.digest
+                    SELECT m.id FROM mentioned m JOIN t ON t.package_id = m.package_id AND t.digest = m.digest
+                    UNION
+                    -- Text the scan cannot read (JSON \u escapes): the caller's parser decides.
+                    SELECT v.id FROM package_version v
+                    WHERE v.package_id = ANY($3) AND strpos(v.metadata_json, '\u') > 0
+                    UNION
+                    -- Digest versions whose name is not sha256:<64 hex> (damaged rows): plain text search.
+                    SELECT v.id FROM t
+                    JOIN package_version v ON v.package_id = t.package_id
+                    WHERE t.digest !~ '^sha256:[0-9a-f]{64}$'
+                      AND (strpos(lower(v.metadata_json), t.digest) > 0
+                           OR EXISTS (SELECT 1 FROM package_property pp WHERE pp.ref_id = v.id AND pp.ref_type = 0
+                                      AND pp.name = 'container.manifest.reference' AND strpos(lower(pp.value), t.digest) > 0))
                 )
                 SELECT v.id, v.package_id, p.name, v.lower_version, v.created_unix, v.metadata_json,
                        ARRAY(SELECT pp.value FROM package_property pp

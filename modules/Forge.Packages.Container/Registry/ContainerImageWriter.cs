@@ -139,7 +139,7 @@ public sealed class ContainerImageWriter(NpgsqlDataSource dataSource, ContentSto
                 var wanted = entries.Select(e => e.Digest.ToLowerInvariant()).Distinct().ToArray();
                 var found = new HashSet<string>();
                 await using (var lockCommand = new NpgsqlCommand(
-                    "SELECT lower_version FROM package_version WHERE package_id = $1 AND lower_version = ANY($2) ORDER BY id FOR KEY SHARE",
+                    "SELECT lower(lower_version) FROM package_version WHERE package_id = $1 AND lower(lower_version) = ANY($2) ORDER BY id FOR KEY SHARE",
                     connection,
                     transaction))
                 {
@@ -253,10 +253,14 @@ public sealed class ContainerImageWriter(NpgsqlDataSource dataSource, ContentSto
         // removes content under the exclusive lock and skips held rows, never takes content a row is
         // about to name, and pushes of the same layer do not wait for each other.
         await BlobContentLock.AcquireSharedAsync(connection, transaction, staged.Sha256, cancellationToken);
-        if (File.Exists(staged.TemporaryPath))
+        if (!File.Exists(staged.TemporaryPath))
         {
-            store.Publish(staged);
+            // Swept from tmp/ while this push waited: write it again; a row must never name absent content.
+            using var again = new MemoryStream(content, writable: false);
+            staged = await store.StageAsync(again, cancellationToken);
         }
+
+        store.Publish(staged);
 
         for (var attempt = 1; ; attempt++)
         {

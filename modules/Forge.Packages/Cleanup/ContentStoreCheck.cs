@@ -72,10 +72,18 @@ public sealed partial class ContentStoreCheck(NpgsqlDataSource dataSource, Conte
                 continue;
             }
 
-            seen.Add(name);
-            if (!await ContentStore.MatchesItsNameAsync(name, file, cancellationToken))
+            try
             {
-                corrupt.Add(name);
+                if (!await ContentStore.MatchesItsNameAsync(name, file, cancellationToken))
+                {
+                    corrupt.Add(name);
+                }
+
+                seen.Add(name);
+            }
+            catch (FileNotFoundException)
+            {
+                // Removed while the walk went on; the missing-file re-check decides.
             }
         }
 
@@ -128,7 +136,17 @@ public sealed partial class ContentStoreCheck(NpgsqlDataSource dataSource, Conte
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
         foreach (var hash in candidates.Order(StringComparer.Ordinal))
         {
-            if (!store.Exists(hash) && await BlobContentLock.RowExistsAsync(connection, null, hash, cancellationToken))
+            if (!ContentStore.IsSha256Hex(hash))
+            {
+                // A row whose hash is not a digest names no file this store could hold: report it.
+                missing.Add(hash);
+                continue;
+            }
+
+            // Under the content lock, as a removal or a push holds it: row and file are looked at as one.
+            await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+            await BlobContentLock.AcquireAsync(connection, transaction, hash, cancellationToken);
+            if (await BlobContentLock.RowExistsAsync(connection, transaction, hash, cancellationToken) && !store.Exists(hash))
             {
                 missing.Add(hash);
             }

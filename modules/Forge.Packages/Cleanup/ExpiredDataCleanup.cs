@@ -44,6 +44,7 @@ public sealed partial class ExpiredDataCleanup(
     private readonly ContentStore store = store;
     private readonly PackagesCleanupTelemetry telemetry = telemetry;
     private readonly ExpiredDataCleanupHooks hooks = hooks;
+    private readonly TimeProvider time = time;
 
     public async Task<ExpiredDataReport> RunAsync(ExpiredDataOptions options, CancellationToken cancellationToken)
     {
@@ -271,7 +272,9 @@ public sealed partial class ExpiredDataCleanup(
         /// <summary>Partial files without a session and staged files, both older than the cutoff: a writer died.</summary>
         private async Task<long> StaleFilesAsync()
         {
-            var before = DateTimeOffset.FromUnixTimeSeconds(cutoff).UtcDateTime;
+            // Never younger than an hour, whatever OlderThan says: a push may be waiting on a lock with its
+            // content staged.
+            var before = DateTimeOffset.FromUnixTimeSeconds(Math.Min(cutoff, owner.time.GetUtcNow().ToUnixTimeSeconds() - 3600)).UtcDateTime;
             var stale = owner.store.EnumerateTemporary().Count(f => f.LastWriteTimeUtc < before && Remove(f));
             foreach (var chunk in owner.store.EnumerateUploads().Where(f => f.LastWriteTimeUtc < before).Chunk(BatchSize))
             {

@@ -65,6 +65,50 @@ public sealed class CleanupConcurrencyTests
         });
     }
 
+    [TestCase("\n", TestName = "A_reference_property_padded_with_a_newline_by_another_tool_spares")]
+    [TestCase("\t ", TestName = "A_reference_property_padded_with_a_tab_by_another_tool_spares")]
+    public async Task A_padded_reference_property_written_after_the_inventory_spares(string padding)
+    {
+        var child = await h.PushPlatformAsync("demo/app", h.Old);
+        var package = await h.PackageIdOfAsync(child.VersionId);
+        Resolve().BeforeLock = async _ =>
+        {
+            var index = await h.VersionAsync(package, "v9", h.Now, "{}");
+            await h.PropertyAsync(0, index, ManifestReferences.ReferenceProperty, child.Digest + padding);
+            Resolve().BeforeLock = null;
+        };
+
+        var report = await h.CleanupAsync();
+
+        Assert.Multiple(async () =>
+        {
+            Assert.That(await h.VersionExistsAsync(child.VersionId), Is.True);
+            Assert.That(report.SparedVersions, Is.EqualTo(1));
+        });
+    }
+
+    [Test]
+    public async Task A_referrer_whose_metadata_escapes_the_digest_in_json_spares()
+    {
+        var child = await h.PushPlatformAsync("demo/app", h.Old);
+        var package = await h.PackageIdOfAsync(child.VersionId);
+        var hex = child.Digest["sha256:".Length..];
+        var escaped = $"sha256:\\u{(int)hex[0]:x4}{hex[1..]}";
+        Resolve().BeforeLock = async _ =>
+        {
+            await h.VersionAsync(package, "v9", h.Now, $"{{\"manifests\":[{{\"digest\":\"{escaped}\"}}]}}");
+            Resolve().BeforeLock = null;
+        };
+
+        var report = await h.CleanupAsync();
+
+        Assert.Multiple(async () =>
+        {
+            Assert.That(await h.VersionExistsAsync(child.VersionId), Is.True);
+            Assert.That(report.SparedVersions, Is.EqualTo(1));
+        });
+    }
+
     [Test]
     public async Task Sparing_a_nested_index_spares_the_entries_it_references_in_later_batches()
     {

@@ -65,7 +65,7 @@ public sealed class CleanupHarness : ForgeTestWorld
             {
                 foreach (var digest in ManifestReferences.Parse(metadata).Digests)
                 {
-                    await using var exists = new NpgsqlCommand("SELECT count(*) FROM package_version WHERE package_id = $1 AND lower_version = $2", connection);
+                    await using var exists = new NpgsqlCommand("SELECT count(*) FROM package_version WHERE package_id = $1 AND lower(lower_version) = $2", connection);
                     exists.Parameters.AddWithValue(packageId);
                     exists.Parameters.AddWithValue(digest);
                     if ((long)(await exists.ExecuteScalarAsync())! == 0)
@@ -84,7 +84,7 @@ public sealed class CleanupHarness : ForgeTestWorld
             UNION ALL SELECT 'version property ' || p.id || ' references missing ' || p.value FROM package_property p
                 JOIN package_version v ON v.id = p.ref_id
                 WHERE p.ref_type = 0 AND p.name = 'container.manifest.reference'
-                AND NOT EXISTS (SELECT 1 FROM package_version t WHERE t.package_id = v.package_id AND t.lower_version = lower(p.value))
+                AND NOT EXISTS (SELECT 1 FROM package_version t WHERE t.package_id = v.package_id AND lower(t.lower_version) = lower(btrim(p.value, E' \t\n\r')))
             """, connection))
         await using (var reader = await orphans.ExecuteReaderAsync())
         {
