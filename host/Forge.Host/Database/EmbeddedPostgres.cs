@@ -79,12 +79,14 @@ public sealed class EmbeddedPostgres : IAsyncDisposable
         }
 
         EmbeddedPostgres? server = null;
+        var startRequested = false;
         try
         {
             File.Delete(PortFile(root));
             var password = ReadOrCreatePassword(Path.Combine(root, "password"));
             server = new EmbeddedPostgres(root, binDirectory, runAsUser, FreeLoopbackPort(), password, ownerLock, logger);
             await server.InitializeAsync(password, cancellationToken);
+            startRequested = true;
             await server.StartServerAsync(cancellationToken);
             await server.CreateDatabaseAsync(cancellationToken);
             await File.WriteAllTextAsync(PortFile(root), server.Port.ToString(System.Globalization.CultureInfo.InvariantCulture), cancellationToken);
@@ -95,6 +97,11 @@ public sealed class EmbeddedPostgres : IAsyncDisposable
             // Stopped or failed half-way (SIGTERM during start-up among them): leave no server behind.
             if (server is not null)
             {
+                if (startRequested)
+                {
+                    await server.AwaitPidFileAsync();
+                }
+
                 await server.DisposeAsync();
             }
             else
@@ -103,6 +110,19 @@ public sealed class EmbeddedPostgres : IAsyncDisposable
             }
 
             throw;
+        }
+    }
+
+    /// <summary>
+    /// After a start cut short, the postmaster may still be coming up without its pid file, which
+    /// pg_ctl stop needs: give it a moment to appear (or to show that nothing started).
+    /// </summary>
+    private async Task AwaitPidFileAsync()
+    {
+        var pidFile = Path.Combine(DataDirectory, "postmaster.pid");
+        for (var i = 0; i < 10 && !File.Exists(pidFile); i++)
+        {
+            await Task.Delay(100, CancellationToken.None);
         }
     }
 
