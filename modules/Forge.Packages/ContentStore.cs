@@ -46,8 +46,6 @@ public sealed class ContentStore
 
     public bool Exists(string sha256) => File.Exists(PathOf(sha256));
 
-    public Stream OpenRead(string sha256) => new FileStream(PathOf(sha256), FileMode.Open, FileAccess.Read, FileShare.Read, 81920, useAsync: true);
-
     /// <summary>Streams <paramref name="content"/> into the store and returns its SHA-256 and size.</summary>
     public async Task<(string Sha256, long Size)> SaveAsync(Stream content, CancellationToken cancellationToken)
     {

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using Forge.Host.Cli;
 using Forge.Host.Hosting;
 using Forge.Modularity;
 using Microsoft.Extensions.DependencyInjection;
@@ -83,17 +84,8 @@ public sealed partial class CronRunner(
         return new CronRunReport(runId, task.Name, result.Outcome, result.Summary, elapsed);
     }
 
-    /// <summary>The exception's own message chain, short: never the connection string (Npgsql does not put it there).</summary>
-    private static string Describe(Exception e)
-    {
-        var message = e.Message;
-        for (var inner = e.InnerException; inner is not null; inner = inner.InnerException)
-        {
-            message += " -> " + inner.Message;
-        }
-
-        return $"{e.GetType().Name}: {message}";
-    }
+    /// <summary>The exception's type and message chain: never the connection string (Npgsql does not put it there).</summary>
+    private static string Describe(Exception e) => $"{e.GetType().Name}: {ForgeCommandLine.OneLine(e)}";
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Cron task {Task} started ({Trigger}, run {RunId})")]
     private partial void LogStarted(string task, CronRunTrigger trigger, long runId);

@@ -11,18 +11,8 @@ internal static class CleanupCommand
 {
     public static Command Build(IModuleCommandHost host)
     {
-        var olderThan = new Option<string?>("--older-than")
-        {
-            Description = "Delete only versions created longer ago than this (Go duration: 24h, 90m, 0s). Default: the task's OlderThan.",
-        };
-        olderThan.Validators.Add(result =>
-        {
-            var text = result.GetValueOrDefault<string?>();
-            if (text is not null && !GoDuration.TryParse(text, out _, out var error))
-            {
-                result.AddError($"--older-than '{text}' is not a duration: {error}");
-            }
-        });
+        var olderThan = CommandOptions.Duration(
+            "--older-than", "Delete only versions created longer ago than this (Go duration: 24h, 90m, 0s). Default: the task's OlderThan.");
         var batchSize = new Option<int?>("--batch-size")
         {
             Description = "Versions deleted per transaction (1 to 100000). Default: the task's BatchSize.",
@@ -35,7 +25,7 @@ internal static class CleanupCommand
             }
         });
         var dryRun = new Option<bool>("--dry-run") { Description = "Compute and report what a real run would delete now; delete nothing." };
-        var json = new Option<bool>("--json") { Description = "Print the report as one JSON object on standard output." };
+        var json = CommandOptions.Json();
 
         var command = new Command("cleanup-sha256", "Remove dangling sha256:* image versions (the cron task cleanup_container_sha256, run now). Exit code 3: skipped because another run is in progress.");
         command.Options.Add(olderThan);

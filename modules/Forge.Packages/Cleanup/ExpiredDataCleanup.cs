@@ -147,27 +147,14 @@ public sealed partial class ExpiredDataCleanup(
 
     private static async Task<T> ScalarAsync<T>(NpgsqlConnection connection, NpgsqlTransaction? transaction, string sql, CancellationToken cancellationToken, params object[] parameters)
     {
-        await using var command = new NpgsqlCommand(sql, connection, transaction);
-        foreach (var parameter in parameters)
-        {
-            command.Parameters.Add(parameter is long[] ids
-                ? new NpgsqlParameter { Value = ids, NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Bigint }
-                : new NpgsqlParameter { Value = parameter });
-        }
-
+        await using var command = Command(connection, transaction, sql, parameters);
         var value = await command.ExecuteScalarAsync(cancellationToken);
         return value is null or DBNull ? default! : (T)value;
     }
 
     private static async Task<List<T>> ListAsync<T>(NpgsqlConnection connection, NpgsqlTransaction? transaction, string sql, Func<NpgsqlDataReader, T> read, CancellationToken cancellationToken, params object[] parameters)
     {
-        await using var command = new NpgsqlCommand(sql, connection, transaction);
-        foreach (var parameter in parameters)
-        {
-            command.Parameters.Add(parameter is long[] ids
-                ? new NpgsqlParameter { Value = ids, NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Bigint }
-                : new NpgsqlParameter { Value = parameter });
-        }
+        await using var command = Command(connection, transaction, sql, parameters);
 
         var rows = new List<T>();
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
@@ -177,6 +164,20 @@ public sealed partial class ExpiredDataCleanup(
         }
 
         return rows;
+    }
+
+    /// <summary>A command with positional parameters; id arrays go as bigint[] (an empty one too).</summary>
+    private static NpgsqlCommand Command(NpgsqlConnection connection, NpgsqlTransaction? transaction, string sql, object[] parameters)
+    {
+        var command = new NpgsqlCommand(sql, connection, transaction);
+        foreach (var parameter in parameters)
+        {
+            command.Parameters.Add(parameter is long[] ids
+                ? new NpgsqlParameter { Value = ids, NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Bigint }
+                : new NpgsqlParameter { Value = parameter });
+        }
+
+        return command;
     }
 
     /// <summary>One run's steps over the run's connection (which holds the run lock).</summary>

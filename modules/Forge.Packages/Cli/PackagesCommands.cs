@@ -11,9 +11,9 @@ internal static class PackagesCommands
 {
     public static Command Cleanup(IModuleCommandHost host)
     {
-        var olderThan = OlderThanOption("Remove only what is older than this (Go duration: 24h, 90m, 0s). Default: the task's OlderThan.");
+        var olderThan = CommandOptions.Duration("--older-than", "Remove only what is older than this (Go duration: 24h, 90m, 0s). Default: the task's OlderThan.");
         var dryRun = new Option<bool>("--dry-run") { Description = "Report what a real run would remove now; remove nothing." };
-        var json = new Option<bool>("--json") { Description = "Print the report as one JSON object on standard output." };
+        var json = CommandOptions.Json();
         var command = new Command("cleanup", "Remove expired uploads, unused uploaded blobs, empty packages and orphaned blobs, and free their disk (the cron task cleanup_packages, run now). Exit code 3: skipped because another run is in progress.");
         command.Options.Add(olderThan);
         command.Options.Add(dryRun);
@@ -54,8 +54,8 @@ internal static class PackagesCommands
     public static Command Fsck(IModuleCommandHost host)
     {
         var repair = new Option<bool>("--repair") { Description = "Remove content files that no blob row names and that are older than --older-than. Never deletes rows." };
-        var olderThan = OlderThanOption("With --repair: remove only stray files last written longer ago than this. Default: 24h.");
-        var json = new Option<bool>("--json") { Description = "Print the report as one JSON object on standard output." };
+        var olderThan = CommandOptions.Duration("--older-than", "With --repair: remove only stray files last written longer ago than this. Default: 24h.");
+        var json = CommandOptions.Json();
         var command = new Command("fsck", "Compare the content store with package_blob: stray files, missing files (data loss), corrupt files. Exit code 1 when a file is missing or corrupt.");
         command.Options.Add(repair);
         command.Options.Add(olderThan);
@@ -88,19 +88,5 @@ internal static class PackagesCommands
             return report.Healthy ? ExitCodes.Success : ExitCodes.Failure;
         }, token));
         return command;
-    }
-
-    private static Option<string?> OlderThanOption(string description)
-    {
-        var option = new Option<string?>("--older-than") { Description = description };
-        option.Validators.Add(result =>
-        {
-            var text = result.GetValueOrDefault<string?>();
-            if (text is not null && !GoDuration.TryParse(text, out _, out var error))
-            {
-                result.AddError($"--older-than '{text}' is not a duration: {error}");
-            }
-        });
-        return option;
     }
 }

@@ -1,0 +1,26 @@
+using System.CommandLine;
+
+namespace Forge.Modularity;
+
+/// <summary>Options that several modules' commands share, so that they parse and fail alike.</summary>
+public static class CommandOptions
+{
+    /// <summary>A Go-style duration option (<c>24h</c>, <c>90m</c>, <c>0s</c>); a bad value is a one-line usage error.</summary>
+    public static Option<string?> Duration(string name, string description)
+    {
+        var option = new Option<string?>(name) { Description = description };
+        option.Validators.Add(result =>
+        {
+            var text = result.GetValueOrDefault<string?>();
+            if (text is not null && !GoDuration.TryParse(text, out _, out var error))
+            {
+                result.AddError($"{name} '{text}' is not a duration: {error}");
+            }
+        });
+        return option;
+    }
+
+    /// <summary><c>--json</c>: the command prints one JSON document on standard output and nothing else there.</summary>
+    public static Option<bool> Json()
+        => new("--json") { Description = "Print the report as one JSON object on standard output." };
+}
