@@ -5,15 +5,21 @@ using Npgsql;
 namespace Forge.Packages.Container.Cleanup;
 
 /// <summary>How a run is asked for: by the cron task's settings or by the command's options.</summary>
-public sealed record CleanupOptions(TimeSpan OlderThan, int BatchSize, bool DryRun);
+/// <param name="OlderThan">Only versions created longer ago than this may go.</param>
+/// <param name="BatchSize">Versions per transaction.</param>
+/// <param name="DryRun">Decide and count, delete nothing.</param>
+/// <param name="ListedCandidates">How many candidates the report lists (it counts them all): listing every one costs memory in proportion to the registry.</param>
+public sealed record CleanupOptions(TimeSpan OlderThan, int BatchSize, bool DryRun, int ListedCandidates = int.MaxValue);
 
-/// <summary>Where a run is: <c>inventory</c> (versions read so far) or <c>delete</c> (batches done of all).</summary>
-public readonly record struct CleanupProgress(string Phase, long Done, long? Total);
+/// <summary>Where a run is: container versions read so far, batches done.</summary>
+public readonly record struct CleanupProgress(long VersionsRead, int Batches);
 
 /// <summary>
 /// Removes dangling <c>sha256:*</c> container versions as CLEANUP.md defines it: one run at a time across
 /// the deployment, an inventory without age filter, reachability from tags and young versions, and
 /// deletion in bounded batches, referrers first, each batch locked and re-checked against new referrers.
+/// References resolve within a package, so the inventory goes a chunk of whole packages at a time and
+/// batches follow it: memory is bounded by the chunk and the batches in flight, not by the registry.
 /// </summary>
 public sealed partial class DanglingImageCleanup(
     IContainerCleanupStore store,
@@ -55,18 +61,41 @@ public sealed partial class DanglingImageCleanup(
                 return new CleanupReport { DryRun = options.DryRun, Skipped = true, OlderThanSeconds = olderThanSeconds, CutoffUnix = cutoff };
             }
 
-            var plan = await InventoryAsync(run, cutoff, progress, cancellationToken);
-            var (deleted, batches) = await DeleteAsync(run, plan, options, progress, cancellationToken);
-            var report = Report(plan, options, olderThanSeconds, deleted, batches, stopwatch.Elapsed);
+            var tally = new Tally(options.ListedCandidates);
+            var pending = new PendingDeletions(cutoff);
+            await foreach (var chunk in run.ReadInventoryAsync(cancellationToken))
+            {
+                pending.Add(Plan(chunk, cutoff, tally), chunk.Versions);
+                progress?.Report(new CleanupProgress(tally.Scanned, tally.Batches));
+                while (pending.Count >= options.BatchSize)
+                {
+                    await DeleteNextBatchAsync(run, pending, options, tally, cancellationToken);
+                    progress?.Report(new CleanupProgress(tally.Scanned, tally.Batches));
+                }
+            }
 
-            telemetry.VersionsKept.Add(plan.ReferencedVersions, new KeyValuePair<string, object?>("reason", "referenced"));
+            while (pending.Count > 0)
+            {
+                await DeleteNextBatchAsync(run, pending, options, tally, cancellationToken);
+                progress?.Report(new CleanupProgress(tally.Scanned, tally.Batches));
+            }
+
+            if (tally.Malformed.Count > 0)
+            {
+                LogMalformed(tally.Malformed.Count, string.Join(", ", tally.Malformed.Take(20)));
+            }
+
+            var report = tally.Report(options.DryRun, olderThanSeconds, cutoff, stopwatch.Elapsed);
+            telemetry.VersionsKept.Add(tally.Referenced, new KeyValuePair<string, object?>("reason", "referenced"));
             telemetry.VersionsKept.Add(report.TooYoungVersions, new KeyValuePair<string, object?>("reason", "too_young"));
             telemetry.VersionsKept.Add(report.SparedVersions, new KeyValuePair<string, object?>("reason", "spared"));
             telemetry.Runs.Add(1, new("outcome", "success"), dryRunTag);
             telemetry.Duration.Record(stopwatch.Elapsed.TotalSeconds, new("outcome", "success"), dryRunTag);
+            activity?.SetTag("forge.cleanup.scanned_versions", report.ScannedVersions);
             activity?.SetTag("forge.cleanup.deleted_versions", report.DeletedVersions);
             activity?.SetTag("forge.cleanup.spared_versions", report.SparedVersions);
             activity?.SetTag("forge.cleanup.too_young_versions", report.TooYoungVersions);
+            activity?.SetTag("forge.cleanup.malformed_versions", report.MalformedVersionIds.Count);
             return report;
         }
         catch (Exception e)
@@ -78,26 +107,23 @@ public sealed partial class DanglingImageCleanup(
         }
     }
 
-    private async Task<CleanupPlan> InventoryAsync(IContainerCleanupRun run, long cutoff, IProgress<CleanupProgress>? progress, CancellationToken cancellationToken)
+    /// <summary>Plans one chunk of whole packages (one <c>inventory</c> span each) and counts it.</summary>
+    private CleanupPlan Plan(InventoryChunk chunk, long cutoff, Tally tally)
     {
         using var activity = ContainerCleanupTelemetry.ActivitySource.StartActivity("inventory");
         var planner = new DanglingImagePlanner(cutoff);
-        var read = 0L;
-        await foreach (var version in run.ReadVersionsAsync(cancellationToken))
+        foreach (var version in chunk.Versions)
         {
             planner.AddVersion(version);
-            if (++read % 10_000 == 0)
-            {
-                progress?.Report(new CleanupProgress("inventory", read, null));
-            }
         }
 
-        await foreach (var property in run.ReadReferencePropertiesAsync(cancellationToken))
+        foreach (var property in chunk.ReferenceProperties)
         {
             planner.AddReferenceProperty(property);
         }
 
         var plan = planner.Plan();
+        tally.Add(plan);
         telemetry.VersionsScanned.Add(plan.ScannedVersions);
         telemetry.MetadataMalformed.Add(plan.MalformedVersionIds.Count);
         activity?.SetTag("forge.cleanup.scanned_versions", plan.ScannedVersions);
@@ -105,52 +131,35 @@ public sealed partial class DanglingImageCleanup(
         activity?.SetTag("forge.cleanup.unreferenced_versions", plan.Candidates.Count);
         activity?.SetTag("forge.cleanup.doomed_versions", plan.DeletionUnits.Sum(u => u.Count));
         activity?.SetTag("forge.cleanup.malformed_versions", plan.MalformedVersionIds.Count);
-        if (plan.MalformedVersionIds.Count > 0)
-        {
-            LogMalformed(plan.MalformedVersionIds.Count, string.Join(", ", plan.MalformedVersionIds.Take(20)));
-        }
-
         return plan;
     }
 
-    private async Task<(DeletionCounts Deleted, int Batches)> DeleteAsync(
-        IContainerCleanupRun run, CleanupPlan plan, CleanupOptions options, IProgress<CleanupProgress>? progress, CancellationToken cancellationToken)
+    private async Task DeleteNextBatchAsync(IContainerCleanupRun run, PendingDeletions pending, CleanupOptions options, Tally tally, CancellationToken cancellationToken)
     {
-        var state = new SpareState(plan);
-        var total = default(DeletionCounts);
-        var batches = 0;
-        var all = plan.Batches(options.BatchSize).ToList();
-        foreach (var batch in all)
+        var (ids, packages) = pending.Take(options.BatchSize);
+        if (ids.Count > 0)
         {
-            progress?.Report(new CleanupProgress("delete", batches, all.Count));
-            var ids = batch.Where(state.Doomed.Contains).ToList();
-            if (ids.Count == 0)
-            {
-                continue;
-            }
-
-            batches++;
+            var number = ++tally.Batches;
             for (var attempt = 1; ; attempt++)
             {
                 try
                 {
-                    var counts = await DeleteBatchAsync(run, ids, state, options.DryRun, batches, cancellationToken);
-                    total += counts;
+                    tally.Deleted += await DeleteBatchAsync(run, ids, pending, options.DryRun, number, tally, cancellationToken);
                     break;
                 }
                 catch (PostgresException e) when (e.SqlState is PostgresErrorCodes.DeadlockDetected or PostgresErrorCodes.SerializationFailure
                                                   && attempt < MaxBatchAttempts)
                 {
-                    LogRetry(batches, attempt, e.SqlState);
+                    LogRetry(number, attempt, e.SqlState);
                 }
             }
         }
 
-        return (total, batches);
+        pending.Done(packages);
     }
 
     private async Task<DeletionCounts> DeleteBatchAsync(
-        IContainerCleanupRun run, List<long> ids, SpareState state, bool dryRun, int number, CancellationToken cancellationToken)
+        IContainerCleanupRun run, List<long> ids, PendingDeletions state, bool dryRun, int number, Tally tally, CancellationToken cancellationToken)
     {
         using var activity = ContainerCleanupTelemetry.ActivitySource.StartActivity("batch");
         activity?.SetTag("forge.cleanup.batch", number);
@@ -179,7 +188,9 @@ public sealed partial class DanglingImageCleanup(
         // Rule 8: with the candidates locked, anything outside the doomed set that references one of them
         // now (committed before the lock was granted) spares it, and what it references in turn.
         var targets = present.Select(id => (state.Candidate(id).PackageId, state.Candidate(id).Digest)).Distinct().ToList();
-        var referrers = await batch.FindPossibleReferrersAsync(targets, cancellationToken);
+        var referrers = targets.Count == 0
+            ? []
+            : await batch.FindPossibleReferrersAsync(targets, state.KnownVersions(targets.Select(t => t.PackageId)), cancellationToken);
         // Until nothing changes: a referrer that was doomed when looked at may be spared later in the pass,
         // and then what it references now counts too.
         for (var changed = true; changed;)
@@ -220,60 +231,199 @@ public sealed partial class DanglingImageCleanup(
             telemetry.PropertiesDeleted.Add(counts.Properties);
         }
 
+        tally.Spared += spared;
         activity?.SetTag("forge.cleanup.deleted_versions", counts.Versions);
         activity?.SetTag("forge.cleanup.deleted_files", counts.Files);
         activity?.SetTag("forge.cleanup.deleted_properties", counts.Properties);
         activity?.SetTag("forge.cleanup.spared_versions", spared);
-        activity?.SetTag("forge.cleanup.vanished_versions", ids.Count - present.Count);
+        activity?.SetTag("forge.cleanup.vanished_versions", ids.Count - batch.Present.Count);
         LogBatch(number, counts.Versions, counts.Files, counts.Properties, spared, dryRun);
         return counts;
     }
 
-    private static CleanupReport Report(CleanupPlan plan, CleanupOptions options, long olderThanSeconds, DeletionCounts deleted, int batches, TimeSpan elapsed)
-        => new()
-        {
-            DryRun = options.DryRun,
-            OlderThanSeconds = olderThanSeconds,
-            CutoffUnix = plan.CutoffUnix,
-            ScannedVersions = plan.ScannedVersions,
-            DigestVersions = plan.DigestVersions,
-            UnreferencedVersions = plan.Candidates.Count,
-            TooYoungVersions = plan.Candidates.Count(c => c.Decision == CandidateDecision.TooYoung),
-            SparedVersions = plan.Candidates.Count(c => c.Decision == CandidateDecision.Spared),
-            DeletedVersions = deleted.Versions,
-            DeletedFiles = deleted.Files,
-            DeletedProperties = deleted.Properties,
-            Batches = batches,
-            DurationSeconds = elapsed.TotalSeconds,
-            MalformedVersionIds = plan.MalformedVersionIds,
-            Candidates = plan.Candidates
-                .Select(c => new CandidateReport(c.VersionId, c.PackageId, c.PackageName, c.Digest, c.CreatedUnix, c.Decision))
-                .ToList(),
-        };
-
-    /// <summary>The doomed set as the run goes: sparing a version spares what it references too.</summary>
-    private sealed class SpareState
+    /// <summary>What the run counted, and the candidates it lists, chunk by chunk.</summary>
+    private sealed class Tally(int listedCandidates)
     {
-        private readonly CleanupPlan plan;
-        private readonly Dictionary<long, Candidate> candidates;
-        private readonly ILookup<(long PackageId, string Digest), long> byDigest;
+        private readonly List<Candidate> listed = [];
 
-        public SpareState(CleanupPlan plan)
+        public long Scanned { get; private set; }
+        public long DigestVersions { get; private set; }
+        public long Referenced { get; private set; }
+        public long Unreferenced { get; private set; }
+        public long TooYoung { get; private set; }
+        public long Spared { get; set; }
+        public int Batches { get; set; }
+        public DeletionCounts Deleted { get; set; }
+        public List<long> Malformed { get; } = [];
+
+        public void Add(CleanupPlan plan)
         {
-            this.plan = plan;
-            candidates = plan.Candidates.ToDictionary(c => c.VersionId);
-            byDigest = plan.Candidates.ToLookup(c => (c.PackageId, c.Digest), c => c.VersionId);
-            Doomed = plan.DeletionUnits.SelectMany(u => u).ToHashSet();
+            Scanned += plan.ScannedVersions;
+            DigestVersions += plan.DigestVersions;
+            Referenced += plan.ReferencedVersions;
+            Unreferenced += plan.Candidates.Count;
+            TooYoung += plan.Candidates.Count(c => c.Decision == CandidateDecision.TooYoung);
+            Malformed.AddRange(plan.MalformedVersionIds);
+            // The same objects the batches mark as spared, so a listed candidate shows its final decision.
+            listed.AddRange(plan.Candidates.Take(listedCandidates - listed.Count));
         }
 
-        public HashSet<long> Doomed { get; }
+        public CleanupReport Report(bool dryRun, long olderThanSeconds, long cutoff, TimeSpan elapsed)
+            => new()
+            {
+                DryRun = dryRun,
+                OlderThanSeconds = olderThanSeconds,
+                CutoffUnix = cutoff,
+                ScannedVersions = Scanned,
+                DigestVersions = DigestVersions,
+                UnreferencedVersions = Unreferenced,
+                TooYoungVersions = TooYoung,
+                SparedVersions = Spared,
+                DeletedVersions = Deleted.Versions,
+                DeletedFiles = Deleted.Files,
+                DeletedProperties = Deleted.Properties,
+                Batches = Batches,
+                DurationSeconds = elapsed.TotalSeconds,
+                MalformedVersionIds = Malformed.Order().ToList(),
+                Candidates = listed
+                    .OrderBy(c => c.VersionId)
+                    .Select(c => new CandidateReport(c.VersionId, c.PackageId, c.PackageName, c.Digest, c.CreatedUnix, c.Decision))
+                    .ToList(),
+            };
+    }
+
+    /// <summary>
+    /// The doomed versions planned and not yet deleted, in deletion order, with what sparing and the
+    /// re-check need: their candidates, the doomed edges between them, and the versions of their packages
+    /// as the inventory read them. A package is forgotten once its last unit has been through a batch.
+    /// </summary>
+    private sealed class PendingDeletions(long cutoffUnix)
+    {
+        private readonly Queue<(long PackageId, IReadOnlyList<long> Unit)> units = new();
+        private readonly Dictionary<long, Candidate> candidates = [];
+        private readonly Dictionary<(long PackageId, string Digest), List<long>> byDigest = [];
+        private readonly Dictionary<long, IReadOnlyList<long>> doomedEdges = [];
+        private readonly Dictionary<long, PackageState> packages = [];
+
+        public long CutoffUnix => cutoffUnix;
+
+        /// <summary>Versions still doomed; sparing removes them.</summary>
+        public HashSet<long> Doomed { get; } = [];
+
+        /// <summary>Versions in the queued units.</summary>
+        public int Count { get; private set; }
+
+        public void Add(CleanupPlan plan, IReadOnlyList<ContainerVersionRecord> versions)
+        {
+            if (plan.DeletionUnits.Count == 0)
+            {
+                return;
+            }
+
+            var doomedCandidates = plan.Candidates.Where(c => c.Decision == CandidateDecision.Delete).ToDictionary(c => c.VersionId);
+            foreach (var unit in plan.DeletionUnits)
+            {
+                var packageId = doomedCandidates[unit[0]].PackageId;
+                if (!packages.TryGetValue(packageId, out var package))
+                {
+                    packages[packageId] = package = new PackageState();
+                }
+
+                package.Units++;
+                units.Enqueue((packageId, unit));
+                Count += unit.Count;
+                foreach (var id in unit)
+                {
+                    var candidate = doomedCandidates[id];
+                    candidates[id] = candidate;
+                    package.Doomed.Add(id);
+                    Doomed.Add(id);
+                    if (!byDigest.TryGetValue((packageId, candidate.Digest), out var ids))
+                    {
+                        byDigest[(packageId, candidate.Digest)] = ids = [];
+                    }
+
+                    ids.Add(id);
+                    if (plan.DoomedEdges.TryGetValue(id, out var targets))
+                    {
+                        doomedEdges[id] = targets;
+                    }
+                }
+            }
+
+            foreach (var version in versions)
+            {
+                if (packages.TryGetValue(version.PackageId, out var package))
+                {
+                    package.Known[version.Id] = version.Revision;
+                }
+            }
+        }
+
+        /// <summary>The next units, about <paramref name="batchSize"/> versions (a unit is never split), and their packages.</summary>
+        public (List<long> Ids, List<long> Packages) Take(int batchSize)
+        {
+            var ids = new List<long>();
+            var touched = new List<long>();
+            while (units.TryPeek(out var next) && (ids.Count == 0 || ids.Count + next.Unit.Count <= batchSize))
+            {
+                units.Dequeue();
+                Count -= next.Unit.Count;
+                touched.Add(next.PackageId);
+                ids.AddRange(next.Unit.Where(Doomed.Contains));
+            }
+
+            return (ids, touched);
+        }
+
+        /// <summary>The batch of these units is over: forget the packages that have no unit left.</summary>
+        public void Done(List<long> touched)
+        {
+            foreach (var packageId in touched)
+            {
+                var package = packages[packageId];
+                if (--package.Units > 0)
+                {
+                    continue;
+                }
+
+                foreach (var id in package.Doomed)
+                {
+                    byDigest.Remove((packageId, candidates[id].Digest));
+                    candidates.Remove(id);
+                    doomedEdges.Remove(id);
+                    Doomed.Remove(id);
+                }
+
+                packages.Remove(packageId);
+            }
+        }
 
         public Candidate Candidate(long id) => candidates[id];
 
-        public long CutoffUnix => plan.CutoffUnix;
+        /// <summary>The doomed candidates with this digest in this package (more than one only when stored in different letter case).</summary>
+        public List<long> Find(long packageId, string digest) => byDigest.TryGetValue((packageId, digest), out var ids) ? ids : [];
 
-        /// <summary>The candidates with this digest in this package (more than one only when stored in different letter case).</summary>
-        public IEnumerable<long> Find(long packageId, string digest) => byDigest[(packageId, digest)];
+        /// <summary>Every version of these packages as the inventory read it: id and revision.</summary>
+        public Dictionary<long, uint> KnownVersions(IEnumerable<long> packageIds)
+        {
+            var distinct = packageIds.Distinct().ToList();
+            if (distinct.Count == 1)
+            {
+                return packages[distinct[0]].Known;
+            }
+
+            var known = new Dictionary<long, uint>();
+            foreach (var packageId in distinct)
+            {
+                foreach (var (id, revision) in packages[packageId].Known)
+                {
+                    known[id] = revision;
+                }
+            }
+
+            return known;
+        }
 
         /// <summary>Spares a doomed version and every doomed version it references; returns how many.</summary>
         public int Spare(long id)
@@ -290,7 +440,7 @@ public sealed partial class DanglingImageCleanup(
 
                 candidates[next].Decision = CandidateDecision.Spared;
                 count++;
-                if (plan.DoomedEdges.TryGetValue(next, out var targets))
+                if (doomedEdges.TryGetValue(next, out var targets))
                 {
                     foreach (var target in targets)
                     {
@@ -300,6 +450,13 @@ public sealed partial class DanglingImageCleanup(
             }
 
             return count;
+        }
+
+        private sealed class PackageState
+        {
+            public int Units { get; set; }
+            public List<long> Doomed { get; } = [];
+            public Dictionary<long, uint> Known { get; } = [];
         }
     }
 

@@ -22,8 +22,9 @@ public sealed partial class DanglingImageCleanupTask(DanglingImageCleanup cleanu
         ],
     };
 
+    /// <summary>The task's settings as options; a scheduled run lists no candidates (its report is logged as counts).</summary>
     public static CleanupOptions OptionsFrom(CronTaskSettings settings)
-        => new(settings.GetDuration("OlderThan"), settings.GetInt32("BatchSize"), settings.GetBoolean("DryRun"));
+        => new(settings.GetDuration("OlderThan"), settings.GetInt32("BatchSize"), settings.GetBoolean("DryRun"), ListedCandidates: 0);
 
     public async Task<CronTaskResult> RunAsync(CronTaskContext context, CancellationToken cancellationToken)
     {

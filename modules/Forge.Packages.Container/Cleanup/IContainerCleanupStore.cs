@@ -13,11 +13,13 @@ public interface IContainerCleanupStore
 /// <summary>A run that holds the cleanup lock until disposed.</summary>
 public interface IContainerCleanupRun : IAsyncDisposable
 {
-    /// <summary>Every container version, without any age filter (rule 1), in id order.</summary>
-    IAsyncEnumerable<ContainerVersionRecord> ReadVersionsAsync(CancellationToken cancellationToken);
-
-    /// <summary>Every <c>container.manifest.reference</c> property of a container version.</summary>
-    IAsyncEnumerable<ReferenceProperty> ReadReferencePropertiesAsync(CancellationToken cancellationToken);
+    /// <summary>
+    /// Every container version, without any age filter (rule 1), in chunks of whole packages (references
+    /// resolve within a package, so a chunk plans on its own), with the versions'
+    /// <c>container.manifest.reference</c> properties. A version whose metadata text cannot name a digest
+    /// (see <see cref="InventoryChunk"/>) may come without it.
+    /// </summary>
+    IAsyncEnumerable<InventoryChunk> ReadInventoryAsync(CancellationToken cancellationToken);
 
     /// <summary>
     /// Opens the transaction of one batch and locks the candidates still present against concurrent
@@ -37,12 +39,17 @@ public interface IContainerCleanupBatch : IAsyncDisposable
     IReadOnlyList<LockedVersion> Present { get; }
 
     /// <summary>
-    /// With a fresh snapshot: the versions of the given packages whose metadata text or reference
-    /// properties mention any of the digests (case-insensitively), with those properties. A superset of
-    /// the real referrers; the caller decides with the same parser as the inventory.
+    /// With a fresh snapshot, the versions of the targets' packages that may reference a target now: every
+    /// version that is not in <paramref name="known"/> with the same revision (pushed or changed since the
+    /// inventory), with its metadata, and every version that has reference properties, with them (its
+    /// metadata only when changed: the inventory already read it). A superset of the new referrers; the
+    /// caller decides with the same parser as the inventory.
     /// </summary>
+    /// <param name="targets">The candidates about to be deleted.</param>
+    /// <param name="known">Every version of the targets' packages as the inventory read it: id and revision.</param>
+    /// <param name="cancellationToken">Cancels the query.</param>
     Task<IReadOnlyList<(ContainerVersionRecord Version, IReadOnlyList<string> ReferenceProperties)>> FindPossibleReferrersAsync(
-        IReadOnlyCollection<(long PackageId, string Digest)> targets, CancellationToken cancellationToken);
+        IReadOnlyCollection<(long PackageId, string Digest)> targets, IReadOnlyDictionary<long, uint> known, CancellationToken cancellationToken);
 
     /// <summary>Deletes the versions with their files, file properties and version properties (rule 5).</summary>
     Task<DeletionCounts> DeleteAsync(IReadOnlyList<long> versionIds, CancellationToken cancellationToken);

@@ -15,6 +15,9 @@ public sealed class NpgsqlContainerCleanupStore(NpgsqlDataSource dataSource) : I
     /// <summary>The advisory lock key of <c>cleanup_container_sha256</c> runs (ASCII "FrgCSha2").</summary>
     public const long RunLockKey = 0x4672_6743_5368_6132;
 
+    /// <summary>About how many versions one inventory chunk reads.</summary>
+    private const int ChunkVersions = 10_000;
+
     public async Task<IContainerCleanupRun?> TryStartRunAsync(CancellationToken cancellationToken)
     {
         var connection = await dataSource.OpenConnectionAsync(cancellationToken);
@@ -39,41 +42,87 @@ public sealed class NpgsqlContainerCleanupStore(NpgsqlDataSource dataSource) : I
 
     private sealed class Run(NpgsqlConnection connection) : IContainerCleanupRun
     {
-        public async IAsyncEnumerable<ContainerVersionRecord> ReadVersionsAsync([EnumeratorCancellation] CancellationToken cancellationToken)
+        public async IAsyncEnumerable<InventoryChunk> ReadInventoryAsync([EnumeratorCancellation] CancellationToken cancellationToken)
         {
-            // One streamed statement: rows arrive as they are read, never all at once in memory.
-            await using var command = new NpgsqlCommand(
-                """
-                SELECT v.id, v.package_id, p.name, v.lower_version, v.created_unix, v.metadata_json
-                FROM package_version v
-                JOIN package p ON p.id = v.package_id
-                WHERE p.type = 'container'
-                ORDER BY v.id
-                """,
-                connection);
-            await using var reader = await command.ExecuteReaderAsync(CommandBehavior.SequentialAccess, cancellationToken);
-            while (await reader.ReadAsync(cancellationToken))
+            // Packages in id order, a few at a time: memory follows the largest chunk, not the registry,
+            // and each chunk is one short read-only transaction (a consistent view of its packages).
+            var after = long.MinValue;
+            var take = 64;
+            while (true)
             {
-                yield return ReadVersion(reader);
+                InventoryChunk chunk;
+                await using (var transaction = await connection.BeginTransactionAsync(IsolationLevel.RepeatableRead, cancellationToken))
+                {
+                    var packages = await NextPackagesAsync(transaction, after, take, cancellationToken);
+                    if (packages.Count == 0)
+                    {
+                        yield break;
+                    }
+
+                    after = packages.Keys.Max();
+                    var versions = await ReadVersionsAsync(transaction, packages, cancellationToken);
+                    var properties = await ReferencePropertiesAsync(connection, transaction, versions.Select(v => v.Id), cancellationToken);
+                    chunk = new InventoryChunk(versions, properties);
+                    await transaction.CommitAsync(cancellationToken);
+                }
+
+                yield return chunk;
+                // Aim at about ChunkVersions versions per chunk, whatever the packages' sizes.
+                take = chunk.Versions.Count > 2 * ChunkVersions ? Math.Max(1, take / 2)
+                    : chunk.Versions.Count < ChunkVersions / 2 ? Math.Min(4096, take * 2)
+                    : take;
             }
         }
 
-        public async IAsyncEnumerable<ReferenceProperty> ReadReferencePropertiesAsync([EnumeratorCancellation] CancellationToken cancellationToken)
+        private async Task<Dictionary<long, string>> NextPackagesAsync(NpgsqlTransaction transaction, long after, int take, CancellationToken cancellationToken)
         {
             await using var command = new NpgsqlCommand(
-                """
-                SELECT pp.ref_id, pp.value
-                FROM package_property pp
-                JOIN package_version v ON v.id = pp.ref_id
-                JOIN package p ON p.id = v.package_id
-                WHERE pp.ref_type = 0 AND pp.name = 'container.manifest.reference' AND p.type = 'container'
-                """,
-                connection);
+                "SELECT id, name FROM package WHERE type = 'container' AND id > $1 ORDER BY id LIMIT $2", connection, transaction);
+            command.Parameters.AddWithValue(after);
+            command.Parameters.AddWithValue(take);
+            var packages = new Dictionary<long, string>(take);
             await using var reader = await command.ExecuteReaderAsync(cancellationToken);
             while (await reader.ReadAsync(cancellationToken))
             {
-                yield return new ReferenceProperty(reader.GetInt64(0), reader.GetString(1));
+                packages[reader.GetInt64(0)] = reader.GetString(1);
             }
+
+            return packages;
+        }
+
+        private async Task<List<ContainerVersionRecord>> ReadVersionsAsync(
+            NpgsqlTransaction transaction, Dictionary<long, string> packages, CancellationToken cancellationToken)
+        {
+            // The text that cannot name a digest stays in the database (see InventoryChunk); strpos on
+            // '256:' is case-free, so no lower() copy of every document is made.
+            await using var command = new NpgsqlCommand(
+                $"""
+                SELECT v.id, v.package_id, v.lower_version, v.created_unix,
+                       CASE WHEN {MayNameDigest("v.metadata_json")} THEN v.metadata_json END,
+                       v.xmin
+                FROM package_version v
+                WHERE v.package_id = ANY($1)
+                ORDER BY v.package_id, v.id
+                """,
+                connection,
+                transaction);
+            command.Parameters.Add(BigintArray([.. packages.Keys]));
+            var versions = new List<ContainerVersionRecord>();
+            await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+            while (await reader.ReadAsync(cancellationToken))
+            {
+                var packageId = reader.GetInt64(1);
+                versions.Add(new ContainerVersionRecord(
+                    reader.GetInt64(0),
+                    packageId,
+                    packages[packageId],
+                    reader.GetString(2),
+                    reader.GetInt64(3),
+                    reader.IsDBNull(4) ? null : reader.GetString(4),
+                    reader.GetFieldValue<uint>(5)));
+            }
+
+            return versions;
         }
 
         public async Task<IContainerCleanupBatch> BeginBatchAsync(IReadOnlyList<long> versionIds, CancellationToken cancellationToken)
@@ -92,7 +141,7 @@ public sealed class NpgsqlContainerCleanupStore(NpgsqlDataSource dataSource) : I
                     """,
                     connection,
                     transaction);
-                command.Parameters.Add(new NpgsqlParameter { Value = versionIds.ToArray(), NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Bigint });
+                command.Parameters.Add(BigintArray([.. versionIds]));
                 var present = new List<LockedVersion>();
                 await using (var reader = await command.ExecuteReaderAsync(cancellationToken))
                 {
@@ -138,63 +187,64 @@ public sealed class NpgsqlContainerCleanupStore(NpgsqlDataSource dataSource) : I
         public IReadOnlyList<LockedVersion> Present => present;
 
         public async Task<IReadOnlyList<(ContainerVersionRecord Version, IReadOnlyList<string> ReferenceProperties)>> FindPossibleReferrersAsync(
-            IReadOnlyCollection<(long PackageId, string Digest)> targets, CancellationToken cancellationToken)
+            IReadOnlyCollection<(long PackageId, string Digest)> targets, IReadOnlyDictionary<long, uint> known, CancellationToken cancellationToken)
         {
             if (targets.Count == 0)
             {
                 return [];
             }
 
-            // A statement of its own, after the lock: in READ COMMITTED it sees every referrer that
-            // committed before the lock was granted (rule 8).
-            await using var command = new NpgsqlCommand(
-                """
-                WITH t AS (SELECT * FROM unnest($1::bigint[], $2::text[]) AS t(package_id, digest)),
-                -- Every digest a version of the candidates' packages mentions, in its text or in its
-                -- reference properties, extracted once per version (MATERIALIZED keeps the planner from
-                -- repeating the extraction per candidate), then hash-joined with the candidates.
-                mentioned AS MATERIALIZED (
-                    SELECT v.id, v.package_id, m.digest[1] AS digest FROM package_version v
-                    CROSS JOIN LATERAL regexp_matches(lower(v.metadata_json), 'sha256:[0-9a-f]{64}', 'g') AS m(digest)
-                    WHERE v.package_id = ANY($3)
-                    UNION ALL
-                    SELECT v.id, v.package_id, m.digest[1] FROM package_version v
-                    JOIN package_property pp ON pp.ref_id = v.id AND pp.ref_type = 0 AND pp.name = 'container.manifest.reference'
-                    CROSS JOIN LATERAL regexp_matches(lower(pp.value), 'sha256:[0-9a-f]{64}', 'g') AS m(digest)
-                    WHERE v.package_id = ANY($3)
-                ),
-                referrers AS (
-                    SELECT m.id FROM mentioned m JOIN t ON t.package_id = m.package_id AND t.digest = m.digest
-                    UNION
-                    -- Text the scan cannot read (JSON \u escapes): the caller's parser decides.
-                    SELECT v.id FROM package_version v
-                    WHERE v.package_id = ANY($3) AND strpos(v.metadata_json, '\u') > 0
-                    UNION
-                    -- Digest versions whose name is not sha256:<64 hex> (damaged rows): plain text search.
-                    SELECT v.id FROM t
-                    JOIN package_version v ON v.package_id = t.package_id
-                    WHERE t.digest !~ '^sha256:[0-9a-f]{64}$'
-                      AND (strpos(lower(v.metadata_json), t.digest) > 0
-                           OR EXISTS (SELECT 1 FROM package_property pp WHERE pp.ref_id = v.id AND pp.ref_type = 0
-                                      AND pp.name = 'container.manifest.reference' AND strpos(lower(pp.value), t.digest) > 0))
-                )
-                SELECT v.id, v.package_id, p.name, v.lower_version, v.created_unix, v.metadata_json,
-                       ARRAY(SELECT pp.value FROM package_property pp
-                             WHERE pp.ref_type = 0 AND pp.ref_id = v.id AND pp.name = 'container.manifest.reference')
-                FROM referrers r
-                JOIN package_version v ON v.id = r.id
-                JOIN package p ON p.id = v.package_id
-                """,
-                connection,
-                transaction);
-            command.Parameters.Add(new NpgsqlParameter { Value = targets.Select(t => t.PackageId).ToArray(), NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Bigint });
-            command.Parameters.Add(new NpgsqlParameter { Value = targets.Select(t => t.Digest).ToArray(), NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Text });
-            command.Parameters.Add(new NpgsqlParameter { Value = targets.Select(t => t.PackageId).Distinct().ToArray(), NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Bigint });
-            var result = new List<(ContainerVersionRecord, IReadOnlyList<string>)>();
-            await using var reader = await command.ExecuteReaderAsync(cancellationToken);
-            while (await reader.ReadAsync(cancellationToken))
+            // Statements of their own, after the lock: in READ COMMITTED each sees every referrer that
+            // committed before the lock was granted (rule 8). A version that is new, or whose row changed
+            // (its xmin with it), is read whole; a known one only for its reference properties, which can
+            // be added without touching the version's row. Simple statements over explicit id lists, so
+            // that every one is an index look-up whatever the planner's estimates.
+            var current = new List<(long Id, long PackageId, uint Revision)>();
+            await using (var command = new NpgsqlCommand(
+                "SELECT id, package_id, xmin FROM package_version WHERE package_id = ANY($1)", connection, transaction))
             {
-                result.Add((ReadVersion(reader), reader.GetFieldValue<string[]>(6)));
+                command.Parameters.Add(BigintArray(targets.Select(t => t.PackageId).Distinct().ToArray()));
+                await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+                while (await reader.ReadAsync(cancellationToken))
+                {
+                    current.Add((reader.GetInt64(0), reader.GetInt64(1), reader.GetFieldValue<uint>(2)));
+                }
+            }
+
+            var properties = (await ReferencePropertiesAsync(connection, transaction, current.Select(v => v.Id), cancellationToken))
+                .ToLookup(p => p.VersionId, p => p.Digest);
+            var changed = current
+                .Where(v => !known.TryGetValue(v.Id, out var revision) || revision != v.Revision)
+                .Select(v => v.Id)
+                .ToArray();
+            var result = new List<(ContainerVersionRecord, IReadOnlyList<string>)>();
+            if (changed.Length > 0)
+            {
+                await using var command = new NpgsqlCommand(
+                    """
+                    SELECT v.id, v.package_id, p.name, v.lower_version, v.created_unix, v.metadata_json, v.xmin
+                    FROM package_version v JOIN package p ON p.id = v.package_id
+                    WHERE v.id = ANY($1)
+                    """,
+                    connection,
+                    transaction);
+                command.Parameters.Add(BigintArray(changed));
+                await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+                while (await reader.ReadAsync(cancellationToken))
+                {
+                    var version = ReadVersion(reader);
+                    result.Add((version, properties[version.Id].ToList()));
+                }
+            }
+
+            // Known versions with reference properties: their metadata was read by the inventory already.
+            var changedSet = changed.ToHashSet();
+            foreach (var (id, packageId, revision) in current)
+            {
+                if (!changedSet.Contains(id) && properties.Contains(id))
+                {
+                    result.Add((new ContainerVersionRecord(id, packageId, string.Empty, string.Empty, 0, null, revision), properties[id].ToList()));
+                }
             }
 
             return result;
@@ -247,11 +297,30 @@ public sealed class NpgsqlContainerCleanupStore(NpgsqlDataSource dataSource) : I
         private async Task<DeletionCounts> CountsAsync(string sql, IReadOnlyList<long> versionIds, CancellationToken cancellationToken)
         {
             await using var command = new NpgsqlCommand(sql, connection, transaction);
-            command.Parameters.Add(new NpgsqlParameter { Value = versionIds.ToArray(), NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Bigint });
+            command.Parameters.Add(BigintArray([.. versionIds]));
             await using var reader = await command.ExecuteReaderAsync(cancellationToken);
             await reader.ReadAsync(cancellationToken);
             return new DeletionCounts(reader.GetInt64(0), reader.GetInt64(1), reader.GetInt64(2));
         }
+    }
+
+    /// <summary>The <c>container.manifest.reference</c> properties of these versions.</summary>
+    private static async Task<List<ReferenceProperty>> ReferencePropertiesAsync(
+        NpgsqlConnection connection, NpgsqlTransaction transaction, IEnumerable<long> versionIds, CancellationToken cancellationToken)
+    {
+        await using var command = new NpgsqlCommand(
+            "SELECT ref_id, value FROM package_property WHERE ref_id = ANY($1) AND ref_type = 0 AND name = 'container.manifest.reference'",
+            connection,
+            transaction);
+        command.Parameters.Add(BigintArray([.. versionIds]));
+        var properties = new List<ReferenceProperty>();
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            properties.Add(new ReferenceProperty(reader.GetInt64(0), reader.GetString(1)));
+        }
+
+        return properties;
     }
 
     private static ContainerVersionRecord ReadVersion(NpgsqlDataReader reader)
@@ -261,5 +330,19 @@ public sealed class NpgsqlContainerCleanupStore(NpgsqlDataSource dataSource) : I
             reader.GetString(2),
             reader.GetString(3),
             reader.GetInt64(4),
-            reader.IsDBNull(5) ? null : reader.GetString(5));
+            reader.IsDBNull(5) ? null : reader.GetString(5),
+            reader.GetFieldValue<uint>(6));
+
+    private static NpgsqlParameter BigintArray(long[] values) => new() { Value = values, NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Bigint };
+
+    /// <summary>
+    /// Whether metadata_json may name a digest or be damaged (InventoryChunk says why this is enough): it
+    /// contains <c>256:</c>, a <c>\u</c> escape or <c>manifests</c> (in two letter cases), or is not
+    /// plainly one object. NULL is sent as NULL.
+    /// </summary>
+    private static string MayNameDigest(string column)
+        => $$"""
+           (strpos({{column}}, '256:') > 0 OR strpos({{column}}, '\u') > 0 OR {{column}} NOT LIKE '{%}'
+            OR strpos({{column}}, 'anifests') > 0 OR strpos({{column}}, 'ANIFESTS') > 0)
+           """;
 }

@@ -9,6 +9,9 @@ namespace Forge.Packages.Container.Cli;
 /// <summary><c>packages container cleanup-sha256 [--older-than DUR] [--dry-run] [--json] [--batch-size N]</c>.</summary>
 internal static class CleanupCommand
 {
+    /// <summary>Candidates listed by the text summary.</summary>
+    private const int ShownCandidates = 30;
+
     public static Command Build(IModuleCommandHost host)
     {
         var olderThan = CommandOptions.Duration(
@@ -35,10 +38,12 @@ internal static class CleanupCommand
         command.SetAction((parsed, token) => host.RunAsync(ContainerModule.ModuleName, async (services, cancellationToken) =>
         {
             var defaults = DanglingImageCleanupTask.OptionsFrom(services.GetRequiredService<ICronTaskSettingsLookup>().SettingsOf(DanglingImageCleanupTask.Name));
+            // The text summary shows the first candidates; only --json lists them all (memory grows with them).
             var options = new CleanupOptions(
                 parsed.GetValue(olderThan) is { } text ? GoDuration.Parse(text) : defaults.OlderThan,
                 parsed.GetValue(batchSize) ?? defaults.BatchSize,
-                parsed.GetValue(dryRun) || defaults.DryRun);
+                parsed.GetValue(dryRun) || defaults.DryRun,
+                parsed.GetValue(json) ? int.MaxValue : ShownCandidates);
             // Progress only where someone watches: a terminal on standard error, and never with --json.
             var progress = Console.IsErrorRedirected || parsed.GetValue(json) ? null : new TerminalProgress();
             var report = await services.GetRequiredService<DanglingImageCleanup>().RunAsync(options, cancellationToken, progress);
@@ -79,12 +84,11 @@ internal static class CleanupCommand
             await output.WriteLineAsync($"  malformed metadata_json (digests in its text kept as references): version(s) {string.Join(", ", report.MalformedVersionIds)}");
         }
 
-        const int shown = 30;
         if (report.Candidates.Count > 0)
         {
             await output.WriteLineAsync();
             await output.WriteLineAsync($"{"VERSION",-10} {"PACKAGE",-30} {"DIGEST",-20} {"CREATED",-20} DECISION");
-            foreach (var candidate in report.Candidates.Take(shown))
+            foreach (var candidate in report.Candidates)
             {
                 var created = DateTimeOffset.FromUnixTimeSeconds(candidate.CreatedUnix).ToString("yyyy-MM-dd HH:mm:ss", CultureInfo.InvariantCulture);
                 var decision = candidate.Decision switch
@@ -96,9 +100,9 @@ internal static class CleanupCommand
                 await output.WriteLineAsync($"{candidate.VersionId,-10} {candidate.PackageName,-30} {candidate.Digest[..Math.Min(19, candidate.Digest.Length)],-20} {created,-20} {decision}");
             }
 
-            if (report.Candidates.Count > shown)
+            if (report.UnreferencedVersions > report.Candidates.Count)
             {
-                await output.WriteLineAsync($"... and {report.Candidates.Count - shown} more (--json lists them all)");
+                await output.WriteLineAsync($"... and {report.UnreferencedVersions - report.Candidates.Count} more (--json lists them all)");
             }
         }
     }
@@ -107,9 +111,7 @@ internal static class CleanupCommand
     private sealed class TerminalProgress : IProgress<CleanupProgress>
     {
         public void Report(CleanupProgress value)
-            => Console.Error.Write(value.Total is { } total
-                ? $"\r{value.Phase}: batch {value.Done + 1} of {total}     "
-                : $"\r{value.Phase}: {value.Done} versions read     ");
+            => Console.Error.Write($"\r{value.VersionsRead} versions read, {value.Batches} batch(es)     ");
 
         public static void Clear() => Console.Error.Write("\r" + new string(' ', 40) + "\r");
     }

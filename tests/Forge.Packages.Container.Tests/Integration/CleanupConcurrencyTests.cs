@@ -65,6 +65,55 @@ public sealed class CleanupConcurrencyTests
         });
     }
 
+    [Test]
+    public async Task A_tag_rewritten_in_place_after_the_inventory_to_list_a_candidate_spares_it()
+    {
+        // The re-check reads again only versions whose row changed since the inventory: an UPDATE must count.
+        var child = await h.PushPlatformAsync("demo/app", h.Old);
+        var other = await h.PushPlatformAsync("demo/app", h.Old, "linux/arm64");
+        var tag = await h.PushIndexAsync("demo/app", "v1", h.Old, other);
+        Resolve().BeforeLock = async _ =>
+        {
+            await h.ExecuteAsync(
+                "UPDATE package_version SET metadata_json = $1 WHERE id = $2",
+                $$"""{"type":"oci","is_tagged":true,"manifests":[{"digest":"{{other.Digest}}"},{"digest":"{{child.Digest}}"}]}""", tag.VersionId);
+            Resolve().BeforeLock = null;
+        };
+
+        var report = await h.CleanupAsync();
+
+        Assert.Multiple(async () =>
+        {
+            Assert.That(await h.VersionExistsAsync(child.VersionId), Is.True);
+            Assert.That(report.SparedVersions, Is.EqualTo(1));
+            Assert.That(report.DeletedVersions, Is.Zero);
+            Assert.That(await h.BrokenReferencesAsync(), Is.Empty);
+        });
+    }
+
+    [Test]
+    public async Task A_reference_property_added_after_the_inventory_to_an_unchanged_tag_spares()
+    {
+        // Adding a property leaves the version's row as it was: the re-check must read properties anyway.
+        var child = await h.PushPlatformAsync("demo/app", h.Old);
+        var other = await h.PushPlatformAsync("demo/app", h.Old, "linux/arm64");
+        var tag = await h.PushIndexAsync("demo/app", "v1", h.Old, other);
+        Resolve().BeforeLock = async _ =>
+        {
+            await h.PropertyAsync(0, tag.VersionId, ManifestReferences.ReferenceProperty, child.Digest);
+            Resolve().BeforeLock = null;
+        };
+
+        var report = await h.CleanupAsync();
+
+        Assert.Multiple(async () =>
+        {
+            Assert.That(await h.VersionExistsAsync(child.VersionId), Is.True);
+            Assert.That(report.SparedVersions, Is.EqualTo(1));
+            Assert.That(await h.BrokenReferencesAsync(), Is.Empty);
+        });
+    }
+
     [TestCase("\n", TestName = "A_reference_property_padded_with_a_newline_by_another_tool_spares")]
     [TestCase("\t ", TestName = "A_reference_property_padded_with_a_tab_by_another_tool_spares")]
     public async Task A_padded_reference_property_written_after_the_inventory_spares(string padding)

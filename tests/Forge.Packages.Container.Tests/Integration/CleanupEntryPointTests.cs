@@ -88,7 +88,7 @@ public sealed class CleanupEntryPointTests
             Assert.That(task.Enabled, Is.True);
             Assert.That(task.RunAtStart, Is.True);
             Assert.That(task.Schedule.Text, Is.EqualTo("@midnight"));
-            Assert.That(DanglingImageCleanupTask.OptionsFrom(task.Settings), Is.EqualTo(new CleanupOptions(TimeSpan.FromHours(24), 500, false)));
+            Assert.That(DanglingImageCleanupTask.OptionsFrom(task.Settings), Is.EqualTo(new CleanupOptions(TimeSpan.FromHours(24), 500, false, ListedCandidates: 0)));
         });
     }
 

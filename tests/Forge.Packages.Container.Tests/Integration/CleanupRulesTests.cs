@@ -385,4 +385,86 @@ public sealed class CleanupRulesTests
             Assert.That(await h.CountAsync("SELECT count(*) FROM package_version WHERE id = ANY($1)", wouldDelete.ToArray()), Is.Zero);
         });
     }
+
+    [TestCase(500)]
+    [TestCase(7)]
+    public async Task A_registry_of_many_packages_is_cleaned_chunk_by_chunk_whatever_the_batch_size(int batchSize)
+    {
+        // More packages than one inventory chunk holds, each with a tag listing two children and one
+        // orphan: every orphan goes, every child stays, and batches that span packages and chunks keep order.
+        const int packages = 300;
+        await h.ExecuteAsync(
+            """
+            INSERT INTO package (owner_id, type, name, lower_name)
+            SELECT 1, 'container', 'many/img' || g, 'many/img' || g FROM generate_series(1, $1) g
+            """, packages);
+        await h.ExecuteAsync(
+            """
+            INSERT INTO package_version (package_id, version, lower_version, created_unix, metadata_json)
+            SELECT p.id, d.digest, d.digest, $1, '{"type":"oci","is_tagged":false,"platform":"linux/amd64","layer_creation":["RUN make"]}'
+            FROM package p
+            CROSS JOIN LATERAL (SELECT 'sha256:' || encode(sha256((p.id || '-' || n)::text::bytea), 'hex') AS digest FROM generate_series(1, 3) n) d
+            WHERE p.name LIKE 'many/%'
+            """, h.Old);
+        await h.ExecuteAsync(
+            """
+            INSERT INTO package_version (package_id, version, lower_version, created_unix, metadata_json)
+            SELECT p.id, 'v1', 'v1', $1,
+                   '{"type":"oci","is_tagged":true,"manifests":[{"digest":"sha256:' || encode(sha256((p.id || '-1')::text::bytea), 'hex') ||
+                   '"},{"digest":"sha256:' || encode(sha256((p.id || '-2')::text::bytea), 'hex') || '"}]}'
+            FROM package p WHERE p.name LIKE 'many/%'
+            """, h.Old);
+
+        var report = await h.CleanupAsync(batchSize: batchSize);
+
+        Assert.Multiple(async () =>
+        {
+            Assert.That(report.ScannedVersions, Is.EqualTo(4 * packages));
+            Assert.That(report.DeletedVersions, Is.EqualTo(packages));
+            Assert.That(report.Batches, Is.EqualTo((packages + batchSize - 1) / batchSize));
+            Assert.That(await h.CountAsync("SELECT count(*) FROM package_version WHERE lower_version LIKE 'sha256:%'"), Is.EqualTo(2 * packages));
+            Assert.That(await h.CountAsync(
+                "SELECT count(*) FROM package_version v WHERE v.lower_version = 'sha256:' || encode(sha256((v.package_id || '-3')::text::bytea), 'hex')"), Is.Zero);
+            Assert.That(await h.BrokenReferencesAsync(), Is.Empty);
+        });
+    }
+
+    // The store leaves in the database the metadata that cannot name a digest; these must all be read.
+    [TestCase("""{"type":"oci","manifests":[{"digest":"SHA256:{HEX}"}]}""", false, TestName = "Inventory_reads_an_index_naming_its_child_in_upper_case")]
+    [TestCase("""{"type":"oci","manifest\u0073":[{"digest":"sha\u0032\u0035\u0036:{hex}"}]}""", false, TestName = "Inventory_reads_an_index_spelling_its_key_and_256_with_escapes")]
+    [TestCase("""{"type":"oci","digest":"SHA256:{HEX}",}""", true, TestName = "Inventory_reads_damaged_text_naming_a_digest_without_manifests")]
+    [TestCase("""{"type":"oci","manifests":[{"digest":"sha256\u003a{hex}"}]}""", false, TestName = "Inventory_reads_an_index_escaping_the_colon")]
+    [TestCase("""{"type":"oci","manifest\u0073":[{"digest":"sha256:{hex}"}]}""", false, TestName = "Inventory_reads_an_index_escaping_its_key")]
+    [TestCase("""  {"type":"oci","manifests":[{"digest":"sha256:{hex}"}]}  """, false, TestName = "Inventory_reads_an_index_padded_with_spaces")]
+    [TestCase("""{"type":"oci","manifests":[{"digest":"sha256:{hex}""", true, TestName = "Inventory_reads_a_truncated_index_and_reports_it")]
+    public async Task The_inventory_reads_every_metadata_that_may_name_a_digest(string template, bool malformed)
+    {
+        var package = await h.PackageAsync("demo/app");
+        var hex = CleanupHarness.Digest("child")["sha256:".Length..];
+        var child = await h.VersionAsync(package, "sha256:" + hex, h.Old, null);
+        var index = await h.VersionAsync(package, "v1", h.Old,
+            template.Replace("{hex}", hex, StringComparison.Ordinal).Replace("{HEX}", hex.ToUpperInvariant(), StringComparison.Ordinal));
+
+        var report = await h.CleanupAsync();
+
+        Assert.Multiple(async () =>
+        {
+            Assert.That(await h.VersionExistsAsync(child), Is.True);
+            Assert.That(report.MalformedVersionIds, malformed ? Is.EqualTo(new[] { index }) : Is.Empty);
+        });
+    }
+
+    [TestCase("""{"type":"oci","is_tagged":true,"manifests":[""", TestName = "Inventory_reports_a_truncated_index_that_lost_its_digests")]
+    [TestCase("""{"type":"oci","is_tagged":true,"manifests":[}""", TestName = "Inventory_reports_a_damaged_index_that_lost_its_digests")]
+    [TestCase("not json at all", TestName = "Inventory_reports_text_that_is_not_an_object")]
+    [TestCase("""{"type":"oci","labels":{"a":"b""", TestName = "Inventory_reports_a_truncated_image_manifest")]
+    public async Task The_inventory_reports_damaged_metadata_without_digests(string metadata)
+    {
+        var package = await h.PackageAsync("demo/app");
+        var damaged = await h.VersionAsync(package, "v1", h.Old, metadata);
+
+        var report = await h.CleanupAsync();
+
+        Assert.That(report.MalformedVersionIds, Is.EqualTo(new[] { damaged }));
+    }
 }

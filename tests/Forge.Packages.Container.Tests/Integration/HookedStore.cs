@@ -20,9 +20,7 @@ public sealed class HookedStore(IContainerCleanupStore inner) : IContainerCleanu
 
     private sealed class Run(IContainerCleanupRun inner, HookedStore hooks) : IContainerCleanupRun
     {
-        public IAsyncEnumerable<ContainerVersionRecord> ReadVersionsAsync(CancellationToken cancellationToken) => inner.ReadVersionsAsync(cancellationToken);
-
-        public IAsyncEnumerable<ReferenceProperty> ReadReferencePropertiesAsync(CancellationToken cancellationToken) => inner.ReadReferencePropertiesAsync(cancellationToken);
+        public IAsyncEnumerable<InventoryChunk> ReadInventoryAsync(CancellationToken cancellationToken) => inner.ReadInventoryAsync(cancellationToken);
 
         public async Task<IContainerCleanupBatch> BeginBatchAsync(IReadOnlyList<long> versionIds, CancellationToken cancellationToken)
         {
@@ -50,8 +48,8 @@ public sealed class HookedStore(IContainerCleanupStore inner) : IContainerCleanu
         public IReadOnlyList<LockedVersion> Present => inner.Present;
 
         public Task<IReadOnlyList<(ContainerVersionRecord Version, IReadOnlyList<string> ReferenceProperties)>> FindPossibleReferrersAsync(
-            IReadOnlyCollection<(long PackageId, string Digest)> targets, CancellationToken cancellationToken)
-            => inner.FindPossibleReferrersAsync(targets, cancellationToken);
+            IReadOnlyCollection<(long PackageId, string Digest)> targets, IReadOnlyDictionary<long, uint> known, CancellationToken cancellationToken)
+            => inner.FindPossibleReferrersAsync(targets, known, cancellationToken);
 
         public Task<DeletionCounts> DeleteAsync(IReadOnlyList<long> versionIds, CancellationToken cancellationToken)
         {

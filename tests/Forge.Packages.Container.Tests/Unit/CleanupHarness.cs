@@ -32,8 +32,7 @@ internal sealed class CleanupHarness : IDisposable
     {
         Telemetry = new ContainerCleanupTelemetry(MeterFactory);
         Store.Setup(s => s.TryStartRunAsync(It.IsAny<CancellationToken>())).ReturnsAsync(Run.Object);
-        Run.Setup(r => r.ReadVersionsAsync(It.IsAny<CancellationToken>())).Returns(() => AsyncSequence.From(Inventory.Versions));
-        Run.Setup(r => r.ReadReferencePropertiesAsync(It.IsAny<CancellationToken>())).Returns(() => AsyncSequence.From(Inventory.Properties));
+        Run.Setup(r => r.ReadInventoryAsync(It.IsAny<CancellationToken>())).Returns(() => AsyncSequence.From(Inventory.Chunks()));
         Run.Setup(r => r.BeginBatchAsync(It.IsAny<IReadOnlyList<long>>(), It.IsAny<CancellationToken>()))
             .Returns((IReadOnlyList<long> ids, CancellationToken _) => Task.FromResult(OpenBatch(ids)));
         Run.Setup(r => r.DisposeAsync()).Returns(ValueTask.CompletedTask);
@@ -48,6 +47,9 @@ internal sealed class CleanupHarness : IDisposable
     public List<BatchCall> BatchCalls { get; } = [];
     public List<IReadOnlyList<long>> DeleteCalls { get; } = [];
     public List<IReadOnlyList<long>> CountCalls { get; } = [];
+
+    /// <summary>The versions each re-check was told the inventory had read.</summary>
+    public List<IReadOnlyDictionary<long, uint>> KnownAtRecheck { get; } = [];
 
     /// <summary>The versions deleted by committed batches, in the order they were deleted.</summary>
     public List<long> Committed { get; } = [];
@@ -99,8 +101,12 @@ internal sealed class CleanupHarness : IDisposable
             .Select(v => new LockedVersion(v.Id, v.LowerVersion, repushed.Contains(v.Id) ? Now : v.CreatedUnix))
             .ToList();
         batch.Setup(b => b.Present).Returns(present);
-        batch.Setup(b => b.FindPossibleReferrersAsync(It.IsAny<IReadOnlyCollection<(long, string)>>(), It.IsAny<CancellationToken>()))
-            .Returns((IReadOnlyCollection<(long PackageId, string Digest)> targets, CancellationToken _) => PossibleReferrers(targets));
+        batch.Setup(b => b.FindPossibleReferrersAsync(It.IsAny<IReadOnlyCollection<(long, string)>>(), It.IsAny<IReadOnlyDictionary<long, uint>>(), It.IsAny<CancellationToken>()))
+            .Returns((IReadOnlyCollection<(long PackageId, string Digest)> targets, IReadOnlyDictionary<long, uint> known, CancellationToken _) =>
+            {
+                KnownAtRecheck.Add(known);
+                return PossibleReferrers(targets);
+            });
         batch.Setup(b => b.DeleteAsync(It.IsAny<IReadOnlyList<long>>(), It.IsAny<CancellationToken>()))
             .Returns((IReadOnlyList<long> versionIds, CancellationToken _) =>
             {

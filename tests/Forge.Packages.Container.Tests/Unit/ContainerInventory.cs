@@ -40,6 +40,15 @@ internal sealed class ContainerInventory
     /// <summary>A <c>container.manifest.reference</c> version property.</summary>
     public void AddReferenceProperty(long versionId, string digest) => properties.Add(new ReferenceProperty(versionId, digest));
 
+    /// <summary>What the store would read: one chunk per package, in package order.</summary>
+    public IReadOnlyList<InventoryChunk> Chunks()
+        => versions.GroupBy(v => v.PackageId)
+            .OrderBy(g => g.Key)
+            .Select(g => new InventoryChunk(
+                g.OrderBy(v => v.Id).ToList(),
+                properties.Where(p => g.Any(v => v.Id == p.VersionId)).ToList()))
+            .ToList();
+
     /// <summary>What the planner decides over everything added so far.</summary>
     public CleanupPlan Plan(long cutoffUnix = Cutoff)
     {

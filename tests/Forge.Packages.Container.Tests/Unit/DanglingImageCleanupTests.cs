@@ -55,6 +55,57 @@ public sealed class DanglingImageCleanupTests : CleanupFixture
     }
 
     [Test]
+    public async Task Batches_fill_up_across_packages_and_inventory_chunks()
+    {
+        // The harness reads one chunk per package: a batch takes units from several.
+        var orphans = new List<long>();
+        for (var package = 1; package <= 3; package++)
+        {
+            var image = Harness.Inventory.Image(package, $"owner/image{package}");
+            orphans.Add(image.Manifest(Of($"{package}-a"), Old));
+            orphans.Add(image.Manifest(Of($"{package}-b"), Old));
+        }
+
+        await Harness.RunAsync(batchSize: 4);
+
+        Assert.That(Harness.BatchCalls, Has.Count.EqualTo(2));
+        Assert.That(Harness.BatchCalls[0].Ids, Is.EquivalentTo(orphans[..4]));
+        Assert.That(Harness.BatchCalls[1].Ids, Is.EquivalentTo(orphans[4..]));
+    }
+
+    [Test]
+    public async Task The_recheck_is_told_every_version_of_the_batchs_packages_as_the_inventory_read_them()
+    {
+        var first = Harness.Inventory.Image(1, "owner/one");
+        var second = Harness.Inventory.Image(2, "owner/two");
+        var third = Harness.Inventory.Image(3, "owner/three");
+        var ids = new[]
+        {
+            first.Manifest(Amd64, Old), first.Tag("v1", Old), second.Manifest(Arm64, Old), second.Tag("v1", Old),
+        };
+        third.Tag("v1", Old);
+
+        await Harness.RunAsync();
+
+        Assert.That(Harness.KnownAtRecheck.Single().Keys, Is.EquivalentTo(ids));
+    }
+
+    [Test]
+    public async Task The_report_lists_the_candidates_asked_for_and_counts_them_all()
+    {
+        var orphans = Enumerable.Range(0, 5).Select(i => Harness.Image.Manifest(Of($"orphan {i}"), Old)).ToList();
+
+        var report = await Harness.Cleanup().RunAsync(new CleanupOptions(OlderThan, 500, DryRun: false, ListedCandidates: 2), CancellationToken.None);
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(report.Candidates.Select(c => c.VersionId), Is.EqualTo(orphans[..2]));
+            Assert.That(report.UnreferencedVersions, Is.EqualTo(5));
+            Assert.That(report.DeletedVersions, Is.EqualTo(5));
+        });
+    }
+
+    [Test]
     public async Task Versions_are_deleted_referrers_first()
     {
         var (outer, inner, platform) = UnreachableNestedIndex();
