@@ -63,5 +63,5 @@ public sealed class ModuleContext
 
     public static void AddSchemaMigrations<TContext>(IServiceCollection services, string name)
         where TContext : DbContext
-        => services.AddTransient<ISchemaMigration>(sp => new EfCoreSchemaMigration<TContext>(sp.GetRequiredService<TContext>(), name));
+        => services.AddTransient<ISchemaMigration>(sp => new EfCoreSchemaMigration<TContext>(sp, name));
 }

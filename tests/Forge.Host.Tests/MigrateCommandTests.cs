@@ -41,6 +41,34 @@ public sealed class MigrateCommandTests : DatabaseTest
         });
     }
 
+    [Test]
+    public async Task A_database_missing_only_its_last_migration_is_refused_by_commands_naming_the_fix()
+    {
+        // Commands check pending migrations from the history table and the migrations' ids, without EF's
+        // model: removing the newest history row must count as pending.
+        await MigrateAsync();
+        await Database.ScalarAsync<object>(
+            "DELETE FROM __forge_packages_migrations WHERE \"MigrationId\" = (SELECT max(\"MigrationId\") FROM __forge_packages_migrations)");
+
+        var result = await ForgeCli.RunAsync(new() { Settings = ForgeSettings.For(Database.ConnectionString) }, "packages", "cleanup", "--dry-run");
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(result.ExitCode, Is.EqualTo(ExitCodes.UsageError));
+            Assert.That(result.Error, Does.Contain("lacks migrations of Packages").And.Contain("forge migrate"));
+        });
+    }
+
+    [Test]
+    public async Task A_migrated_database_is_accepted_by_commands()
+    {
+        await MigrateAsync();
+
+        var result = await ForgeCli.RunAsync(new() { Settings = ForgeSettings.For(Database.ConnectionString) }, "packages", "cleanup", "--dry-run");
+
+        Assert.That(result.ExitCode, Is.EqualTo(ExitCodes.Success), result.Error);
+    }
+
     private Task<CliResult> MigrateAsync()
         => ForgeCli.RunAsync(new() { Settings = ForgeSettings.For(Database.ConnectionString) }, "migrate");
 

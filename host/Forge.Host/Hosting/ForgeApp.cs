@@ -1,3 +1,4 @@
+using System.Data.Common;
 using Forge.Host.Database;
 using Forge.Host.Modules;
 using Forge.Host.Scheduling;
@@ -124,6 +125,7 @@ public sealed class ForgeApp : IAsyncDisposable
             dataSourceBuilder.ConnectionStringBuilder.ApplicationName ??= "forge";
             var dataSource = dataSourceBuilder.Build();
             builder.Services.AddSingleton(dataSource);
+            builder.Services.AddSingleton<DbDataSource>(dataSource);
             builder.Services.AddDbContextFactory<HostDbContext>(o => o.UseHostDatabase(dataSource));
             builder.Services.AddSingleton(node);
             builder.Services.AddSingleton(catalog);
