@@ -80,7 +80,6 @@ public sealed class BenchPipeline(BenchServer server, BenchOptions options, Text
 
         var agreed = await AgreeAsync();
         var runs = new List<ContenderRun>();
-        var identical = true;
         for (var run = 1; run <= options.Runs; run++)
         {
             log.WriteLine($"Run {run} of {options.Runs}");
@@ -103,7 +102,8 @@ public sealed class BenchPipeline(BenchServer server, BenchOptions options, Text
                 }
             }
 
-            identical &= CheckIdentical(states, run);
+            CompareStates(states, run);
+            log.WriteLine("  the three databases hold the same rows");
             if (!options.Keep || run < options.Runs)
             {
                 foreach (var database in databases.Values)
@@ -128,7 +128,7 @@ public sealed class BenchPipeline(BenchServer server, BenchOptions options, Text
             AgreedVersions = agreed.Count,
             AllRuns = runs,
             Medians = Contenders.Where(_ => runs.Count > 0).Select(c => Median(runs.Where(r => r.Contender == c).ToList())).ToList(),
-            DatabasesIdentical = identical,
+            DatabasesIdentical = true, // CompareStates threw otherwise
         };
     }
 
@@ -153,26 +153,32 @@ public sealed class BenchPipeline(BenchServer server, BenchOptions options, Text
             }
         }
 
-        var forge = sets[Forge];
-        foreach (var other in Contenders.Skip(1))
+        return CompareDeletions(sets);
+    }
+
+    /// <summary>The set all contenders agree on; throws, naming the contenders and sample ids, when two differ or when it is empty.</summary>
+    public static SortedSet<long> CompareDeletions(IReadOnlyDictionary<string, SortedSet<long>> sets)
+    {
+        var (first, expected) = sets.First();
+        foreach (var (other, ids) in sets.Skip(1))
         {
-            if (!sets[other].SetEquals(forge))
+            if (!ids.SetEquals(expected))
             {
-                var onlyForge = forge.Except(sets[other]).Take(10).ToList();
-                var onlyOther = sets[other].Except(forge).Take(10).ToList();
+                var onlyFirst = expected.Except(ids).ToList();
+                var onlyOther = ids.Except(expected).ToList();
                 throw new BenchException(
-                    $"The contenders disagree: {Forge} would delete {forge.Count} versions, {other} {sets[other].Count}; " +
-                    $"only {Forge}: {forge.Except(sets[other]).Count()} (e.g. {string.Join(", ", onlyForge)}), " +
-                    $"only {other}: {sets[other].Except(forge).Count()} (e.g. {string.Join(", ", onlyOther)}).");
+                    $"The contenders disagree: {first} would delete {expected.Count} versions, {other} {ids.Count}; " +
+                    $"only {first}: {onlyFirst.Count} (e.g. {string.Join(", ", onlyFirst.Take(10))}), " +
+                    $"only {other}: {onlyOther.Count} (e.g. {string.Join(", ", onlyOther.Take(10))}).");
             }
         }
 
-        if (forge.Count == 0)
+        if (expected.Count == 0)
         {
             throw new BenchException("No contender would delete anything: the generated registry has no dangling version older than the cutoff.");
         }
 
-        return forge;
+        return expected;
     }
 
     private async Task<(ContenderRun Figures, List<TableState> After)> TimedRunAsync(string contender, string database, List<TableState> before)
@@ -251,22 +257,20 @@ public sealed class BenchPipeline(BenchServer server, BenchOptions options, Text
         => new(output.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
             .Select(line => long.Parse(line, CultureInfo.InvariantCulture)));
 
-    private bool CheckIdentical(Dictionary<string, List<TableState>> states, int run)
+    /// <summary>Throws, naming the tables, unless every contender's database holds the same rows as the first one's.</summary>
+    public static void CompareStates(IReadOnlyDictionary<string, List<TableState>> states, int run)
     {
-        var forge = states[Forge];
-        foreach (var other in Contenders.Skip(1))
+        var (first, expected) = states.First();
+        foreach (var (other, state) in states.Skip(1))
         {
-            var differences = forge.Zip(states[other]).Where(pair => pair.First != pair.Second).ToList();
-            if (differences.Count > 0)
+            var differences = expected.Zip(state).Where(pair => pair.First != pair.Second).ToList();
+            if (differences.Count > 0 || state.Count != expected.Count)
             {
                 throw new BenchException(
-                    $"After run {run}, the databases of {Forge} and {other} differ: " +
+                    $"After run {run}, the databases of {first} and {other} differ: " +
                     string.Join("; ", differences.Select(d => $"{d.First.Table}: {d.First.Rows} rows ({d.First.IdChecksum}) against {d.Second.Rows} ({d.Second.IdChecksum})")));
             }
         }
-
-        log.WriteLine("  the three databases hold the same rows");
-        return true;
     }
 
     private static ContenderRun Median(List<ContenderRun> runs)

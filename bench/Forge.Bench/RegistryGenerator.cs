@@ -55,7 +55,7 @@ public sealed class RegistryGenerator
     private const int PackageLayerPool = 12;
     private const double RepushShare = 0.22;
     private const double SinglePlatformShare = 0.04;
-    private const double YoungPushShare = 0.15;
+    private const double YoungPushShare = 0.2;
     private const string LayerMediaType = "application/vnd.oci.image.layer.v1.tar+gzip";
     private const string ConfigMediaType = "application/vnd.oci.image.config.v1+json";
     private const string ManifestMediaType = "application/vnd.oci.image.manifest.v1+json";
@@ -267,7 +267,11 @@ public sealed class RegistryGenerator
             string tag;
             if (current.Count > 0 && random.NextDouble() < RepushShare)
             {
-                tag = current.ContainsKey("latest") && random.NextDouble() < 0.5 ? "latest" : current.Keys.ElementAt(random.Next(current.Count));
+                // A pipeline pushing the tag it just pushed again, `latest` moving on, or any older tag rebuilt.
+                var pick = random.NextDouble();
+                tag = pick < 0.4 ? pushes.Last(p => p.Children.Length > 0).Tag
+                    : pick < 0.7 && current.ContainsKey("latest") ? "latest"
+                    : current.Keys.ElementAt(random.Next(current.Count));
                 current[tag].Superseded = true;
                 count += platforms;
             }
