@@ -6,6 +6,12 @@ using Forge.Modularity;
 // forge-bench reference|floor [--older-than 24h] [--list]   (the database: ConnectionStrings__Forge)
 try
 {
+    if (args.Contains("--help") || args.Contains("-h"))
+    {
+        Usage(null);
+        return 0;
+    }
+
     var mode = args.Length > 0 && !args[0].StartsWith("--", StringComparison.Ordinal) ? args[0] : "run";
     var options = Options.Parse(args.SkipWhile(a => a == mode).ToArray());
     return mode switch
@@ -25,9 +31,13 @@ catch (ArgumentException e)
     return Usage(e.Message);
 }
 
-static int Usage(string error)
+static int Usage(string? error)
 {
-    Console.Error.WriteLine($"forge-bench: {error}");
+    if (error is not null)
+    {
+        Console.Error.WriteLine($"forge-bench: {error}");
+    }
+
     Console.Error.WriteLine("usage: forge-bench [run] [--versions N] [--runs R] [--seed S] [--keep] [--json] [--forge PATH] [--server CONNSTR]");
     Console.Error.WriteLine("       forge-bench reference|floor [--older-than 24h] [--list]   (database: ConnectionStrings__Forge)");
     return 2;
