@@ -75,10 +75,11 @@ public sealed class BenchPipeline(BenchServer server, BenchOptions options, Text
         await server.CreateDatabaseAsync(Template);
         var generation = await RegistryGenerator.GenerateAsync(server.ConnectionString(Template), options.Versions, options.Seed, options.ForgeDll, log);
         log.WriteLine($"  generated in {generation.TotalSeconds:0.0} s (migrate {generation.MigrateSeconds:0.0}, COPY {generation.LoadSeconds:0.0}, indexes {generation.IndexSeconds:0.0}, VACUUM ANALYZE {generation.VacuumSeconds:0.0}); " +
-                      $"dangling: {generation.DanglingOld:N0} older than the cutoff, {generation.DanglingYoung:N0} younger");
+                      $"{generation.DigestVersions:N0} digest versions, of which dangling {generation.DanglingOld:N0} older than the cutoff and {generation.DanglingYoung:N0} younger");
         var before = await server.StateAsync(Template);
 
-        var agreed = await AgreeAsync();
+        // --runs 0: the registry only (with --keep, to inspect it or to time the generator).
+        var agreed = options.Runs > 0 ? await AgreeAsync() : [];
         var runs = new List<ContenderRun>();
         for (var run = 1; run <= options.Runs; run++)
         {

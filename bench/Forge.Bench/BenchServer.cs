@@ -148,6 +148,12 @@ public sealed class BenchServer : IAsyncDisposable
     {
         await using var connection = new NpgsqlConnection(connectionString);
         await connection.OpenAsync();
+        await ExecuteAsync(connection, sql);
+    }
+
+    /// <summary>One statement, without a time limit.</summary>
+    internal static async Task ExecuteAsync(NpgsqlConnection connection, string sql)
+    {
         await using var command = new NpgsqlCommand(sql, connection) { CommandTimeout = 0 };
         await command.ExecuteNonQueryAsync();
     }

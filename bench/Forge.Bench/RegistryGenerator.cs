@@ -92,7 +92,6 @@ public sealed class RegistryGenerator
         var migrateSeconds = clock.Elapsed.TotalSeconds;
         await using var admin = new NpgsqlConnection(connectionString);
         await admin.OpenAsync();
-        await ExecuteAsync(admin, "SET maintenance_work_mem = '512MB'");
         var rebuild = await DropSecondaryIndexesAsync(admin);
 
         clock.Restart();
@@ -102,19 +101,16 @@ public sealed class RegistryGenerator
         log.WriteLine($"  loaded {generator.versions:N0} versions, {generator.files:N0} files, {generator.properties:N0} properties, {generator.blobs:N0} blobs in {loadSeconds:0.0} s");
 
         clock.Restart();
-        foreach (var statement in rebuild)
-        {
-            await ExecuteAsync(admin, statement);
-        }
+        await RebuildAsync(connectionString, rebuild);
 
         foreach (var table in Tables)
         {
-            await ExecuteAsync(admin, $"SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT coalesce(max(id), 0) + 1 FROM {table}), false)");
+            await BenchServer.ExecuteAsync(admin, $"SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT coalesce(max(id), 0) + 1 FROM {table}), false)");
         }
 
         var indexSeconds = clock.Elapsed.TotalSeconds;
         clock.Restart();
-        await ExecuteAsync(admin, "VACUUM ANALYZE");
+        await BenchServer.ExecuteAsync(admin, "VACUUM ANALYZE");
         return new GenerationSummary
         {
             Packages = Math.Max(1, versionCount / VersionsPerPackage),
@@ -132,6 +128,45 @@ public sealed class RegistryGenerator
             IndexSeconds = indexSeconds,
             VacuumSeconds = clock.Elapsed.TotalSeconds,
         };
+    }
+
+    /// <summary>The indexes on two connections at once (one per core here), then the foreign keys.</summary>
+    private static async Task RebuildAsync(string connectionString, List<string> statements)
+    {
+        // Largest tables first, so that the two connections finish together.
+        string[] bySize = ["package_property", "package_file", "package_blob", "package_version", "package"];
+        var indexes = new Queue<string>(statements
+            .Where(s => !s.StartsWith("ALTER TABLE", StringComparison.Ordinal))
+            .OrderBy(s => Array.FindIndex(bySize, t => s.Contains($" ON public.{t} ", StringComparison.Ordinal)) is var i and >= 0 ? i : bySize.Length));
+        async Task WorkAsync(IEnumerable<string> first)
+        {
+            await using var connection = new NpgsqlConnection(connectionString);
+            await connection.OpenAsync();
+            await BenchServer.ExecuteAsync(connection, "SET maintenance_work_mem = '512MB'");
+            foreach (var statement in first)
+            {
+                await BenchServer.ExecuteAsync(connection, statement);
+            }
+
+            while (true)
+            {
+                string? next;
+                lock (indexes)
+                {
+                    next = indexes.Count > 0 ? indexes.Dequeue() : null;
+                }
+
+                if (next is null)
+                {
+                    return;
+                }
+
+                await BenchServer.ExecuteAsync(connection, next);
+            }
+        }
+
+        await Task.WhenAll(WorkAsync([]), WorkAsync([]));
+        await WorkAsync(statements.Where(s => s.StartsWith("ALTER TABLE", StringComparison.Ordinal)));
     }
 
     /// <summary>
@@ -178,16 +213,10 @@ public sealed class RegistryGenerator
 
         foreach (var statement in drop)
         {
-            await ExecuteAsync(connection, statement);
+            await BenchServer.ExecuteAsync(connection, statement);
         }
 
         return rebuild;
-    }
-
-    private static async Task ExecuteAsync(NpgsqlConnection connection, string sql)
-    {
-        await using var command = new NpgsqlCommand(sql, connection) { CommandTimeout = 0 };
-        await command.ExecuteNonQueryAsync();
     }
 
     private void Load(string connectionString, int versionCount)
