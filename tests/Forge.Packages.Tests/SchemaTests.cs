@@ -28,6 +28,8 @@ public sealed class SchemaTests
         ("package_version", "created_unix", "bigint", null, false),
         ("package_version", "is_internal", "boolean", null, false),
         ("package_version", "metadata_json", "text", null, true),
+        // Forge's addition, not Forgejo's: computed by PostgreSQL from metadata_json (see MayNameDigest below).
+        ("package_version", "may_name_digest", "boolean", null, true),
         ("package_version", "download_count", "bigint", null, false),
         ("package_file", "id", "bigint", null, false),
         ("package_file", "version_id", "bigint", null, false),
@@ -81,6 +83,46 @@ public sealed class SchemaTests
         var actual = await ColumnsAsync();
         var expected = Expected.Select(e => $"{e.Table}.{e.Column} {e.Type}({e.Length}) {(e.Nullable ? "NULL" : "NOT NULL")}");
         Assert.That(actual, Is.EquivalentTo(expected));
+    }
+
+    [TestCase(null, null)]
+    [TestCase("""{"type":"oci","is_tagged":false,"platform":"linux/amd64","layer_creation":["RUN make"]}""", false)]
+    [TestCase("""{"type":"oci","manifests":[{"digest":"sha256:0123"}]}""", true)]
+    [TestCase("""{"type":"oci","label":"SHA256:ABCD"}""", true)]
+    [TestCase("""{"type":"oci","label":"sha\u0032\u0035\u0036:ab"}""", true)]
+    [TestCase("""{"type":"oci","MANIFESTS":[]}""", true)]
+    [TestCase("""{"type":"oci","labels":{"a":"b""", true)]
+    [TestCase("""  {"type":"oci"}""", true)]
+    [TestCase("null", true)]
+    public async Task May_name_digest_is_computed_by_the_database_on_insert(string? metadata, bool? expected)
+    {
+        var package = await database.ScalarAsync<long>($"INSERT INTO package (owner_id, type, name, lower_name) VALUES (1, 'container', 'p{Guid.NewGuid():N}', 'p{Guid.NewGuid():N}') RETURNING id");
+        await using var connection = database.Connect();
+        await using var command = new NpgsqlCommand(
+            "INSERT INTO package_version (package_id, version, lower_version, created_unix, metadata_json) VALUES ($1, 'v', 'v', 0, $2) RETURNING may_name_digest",
+            connection);
+        command.Parameters.AddWithValue(package);
+        command.Parameters.AddWithValue((object?)metadata ?? DBNull.Value);
+
+        Assert.That(await command.ExecuteScalarAsync(), Is.EqualTo((object?)expected ?? DBNull.Value));
+    }
+
+    [Test]
+    public async Task May_name_digest_follows_an_update_of_the_metadata()
+    {
+        var package = await database.ScalarAsync<long>($"INSERT INTO package (owner_id, type, name, lower_name) VALUES (1, 'container', 'p{Guid.NewGuid():N}', 'p{Guid.NewGuid():N}') RETURNING id");
+        var version = await database.ScalarAsync<long>(
+            $$"""INSERT INTO package_version (package_id, version, lower_version, created_unix, metadata_json) VALUES ({{package}}, 'v', 'v', 0, '{"type":"oci"}') RETURNING id""");
+        var before = await database.ScalarAsync<bool>($"SELECT may_name_digest FROM package_version WHERE id = {version}");
+
+        await database.ExecuteAsync($$"""UPDATE package_version SET metadata_json = '{"manifests":[{"digest":"sha256:00"}]}' WHERE id = {{version}}""");
+
+        var after = await database.ScalarAsync<bool>($"SELECT may_name_digest FROM package_version WHERE id = {version}");
+        Assert.Multiple(() =>
+        {
+            Assert.That(before, Is.False);
+            Assert.That(after, Is.True);
+        });
     }
 
     [Test]

@@ -28,6 +28,12 @@ public sealed class PackageVersion
     public bool IsInternal { get; set; }
     public string? MetadataJson { get; set; }
     public long DownloadCount { get; set; }
+
+    /// <summary>
+    /// Computed by PostgreSQL from <see cref="MetadataJson"/> (not in Forgejo's schema): whether the text may
+    /// name a digest or be damaged; null when the metadata is. See <see cref="PackagesDbContext.MayNameDigestSql"/>.
+    /// </summary>
+    public bool? MayNameDigest { get; private set; }
 }
 
 public sealed class PackageFile

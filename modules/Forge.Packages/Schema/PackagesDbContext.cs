@@ -20,6 +20,16 @@ public sealed class PackagesDbContext(DbContextOptions<PackagesDbContext> option
     public DbSet<PackageProperty> Properties => Set<PackageProperty>();
     public DbSet<PackageCleanupRule> CleanupRules => Set<PackageCleanupRule>();
 
+    /// <summary>
+    /// The column <c>package_version.may_name_digest</c>, which Forge adds to Forgejo's schema: false when
+    /// metadata_json cannot name a digest (no <c>256:</c>, which every <c>sha256:</c> digest contains in any
+    /// letter case; no <c>\u</c>, the only JSON escape that can spell one), does not mention
+    /// <c>manifests</c> and is plainly one object. PostgreSQL computes it on every write, whoever writes,
+    /// so the container cleanup reads only the metadata that can matter instead of scanning all of it.
+    /// </summary>
+    public const string MayNameDigestSql =
+        """strpos(metadata_json, '256:') > 0 OR strpos(metadata_json, '\u') > 0 OR metadata_json NOT LIKE '{%}' OR strpos(metadata_json, 'anifests') > 0 OR strpos(metadata_json, 'ANIFESTS') > 0""";
+
     protected override void OnModelCreating(ModelBuilder modelBuilder)
     {
         modelBuilder.HasDefaultSchema("public");
@@ -54,6 +64,7 @@ public sealed class PackagesDbContext(DbContextOptions<PackagesDbContext> option
             e.Property(v => v.IsInternal).HasColumnName("is_internal").HasDefaultValue(false);
             e.Property(v => v.MetadataJson).HasColumnName("metadata_json").HasColumnType("text").IsRequired(false);
             e.Property(v => v.DownloadCount).HasColumnName("download_count").HasDefaultValue(0L);
+            e.Property(v => v.MayNameDigest).HasColumnName("may_name_digest").HasComputedColumnSql(MayNameDigestSql, stored: true);
             e.HasIndex(v => new { v.PackageId, v.LowerVersion }).IsUnique().HasDatabaseName("UQE_package_version_s");
             e.HasIndex(v => v.PackageId).HasDatabaseName("IDX_package_version_package_id");
             e.HasIndex(v => v.LowerVersion).HasDatabaseName("IDX_package_version_lower_version");

@@ -418,6 +418,12 @@ namespace Forge.Packages.Schema.Migrations
                         .HasColumnType("character varying(255)")
                         .HasColumnName("lower_version");
 
+                    b.Property<bool?>("MayNameDigest")
+                        .ValueGeneratedOnAddOrUpdate()
+                        .HasColumnType("boolean")
+                        .HasColumnName("may_name_digest")
+                        .HasComputedColumnSql("strpos(metadata_json, '256:') > 0 OR strpos(metadata_json, '\\u') > 0 OR metadata_json NOT LIKE '{%}' OR strpos(metadata_json, 'anifests') > 0 OR strpos(metadata_json, 'ANIFESTS') > 0", true);
+
                     b.Property<string>("MetadataJson")
                         .HasColumnType("text")
                         .HasColumnName("metadata_json");
