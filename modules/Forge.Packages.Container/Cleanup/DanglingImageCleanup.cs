@@ -63,22 +63,16 @@ public sealed partial class DanglingImageCleanup(
 
             var tally = new Tally(options.ListedCandidates);
             var pending = new PendingDeletions(cutoff);
-            var swRead = new Stopwatch(); var swPlan = new Stopwatch(); var swBatch = new Stopwatch();
-            swRead.Start();
             await foreach (var chunk in run.ReadInventoryAsync(cancellationToken))
             {
-                swRead.Stop(); swPlan.Start();
                 pending.Add(Plan(chunk, cutoff, tally), chunk.Versions);
-                swPlan.Stop(); swBatch.Start();
                 progress?.Report(new CleanupProgress(tally.Scanned, tally.Batches));
                 while (pending.Count >= options.BatchSize)
                 {
                     await DeleteNextBatchAsync(run, pending, options, tally, cancellationToken);
                     progress?.Report(new CleanupProgress(tally.Scanned, tally.Batches));
                 }
-                swBatch.Stop(); swRead.Start();
             }
-            Console.Error.WriteLine($"PROFILE read {swRead.Elapsed.TotalSeconds:0.000} plan {swPlan.Elapsed.TotalSeconds:0.000} batch {swBatch.Elapsed.TotalSeconds:0.000}");
 
             while (pending.Count > 0)
             {

@@ -135,6 +135,12 @@ public sealed class PackagesDbContext(DbContextOptions<PackagesDbContext> option
             e.HasIndex(p => p.RefType).HasDatabaseName("IDX_package_property_ref_type");
             e.HasIndex(p => p.RefId).HasDatabaseName("IDX_package_property_ref_id");
             e.HasIndex(p => p.Name).HasDatabaseName("IDX_package_property_name");
+            // Forge's addition: the container cleanup reads the reference properties of every version by
+            // version id; this small index answers that alone (index-only), where the ref_id index also
+            // holds every file and package property that happens to share the number.
+            e.HasIndex(p => p.RefId, "IDX_package_property_manifest_reference")
+                .HasFilter("ref_type = 0 AND name = 'container.manifest.reference'")
+                .IncludeProperties(p => p.Value);
         });
 
         modelBuilder.Entity<PackageCleanupRule>(e =>

@@ -379,6 +379,11 @@ namespace Forge.Packages.Schema.Migrations
                     b.HasIndex("RefType")
                         .HasDatabaseName("IDX_package_property_ref_type");
 
+                    b.HasIndex(new[] { "RefId" }, "IDX_package_property_manifest_reference")
+                        .HasFilter("ref_type = 0 AND name = 'container.manifest.reference'");
+
+                    NpgsqlIndexBuilderExtensions.IncludeProperties(b.HasIndex(new[] { "RefId" }, "IDX_package_property_manifest_reference"), new[] { "Value" });
+
                     b.ToTable("package_property", "public");
                 });
 
