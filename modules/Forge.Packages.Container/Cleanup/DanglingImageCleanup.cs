@@ -1,4 +1,6 @@
 using System.Diagnostics;
+using System.Runtime.ExceptionServices;
+using System.Threading.Channels;
 using Microsoft.Extensions.Logging;
 using Npgsql;
 
@@ -63,15 +65,29 @@ public sealed partial class DanglingImageCleanup(
 
             var tally = new Tally(options.ListedCandidates);
             var pending = new PendingDeletions(cutoff);
-            await foreach (var chunk in run.ReadInventoryAsync(cancellationToken))
+            // The next chunk is read and planned while the batches of the one before run: the database
+            // deletes on one core while the planner works on the other.
+            using var stopInventory = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            var planned = Channel.CreateBounded<(CleanupPlan Plan, IReadOnlyList<ContainerVersionRecord> Versions)>(
+                new BoundedChannelOptions(1) { SingleReader = true, SingleWriter = true });
+            var inventory = Task.Run(() => InventoryAsync(run, cutoff, tally, planned.Writer, stopInventory.Token), CancellationToken.None);
+            try
             {
-                pending.Add(Plan(chunk, cutoff, tally), chunk.Versions);
-                progress?.Report(new CleanupProgress(tally.Scanned, tally.Batches));
-                while (pending.Count >= options.BatchSize)
+                while (await ReadPlannedAsync(planned.Reader, cancellationToken) is { } next)
                 {
-                    await DeleteNextBatchAsync(run, pending, options, tally, cancellationToken);
+                    pending.Add(next.Plan, next.Versions);
                     progress?.Report(new CleanupProgress(tally.Scanned, tally.Batches));
+                    while (pending.Count >= options.BatchSize)
+                    {
+                        await DeleteNextBatchAsync(run, pending, options, tally, cancellationToken);
+                        progress?.Report(new CleanupProgress(tally.Scanned, tally.Batches));
+                    }
                 }
+            }
+            finally
+            {
+                await stopInventory.CancelAsync();
+                await inventory;
             }
 
             while (pending.Count > 0)
@@ -103,6 +119,40 @@ public sealed partial class DanglingImageCleanup(
             telemetry.Runs.Add(1, new("outcome", "failure"), dryRunTag);
             telemetry.Duration.Record(stopwatch.Elapsed.TotalSeconds, new("outcome", "failure"), dryRunTag);
             activity?.SetStatus(ActivityStatusCode.Error, e.Message);
+            throw;
+        }
+    }
+
+    /// <summary>Reads and plans chunk after chunk into <paramref name="planned"/>; completes it, with the error if one ends the inventory.</summary>
+    private async Task InventoryAsync(
+        IContainerCleanupRun run, long cutoff, Tally tally, ChannelWriter<(CleanupPlan, IReadOnlyList<ContainerVersionRecord>)> planned, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await foreach (var chunk in run.ReadInventoryAsync(cancellationToken))
+            {
+                await planned.WriteAsync((Plan(chunk, cutoff, tally), chunk.Versions), cancellationToken);
+            }
+
+            planned.Complete();
+        }
+        catch (Exception e)
+        {
+            planned.Complete(e);
+        }
+    }
+
+    /// <summary>The next planned chunk, null at the end; an error of the inventory is thrown here, as it was thrown there.</summary>
+    private static async Task<(CleanupPlan Plan, IReadOnlyList<ContainerVersionRecord> Versions)?> ReadPlannedAsync(
+        ChannelReader<(CleanupPlan, IReadOnlyList<ContainerVersionRecord>)> planned, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await planned.WaitToReadAsync(cancellationToken) && planned.TryRead(out var next) ? next : null;
+        }
+        catch (ChannelClosedException e) when (e.InnerException is { } inner)
+        {
+            ExceptionDispatchInfo.Capture(inner).Throw();
             throw;
         }
     }

@@ -7,8 +7,8 @@ namespace Forge.Packages.Container.Cleanup;
 
 /// <summary>
 /// The cleanup's store over PostgreSQL. One connection per run carries the session advisory lock that
-/// makes runs exclusive across the deployment (released by PostgreSQL if the connection dies), the
-/// inventory, and every batch transaction.
+/// makes runs exclusive across the deployment (released by PostgreSQL if the connection dies) and every
+/// batch transaction; the inventory reads on a second one, so that it can run ahead of the batches.
 /// </summary>
 public sealed class NpgsqlContainerCleanupStore(NpgsqlDataSource dataSource) : IContainerCleanupStore
 {
@@ -27,7 +27,7 @@ public sealed class NpgsqlContainerCleanupStore(NpgsqlDataSource dataSource) : I
             command.Parameters.AddWithValue(RunLockKey);
             if (await command.ExecuteScalarAsync(cancellationToken) is true)
             {
-                return new Run(connection);
+                return new Run(dataSource, connection);
             }
 
             await connection.DisposeAsync();
@@ -40,18 +40,20 @@ public sealed class NpgsqlContainerCleanupStore(NpgsqlDataSource dataSource) : I
         }
     }
 
-    private sealed class Run(NpgsqlConnection connection) : IContainerCleanupRun
+    private sealed class Run(NpgsqlDataSource dataSource, NpgsqlConnection connection) : IContainerCleanupRun
     {
         public async IAsyncEnumerable<InventoryChunk> ReadInventoryAsync([EnumeratorCancellation] CancellationToken cancellationToken)
         {
             // Packages in id order, a few at a time: memory follows the largest chunk, not the registry,
-            // and each chunk is one short read-only transaction (a consistent view of its packages).
+            // and each chunk is one short read-only transaction (a consistent view of its packages). A
+            // connection of its own, so that the next chunk is read while the run's connection deletes.
+            await using var inventoryConnection = await dataSource.OpenConnectionAsync(cancellationToken);
             var after = long.MinValue;
             var take = 64;
             while (true)
             {
                 InventoryChunk chunk;
-                await using (var transaction = await connection.BeginTransactionAsync(IsolationLevel.RepeatableRead, cancellationToken))
+                await using (var transaction = await inventoryConnection.BeginTransactionAsync(IsolationLevel.RepeatableRead, cancellationToken))
                 {
                     var packages = await NextPackagesAsync(transaction, after, take, cancellationToken);
                     if (packages.Count == 0)
@@ -61,7 +63,7 @@ public sealed class NpgsqlContainerCleanupStore(NpgsqlDataSource dataSource) : I
 
                     after = packages.Keys.Max();
                     var versions = await ReadVersionsAsync(transaction, packages, cancellationToken);
-                    var properties = await ReferencePropertiesAsync(connection, transaction, versions.Select(v => v.Id), cancellationToken);
+                    var properties = await ReferencePropertiesAsync(transaction, versions.Select(v => v.Id), cancellationToken);
                     chunk = new InventoryChunk(versions, properties);
                     await transaction.CommitAsync(cancellationToken);
                 }
@@ -74,10 +76,10 @@ public sealed class NpgsqlContainerCleanupStore(NpgsqlDataSource dataSource) : I
             }
         }
 
-        private async Task<Dictionary<long, string>> NextPackagesAsync(NpgsqlTransaction transaction, long after, int take, CancellationToken cancellationToken)
+        private static async Task<Dictionary<long, string>> NextPackagesAsync(NpgsqlTransaction transaction, long after, int take, CancellationToken cancellationToken)
         {
             await using var command = new NpgsqlCommand(
-                "SELECT id, name FROM package WHERE type = 'container' AND id > $1 ORDER BY id LIMIT $2", connection, transaction);
+                "SELECT id, name FROM package WHERE type = 'container' AND id > $1 ORDER BY id LIMIT $2", transaction.Connection, transaction);
             command.Parameters.AddWithValue(after);
             command.Parameters.AddWithValue(take);
             var packages = new Dictionary<long, string>(take);
@@ -90,7 +92,7 @@ public sealed class NpgsqlContainerCleanupStore(NpgsqlDataSource dataSource) : I
             return packages;
         }
 
-        private async Task<List<ContainerVersionRecord>> ReadVersionsAsync(
+        private static async Task<List<ContainerVersionRecord>> ReadVersionsAsync(
             NpgsqlTransaction transaction, Dictionary<long, string> packages, CancellationToken cancellationToken)
         {
             // The text that cannot name a digest stays in the database (see InventoryChunk): PostgreSQL
@@ -104,7 +106,7 @@ public sealed class NpgsqlContainerCleanupStore(NpgsqlDataSource dataSource) : I
                 WHERE v.package_id = ANY($1)
                 ORDER BY v.package_id, v.id
                 """,
-                connection,
+                transaction.Connection,
                 transaction);
             command.Parameters.Add(BigintArray([.. packages.Keys]));
             var versions = new List<ContainerVersionRecord>();
@@ -211,7 +213,7 @@ public sealed class NpgsqlContainerCleanupStore(NpgsqlDataSource dataSource) : I
                 }
             }
 
-            var properties = (await ReferencePropertiesAsync(connection, transaction, current.Select(v => v.Id), cancellationToken))
+            var properties = (await ReferencePropertiesAsync(transaction, current.Select(v => v.Id), cancellationToken))
                 .ToLookup(p => p.VersionId, p => p.Digest);
             var changed = current
                 .Where(v => !known.TryGetValue(v.Id, out var revision) || revision != v.Revision)
@@ -306,11 +308,11 @@ public sealed class NpgsqlContainerCleanupStore(NpgsqlDataSource dataSource) : I
 
     /// <summary>The <c>container.manifest.reference</c> properties of these versions.</summary>
     private static async Task<List<ReferenceProperty>> ReferencePropertiesAsync(
-        NpgsqlConnection connection, NpgsqlTransaction transaction, IEnumerable<long> versionIds, CancellationToken cancellationToken)
+        NpgsqlTransaction transaction, IEnumerable<long> versionIds, CancellationToken cancellationToken)
     {
         await using var command = new NpgsqlCommand(
             "SELECT ref_id, value FROM package_property WHERE ref_id = ANY($1) AND ref_type = 0 AND name = 'container.manifest.reference'",
-            connection,
+            transaction.Connection,
             transaction);
         command.Parameters.Add(BigintArray([.. versionIds]));
         var properties = new List<ReferenceProperty>();

@@ -398,6 +398,40 @@ public sealed class DanglingImageCleanupTests : CleanupFixture
     }
 
     [Test]
+    public void A_failure_of_the_inventory_after_some_chunks_fails_the_run_with_that_error()
+    {
+        // The inventory runs ahead of the batches on a task of its own: its error must still end the run.
+        var first = Harness.Inventory.Image(1, "owner/one").Manifest(Amd64, Old);
+        Harness.Inventory.Image(2, "owner/two").Manifest(Arm64, Old);
+        Harness.Run.Setup(r => r.ReadInventoryAsync(It.IsAny<CancellationToken>())).Returns(() => FailingAfterFirstChunk());
+
+        Assert.That(async () => await Harness.RunAsync(), Throws.TypeOf<PostgresException>().With.Property(nameof(PostgresException.SqlState)).EqualTo(PostgresErrorCodes.AdminShutdown));
+        Assert.That(Harness.Committed, Is.SubsetOf(new[] { first }));
+
+        async IAsyncEnumerable<InventoryChunk> FailingAfterFirstChunk()
+        {
+            await Task.Yield();
+            yield return Harness.Inventory.Chunks()[0];
+            throw new PostgresException("terminating connection due to administrator command", "FATAL", "FATAL", PostgresErrorCodes.AdminShutdown);
+        }
+    }
+
+    [Test]
+    public void A_failing_batch_stops_an_inventory_that_would_go_on_reading()
+    {
+        // A batch error while the inventory still has chunks to give: the run ends, it does not hang.
+        for (var package = 1; package <= 20; package++)
+        {
+            Harness.Inventory.Image(package, $"owner/image{package}").Manifest(Of($"orphan {package}"), Old);
+        }
+
+        Harness.FailNextDeletes(new PostgresException("disk full", "ERROR", "ERROR", PostgresErrorCodes.DiskFull));
+
+        Assert.That(async () => await Harness.RunAsync(batchSize: 1), Throws.TypeOf<PostgresException>());
+        Assert.That(Harness.BatchCalls, Has.Count.EqualTo(1));
+    }
+
+    [Test]
     public void Any_other_failure_of_a_batch_fails_the_run_without_retry()
     {
         Harness.Image.Manifest(Amd64, Old);
