@@ -214,7 +214,55 @@ public sealed partial class DanglingImageCleanup(
         using var activity = ContainerCleanupTelemetry.ActivitySource.StartActivity("batch");
         activity?.SetTag("forge.cleanup.batch", number);
         activity?.SetTag("forge.cleanup.batch_size", ids.Count);
-        await using var batch = await run.BeginBatchAsync(ids, cancellationToken);
+        var spared = 0;
+        var vanished = 0;
+        var counts = default(DeletionCounts);
+        while (ids.Count > 0)
+        {
+            // A real batch deletes first, which locks the rows, then re-checks: when a version must stay
+            // after all, the deletion is rolled back and the batch done again without it.
+            await using var batch = await run.BeginBatchAsync(ids, delete: !dryRun, cancellationToken);
+            vanished = ids.Count - batch.Present.Count;
+            var (present, sparedNow) = await RecheckAsync(batch, state, cancellationToken);
+            spared += sparedNow;
+            if (dryRun)
+            {
+                counts = await batch.CountAsync(present.Where(state.Doomed.Contains).Order().ToList(), cancellationToken);
+                break;
+            }
+
+            if (batch.Present.Any(v => !state.Doomed.Contains(v.Id)))
+            {
+                LogRedo(number, sparedNow);
+                ids = ids.Where(state.Doomed.Contains).ToList();
+                continue;
+            }
+
+            await batch.CommitAsync(cancellationToken);
+            counts = batch.Deleted;
+            telemetry.VersionsDeleted.Add(counts.Versions);
+            telemetry.FilesDeleted.Add(counts.Files);
+            telemetry.PropertiesDeleted.Add(counts.Properties);
+            break;
+        }
+
+        tally.Spared += spared;
+        activity?.SetTag("forge.cleanup.deleted_versions", counts.Versions);
+        activity?.SetTag("forge.cleanup.deleted_files", counts.Files);
+        activity?.SetTag("forge.cleanup.deleted_properties", counts.Properties);
+        activity?.SetTag("forge.cleanup.spared_versions", spared);
+        activity?.SetTag("forge.cleanup.vanished_versions", vanished);
+        LogBatch(number, counts.Versions, counts.Files, counts.Properties, spared, dryRun);
+        return counts;
+    }
+
+    /// <summary>
+    /// Rule 8, with the batch's rows locked: spares what was pushed again since the inventory, and what
+    /// anything outside the doomed set references now (committed before the lock was granted), with what
+    /// those reference in turn. Returns the locked versions still to delete, and how many were spared.
+    /// </summary>
+    private async Task<(HashSet<long> Present, int Spared)> RecheckAsync(IContainerCleanupBatch batch, PendingDeletions state, CancellationToken cancellationToken)
+    {
         var spared = 0;
         var present = new HashSet<long>();
         foreach (var locked in batch.Present)
@@ -235,8 +283,6 @@ public sealed partial class DanglingImageCleanup(
             present.Add(locked.Id);
         }
 
-        // Rule 8: with the candidates locked, anything outside the doomed set that references one of them
-        // now (committed before the lock was granted) spares it, and what it references in turn.
         var targets = present.Select(id => (state.Candidate(id).PackageId, state.Candidate(id).Digest)).Distinct().ToList();
         var referrers = targets.Count == 0
             ? []
@@ -269,26 +315,7 @@ public sealed partial class DanglingImageCleanup(
             }
         }
 
-        var doomed = present.Where(state.Doomed.Contains).Order().ToList();
-        var counts = dryRun
-            ? await batch.CountAsync(doomed, cancellationToken)
-            : await batch.DeleteAsync(doomed, cancellationToken);
-        if (!dryRun)
-        {
-            await batch.CommitAsync(cancellationToken);
-            telemetry.VersionsDeleted.Add(counts.Versions);
-            telemetry.FilesDeleted.Add(counts.Files);
-            telemetry.PropertiesDeleted.Add(counts.Properties);
-        }
-
-        tally.Spared += spared;
-        activity?.SetTag("forge.cleanup.deleted_versions", counts.Versions);
-        activity?.SetTag("forge.cleanup.deleted_files", counts.Files);
-        activity?.SetTag("forge.cleanup.deleted_properties", counts.Properties);
-        activity?.SetTag("forge.cleanup.spared_versions", spared);
-        activity?.SetTag("forge.cleanup.vanished_versions", ids.Count - batch.Present.Count);
-        LogBatch(number, counts.Versions, counts.Files, counts.Properties, spared, dryRun);
-        return counts;
+        return (present, spared);
     }
 
     /// <summary>What the run counted, and the candidates it lists, chunk by chunk.</summary>
@@ -527,6 +554,9 @@ public sealed partial class DanglingImageCleanup(
 
     private void LogBatch(int batch, long versions, long files, long properties, int spared, bool dryRun)
         => LogBatchCore(batch, versions, files, properties, dryRun ? "would be deleted" : "deleted", spared);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Batch {Batch}: {Spared} version(s) must stay; its deletion is rolled back and done again without them")]
+    private partial void LogRedo(int batch, int spared);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Batch {Batch} hit a lock conflict with a concurrent writer (attempt {Attempt}, {SqlState}); retrying")]
     private partial void LogRetry(int batch, int attempt, string sqlState);

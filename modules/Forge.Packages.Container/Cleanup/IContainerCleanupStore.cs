@@ -22,21 +22,27 @@ public interface IContainerCleanupRun : IAsyncDisposable
     IAsyncEnumerable<InventoryChunk> ReadInventoryAsync(CancellationToken cancellationToken);
 
     /// <summary>
-    /// Opens the transaction of one batch and locks the candidates still present against concurrent
-    /// referrers (<c>FOR UPDATE</c>, which waits for and then blocks a writer's <c>FOR KEY SHARE</c>). A dry
-    /// run locks too, so that it sees what a real run at the same instant would; it is rolled back.
+    /// Opens the transaction of one batch. With <paramref name="delete"/>, deletes the versions still
+    /// present with their files, file properties and version properties (rule 5): the deletion locks the
+    /// rows, so a writer's <c>FOR KEY SHARE</c> on them waits for the batch to end, and the caller re-checks
+    /// and then commits, or disposes the batch to roll the deletion back. Without it (a dry run), locks the
+    /// rows (<c>FOR UPDATE</c>, the same conflict) so that it sees what a real run at that instant would;
+    /// a dry run's batch is rolled back.
     /// </summary>
-    Task<IContainerCleanupBatch> BeginBatchAsync(IReadOnlyList<long> versionIds, CancellationToken cancellationToken);
+    Task<IContainerCleanupBatch> BeginBatchAsync(IReadOnlyList<long> versionIds, bool delete, CancellationToken cancellationToken);
 }
 
 /// <summary>The transaction of one batch; disposed without <see cref="CommitAsync"/>, it rolls back.</summary>
 public interface IContainerCleanupBatch : IAsyncDisposable
 {
     /// <summary>
-    /// The batch's versions that still exist, locked, as they are now: a version pushed again since the
-    /// inventory may have become young, and must then be kept.
+    /// The batch's versions that still existed, locked (deleted, when the batch deletes), as they were
+    /// when locked: a version pushed again since the inventory may have become young, and must then be kept.
     /// </summary>
     IReadOnlyList<LockedVersion> Present { get; }
+
+    /// <summary>What a deleting batch deleted (nothing is final before <see cref="CommitAsync"/>).</summary>
+    DeletionCounts Deleted { get; }
 
     /// <summary>
     /// With a fresh snapshot, the versions of the targets' packages that may reference a target now: every
@@ -51,10 +57,7 @@ public interface IContainerCleanupBatch : IAsyncDisposable
     Task<IReadOnlyList<(ContainerVersionRecord Version, IReadOnlyList<string> ReferenceProperties)>> FindPossibleReferrersAsync(
         IReadOnlyCollection<(long PackageId, string Digest)> targets, IReadOnlyDictionary<long, uint> known, CancellationToken cancellationToken);
 
-    /// <summary>Deletes the versions with their files, file properties and version properties (rule 5).</summary>
-    Task<DeletionCounts> DeleteAsync(IReadOnlyList<long> versionIds, CancellationToken cancellationToken);
-
-    /// <summary>Counts what <see cref="DeleteAsync"/> would delete, deleting nothing.</summary>
+    /// <summary>Counts what deleting these versions would delete, deleting nothing (a dry run).</summary>
     Task<DeletionCounts> CountAsync(IReadOnlyList<long> versionIds, CancellationToken cancellationToken);
 
     Task CommitAsync(CancellationToken cancellationToken);

@@ -22,47 +22,41 @@ public sealed class HookedStore(IContainerCleanupStore inner) : IContainerCleanu
     {
         public IAsyncEnumerable<InventoryChunk> ReadInventoryAsync(CancellationToken cancellationToken) => inner.ReadInventoryAsync(cancellationToken);
 
-        public async Task<IContainerCleanupBatch> BeginBatchAsync(IReadOnlyList<long> versionIds, CancellationToken cancellationToken)
+        public async Task<IContainerCleanupBatch> BeginBatchAsync(IReadOnlyList<long> versionIds, bool delete, CancellationToken cancellationToken)
         {
             if (hooks.BeforeLock is { } before)
             {
                 await before(versionIds);
             }
 
-            var batch = await inner.BeginBatchAsync(versionIds, cancellationToken);
+            var batch = await inner.BeginBatchAsync(versionIds, delete, cancellationToken);
             if (hooks.AfterLock is { } after)
             {
                 await after(batch.Present.Select(v => v.Id).ToList());
             }
 
-            return new Batch(batch, hooks);
+            return new Batch(batch, hooks, delete);
         }
 
         public ValueTask DisposeAsync() => inner.DisposeAsync();
     }
 
-    private sealed class Batch(IContainerCleanupBatch inner, HookedStore hooks) : IContainerCleanupBatch
+    private sealed class Batch(IContainerCleanupBatch inner, HookedStore hooks, bool delete) : IContainerCleanupBatch
     {
-        private IReadOnlyList<long> deleted = [];
-
         public IReadOnlyList<LockedVersion> Present => inner.Present;
+
+        public DeletionCounts Deleted => inner.Deleted;
 
         public Task<IReadOnlyList<(ContainerVersionRecord Version, IReadOnlyList<string> ReferenceProperties)>> FindPossibleReferrersAsync(
             IReadOnlyCollection<(long PackageId, string Digest)> targets, IReadOnlyDictionary<long, uint> known, CancellationToken cancellationToken)
             => inner.FindPossibleReferrersAsync(targets, known, cancellationToken);
-
-        public Task<DeletionCounts> DeleteAsync(IReadOnlyList<long> versionIds, CancellationToken cancellationToken)
-        {
-            deleted = versionIds;
-            return inner.DeleteAsync(versionIds, cancellationToken);
-        }
 
         public Task<DeletionCounts> CountAsync(IReadOnlyList<long> versionIds, CancellationToken cancellationToken) => inner.CountAsync(versionIds, cancellationToken);
 
         public async Task CommitAsync(CancellationToken cancellationToken)
         {
             await inner.CommitAsync(cancellationToken);
-            hooks.CommittedBatches.Add(deleted);
+            hooks.CommittedBatches.Add(delete ? inner.Present.Select(v => v.Id).ToList() : []);
             if (hooks.AfterCommit is { } after)
             {
                 await after(hooks.CommittedBatches.Count);

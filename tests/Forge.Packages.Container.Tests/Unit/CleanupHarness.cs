@@ -17,7 +17,7 @@ internal sealed record BatchCall(IReadOnlyList<long> Ids, Mock<IContainerCleanup
 /// </summary>
 internal sealed class CleanupHarness : IDisposable
 {
-    /// <summary>What <see cref="IContainerCleanupBatch.DeleteAsync"/> reports per version deleted.</summary>
+    /// <summary>What a deleting batch reports per version deleted.</summary>
     public const int FilesPerVersion = 2;
 
     public const int PropertiesPerVersion = 3;
@@ -33,8 +33,8 @@ internal sealed class CleanupHarness : IDisposable
         Telemetry = new ContainerCleanupTelemetry(MeterFactory);
         Store.Setup(s => s.TryStartRunAsync(It.IsAny<CancellationToken>())).ReturnsAsync(Run.Object);
         Run.Setup(r => r.ReadInventoryAsync(It.IsAny<CancellationToken>())).Returns(() => AsyncSequence.From(Inventory.Chunks()));
-        Run.Setup(r => r.BeginBatchAsync(It.IsAny<IReadOnlyList<long>>(), It.IsAny<CancellationToken>()))
-            .Returns((IReadOnlyList<long> ids, CancellationToken _) => Task.FromResult(OpenBatch(ids)));
+        Run.Setup(r => r.BeginBatchAsync(It.IsAny<IReadOnlyList<long>>(), It.IsAny<bool>(), It.IsAny<CancellationToken>()))
+            .Returns((IReadOnlyList<long> ids, bool delete, CancellationToken _) => OpenBatch(ids, delete));
         Run.Setup(r => r.DisposeAsync()).Returns(ValueTask.CompletedTask);
     }
 
@@ -74,7 +74,7 @@ internal sealed class CleanupHarness : IDisposable
         return version;
     }
 
-    /// <summary>The next DeleteAsync calls throw these, one each.</summary>
+    /// <summary>The next deleting batches fail to begin with these, one each (the store rolls back).</summary>
     public void FailNextDeletes(params Exception[] failures)
     {
         foreach (var failure in failures)
@@ -91,7 +91,7 @@ internal sealed class CleanupHarness : IDisposable
 
     public void Dispose() => services.Dispose();
 
-    private IContainerCleanupBatch OpenBatch(IReadOnlyList<long> ids)
+    private Task<IContainerCleanupBatch> OpenBatch(IReadOnlyList<long> ids, bool delete)
     {
         var batch = new Mock<IContainerCleanupBatch>(MockBehavior.Strict);
         var pending = new List<long>();
@@ -100,24 +100,25 @@ internal sealed class CleanupHarness : IDisposable
             .Select(id => Inventory.Versions.Single(v => v.Id == id))
             .Select(v => new LockedVersion(v.Id, v.LowerVersion, repushed.Contains(v.Id) ? Now : v.CreatedUnix))
             .ToList();
+        if (delete)
+        {
+            // Like the store: the batch deletes what is present right away, final only on commit.
+            DeleteCalls.Add(present.Select(v => v.Id).ToList());
+            if (deleteFailures.TryDequeue(out var failure))
+            {
+                return Task.FromException<IContainerCleanupBatch>(failure);
+            }
+
+            pending.AddRange(present.Select(v => v.Id));
+        }
+
         batch.Setup(b => b.Present).Returns(present);
+        batch.Setup(b => b.Deleted).Returns(delete ? CountsFor(present.Count) : default);
         batch.Setup(b => b.FindPossibleReferrersAsync(It.IsAny<IReadOnlyCollection<(long, string)>>(), It.IsAny<IReadOnlyDictionary<long, uint>>(), It.IsAny<CancellationToken>()))
             .Returns((IReadOnlyCollection<(long PackageId, string Digest)> targets, IReadOnlyDictionary<long, uint> known, CancellationToken _) =>
             {
                 KnownAtRecheck.Add(known);
                 return PossibleReferrers(targets);
-            });
-        batch.Setup(b => b.DeleteAsync(It.IsAny<IReadOnlyList<long>>(), It.IsAny<CancellationToken>()))
-            .Returns((IReadOnlyList<long> versionIds, CancellationToken _) =>
-            {
-                DeleteCalls.Add(versionIds.ToList());
-                if (deleteFailures.TryDequeue(out var failure))
-                {
-                    return Task.FromException<DeletionCounts>(failure);
-                }
-
-                pending.AddRange(versionIds);
-                return Task.FromResult(CountsFor(versionIds.Count));
             });
         batch.Setup(b => b.CountAsync(It.IsAny<IReadOnlyList<long>>(), It.IsAny<CancellationToken>()))
             .Returns((IReadOnlyList<long> versionIds, CancellationToken _) =>
@@ -131,7 +132,7 @@ internal sealed class CleanupHarness : IDisposable
                 Committed.AddRange(pending);
             }).Returns(Task.CompletedTask);
         batch.Setup(b => b.DisposeAsync()).Returns(ValueTask.CompletedTask);
-        return batch.Object;
+        return Task.FromResult(batch.Object);
     }
 
     /// <summary>Like the store: every version of the targets' packages whose text or reference properties mention a target digest.</summary>

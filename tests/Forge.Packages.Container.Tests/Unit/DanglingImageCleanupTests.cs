@@ -190,7 +190,7 @@ public sealed class DanglingImageCleanupTests : CleanupFixture
 
         await Harness.RunAsync();
 
-        Assert.That(Harness.DeleteCalls.SelectMany(ids => ids), Does.Not.Contain(platform));
+        Assert.That(Harness.Committed, Does.Not.Contain(platform));
         Assert.That(Harness.Committed, Is.EqualTo(new[] { orphan }));
     }
 
@@ -215,7 +215,7 @@ public sealed class DanglingImageCleanupTests : CleanupFixture
 
         await Harness.RunAsync();
 
-        Assert.That(Harness.DeleteCalls.SelectMany(ids => ids), Does.Not.Contain(platform));
+        Assert.That(Harness.Committed, Does.Not.Contain(platform));
     }
 
     [Test]
@@ -226,7 +226,7 @@ public sealed class DanglingImageCleanupTests : CleanupFixture
 
         var report = await Harness.RunAsync(batchSize: 1);
 
-        Assert.That(Harness.DeleteCalls.SelectMany(ids => ids), Is.Empty);
+        Assert.That(Harness.Committed, Is.Empty);
         Assert.That(report.Candidates.Where(c => c.Decision == CandidateDecision.Spared).Select(c => c.VersionId),
             Is.EquivalentTo(new[] { outer, inner, platform }));
         Assert.That(report.SparedVersions, Is.EqualTo(3));
@@ -242,7 +242,7 @@ public sealed class DanglingImageCleanupTests : CleanupFixture
 
         var report = await Harness.RunAsync(batchSize: 500);
 
-        Assert.That(Harness.DeleteCalls.SelectMany(ids => ids), Is.Empty);
+        Assert.That(Harness.Committed, Is.Empty);
         Assert.That(report.SparedVersions, Is.EqualTo(3));
     }
 
@@ -316,6 +316,31 @@ public sealed class DanglingImageCleanupTests : CleanupFixture
     }
 
     [Test]
+    public async Task A_batch_whose_recheck_spares_a_version_is_rolled_back_and_done_again_without_it()
+    {
+        // A real batch deletes first (which locks), then re-checks: a version that must stay after all
+        // means the deletion is not committed, and a new batch deletes the others.
+        var platform = Harness.Image.Manifest(Amd64, Old);
+        var orphan = Harness.Image.Manifest(Arm64, Old);
+        Harness.PushMeanwhile("v2", Metadata.Index(Amd64));
+
+        var report = await Harness.RunAsync();
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(Harness.BatchCalls, Has.Count.EqualTo(2));
+            Assert.That(Harness.BatchCalls[0].Ids, Is.EquivalentTo(new[] { platform, orphan }));
+            Assert.That(Harness.BatchCalls[1].Ids, Is.EqualTo(new[] { orphan }));
+            Harness.BatchCalls[0].Batch.Verify(b => b.CommitAsync(It.IsAny<CancellationToken>()), Times.Never);
+            Harness.BatchCalls[0].Batch.Verify(b => b.DisposeAsync(), Times.Once);
+            Assert.That(Harness.Committed, Is.EqualTo(new[] { orphan }));
+            Assert.That(report.DeletedVersions, Is.EqualTo(1));
+            Assert.That(report.SparedVersions, Is.EqualTo(1));
+            Assert.That(report.Batches, Is.EqualTo(1));
+        });
+    }
+
+    [Test]
     public async Task A_dry_run_never_commits()
     {
         UnreachableNestedIndex();
@@ -326,8 +351,9 @@ public sealed class DanglingImageCleanupTests : CleanupFixture
         foreach (var call in Harness.BatchCalls)
         {
             call.Batch.Verify(b => b.CommitAsync(It.IsAny<CancellationToken>()), Times.Never);
-            call.Batch.Verify(b => b.DeleteAsync(It.IsAny<IReadOnlyList<long>>(), It.IsAny<CancellationToken>()), Times.Never);
         }
+
+        Harness.Run.Verify(r => r.BeginBatchAsync(It.IsAny<IReadOnlyList<long>>(), true, It.IsAny<CancellationToken>()), Times.Never);
     }
 
     [Test]
@@ -378,13 +404,13 @@ public sealed class DanglingImageCleanupTests : CleanupFixture
     [Test]
     public async Task A_batch_that_loses_a_lock_conflict_is_not_committed_before_its_retry()
     {
-        Harness.Image.Manifest(Amd64, Old);
+        var orphan = Harness.Image.Manifest(Amd64, Old);
         Harness.FailNextDeletes(LockConflict(PostgresErrorCodes.DeadlockDetected));
 
         await Harness.RunAsync();
 
         Harness.BatchCalls[0].Batch.Verify(b => b.CommitAsync(It.IsAny<CancellationToken>()), Times.Never);
-        Harness.BatchCalls[0].Batch.Verify(b => b.DisposeAsync(), Times.Once);
+        Assert.That(Harness.Committed, Is.EqualTo(new[] { orphan }));
     }
 
     [Test]
