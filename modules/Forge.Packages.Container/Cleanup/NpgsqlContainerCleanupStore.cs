@@ -16,7 +16,7 @@ public sealed class NpgsqlContainerCleanupStore(NpgsqlDataSource dataSource) : I
     public const long RunLockKey = 0x4672_6743_5368_6132;
 
     /// <summary>About how many versions one inventory chunk reads.</summary>
-    private const int ChunkVersions = 10_000;
+    private const int ChunkVersions = 5_000;
 
     public async Task<IContainerCleanupRun?> TryStartRunAsync(CancellationToken cancellationToken)
     {
@@ -132,18 +132,15 @@ public sealed class NpgsqlContainerCleanupStore(NpgsqlDataSource dataSource) : I
             var transaction = await connection.BeginTransactionAsync(IsolationLevel.ReadCommitted, cancellationToken);
             try
             {
-                // A batch's commit need not wait for its WAL to reach the disk: a crash can then forget
-                // only the last batches' deletions, which leaves every version whole (rule 6) and the next
-                // run deletes them again. Three hundred batches no longer wait for three hundred flushes.
-                await using (var relaxed = new NpgsqlCommand("SET LOCAL synchronous_commit = off", connection, transaction))
-                {
-                    await relaxed.ExecuteNonQueryAsync(cancellationToken);
-                }
-
                 // Rows are locked (or deleted, which locks them) in id order, the order writers lock in too,
                 // so that the two rarely deadlock. Deleting right away locks and deletes in one pass; the
                 // caller rolls back if the re-check finds a version that must stay.
-                await using var command = new NpgsqlCommand(
+                // A batch's commit need not wait for its WAL to reach the disk: a crash can then forget
+                // only the last batches' deletions, which leaves every version whole (rule 6) and the next
+                // run deletes them again. Sent with the batch's first statement, in the same round trip.
+                await using var batch = new NpgsqlBatch(connection, transaction);
+                batch.BatchCommands.Add(new NpgsqlBatchCommand("SET LOCAL synchronous_commit = off"));
+                var command = new NpgsqlBatchCommand(
                     delete
                         ? """
                           WITH v AS (
@@ -163,13 +160,12 @@ public sealed class NpgsqlContainerCleanupStore(NpgsqlDataSource dataSource) : I
                           WHERE v.id = ANY($1)
                           ORDER BY v.id
                           FOR UPDATE OF v
-                          """,
-                    connection,
-                    transaction);
+                          """);
                 command.Parameters.Add(BigintArray([.. versionIds]));
+                batch.BatchCommands.Add(command);
                 var present = new List<LockedVersion>();
                 var deleted = default(DeletionCounts);
-                await using (var reader = await command.ExecuteReaderAsync(cancellationToken))
+                await using (var reader = await batch.ExecuteReaderAsync(cancellationToken))
                 {
                     while (await reader.ReadAsync(cancellationToken))
                     {
@@ -228,52 +224,63 @@ public sealed class NpgsqlContainerCleanupStore(NpgsqlDataSource dataSource) : I
             // committed before the lock was granted (rule 8). A version that is new, or whose row changed
             // (its xmin with it), is read whole; a known one only for its reference properties, which can
             // be added without touching the version's row. Simple statements over explicit id lists, so
-            // that every one is an index look-up whatever the planner's estimates.
+            // that every one is an index look-up whatever the planner's estimates; the first two go to the
+            // server together.
             var current = new List<(long Id, long PackageId, uint Revision)>();
-            await using (var command = new NpgsqlCommand(
-                "SELECT id, package_id, xmin FROM package_version WHERE package_id = ANY($1)", connection, transaction))
+            var properties = new List<ReferenceProperty>();
+            await using (var batch = new NpgsqlBatch(connection, transaction))
             {
-                command.Parameters.Add(BigintArray(targets.Select(t => t.PackageId).Distinct().ToArray()));
-                await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+                batch.BatchCommands.Add(new NpgsqlBatchCommand("SELECT id, package_id, xmin FROM package_version WHERE package_id = ANY($1)")
+                {
+                    Parameters = { BigintArray(targets.Select(t => t.PackageId).Distinct().ToArray()) },
+                });
+                batch.BatchCommands.Add(new NpgsqlBatchCommand(ReferencePropertiesSql) { Parameters = { BigintArray([.. known.Keys]) } });
+                await using var reader = await batch.ExecuteReaderAsync(cancellationToken);
                 while (await reader.ReadAsync(cancellationToken))
                 {
                     current.Add((reader.GetInt64(0), reader.GetInt64(1), reader.GetFieldValue<uint>(2)));
                 }
+
+                await reader.NextResultAsync(cancellationToken);
+                while (await reader.ReadAsync(cancellationToken))
+                {
+                    properties.Add(new ReferenceProperty(reader.GetInt64(0), reader.GetString(1)));
+                }
             }
 
-            var properties = (await ReferencePropertiesAsync(transaction, current.Select(v => v.Id), cancellationToken))
-                .ToLookup(p => p.VersionId, p => p.Digest);
             var changed = current
                 .Where(v => !known.TryGetValue(v.Id, out var revision) || revision != v.Revision)
                 .Select(v => v.Id)
-                .ToArray();
+                .ToHashSet();
             var result = new List<(ContainerVersionRecord, IReadOnlyList<string>)>();
-            if (changed.Length > 0)
+            if (changed.Count > 0)
             {
                 await using var command = new NpgsqlCommand(
                     """
-                    SELECT v.id, v.package_id, p.name, v.lower_version, v.created_unix, v.metadata_json, v.xmin
+                    SELECT v.id, v.package_id, p.name, v.lower_version, v.created_unix, v.metadata_json, v.xmin,
+                           ARRAY(SELECT pp.value FROM package_property pp
+                                 WHERE pp.ref_id = v.id AND pp.ref_type = 0 AND pp.name = 'container.manifest.reference')
                     FROM package_version v JOIN package p ON p.id = v.package_id
                     WHERE v.id = ANY($1)
                     """,
                     connection,
                     transaction);
-                command.Parameters.Add(BigintArray(changed));
+                command.Parameters.Add(BigintArray([.. changed]));
                 await using var reader = await command.ExecuteReaderAsync(cancellationToken);
                 while (await reader.ReadAsync(cancellationToken))
                 {
-                    var version = ReadVersion(reader);
-                    result.Add((version, properties[version.Id].ToList()));
+                    result.Add((ReadVersion(reader), reader.GetFieldValue<string[]>(7)));
                 }
             }
 
             // Known versions with reference properties: their metadata was read by the inventory already.
-            var changedSet = changed.ToHashSet();
-            foreach (var (id, packageId, revision) in current)
+            var present = current.Where(v => !changed.Contains(v.Id)).ToDictionary(v => v.Id);
+            foreach (var group in properties.GroupBy(p => p.VersionId))
             {
-                if (!changedSet.Contains(id) && properties.Contains(id))
+                if (present.TryGetValue(group.Key, out var version))
                 {
-                    result.Add((new ContainerVersionRecord(id, packageId, string.Empty, string.Empty, 0, null, revision), properties[id].ToList()));
+                    result.Add((new ContainerVersionRecord(version.Id, version.PackageId, string.Empty, string.Empty, 0, null, version.Revision),
+                        group.Select(p => p.Digest).ToList()));
                 }
             }
 
@@ -313,14 +320,15 @@ public sealed class NpgsqlContainerCleanupStore(NpgsqlDataSource dataSource) : I
         }
     }
 
+    /// <summary>The <c>container.manifest.reference</c> properties of the versions $1 (index-only, by its partial index).</summary>
+    private const string ReferencePropertiesSql =
+        "SELECT ref_id, value FROM package_property WHERE ref_id = ANY($1) AND ref_type = 0 AND name = 'container.manifest.reference'";
+
     /// <summary>The <c>container.manifest.reference</c> properties of these versions.</summary>
     private static async Task<List<ReferenceProperty>> ReferencePropertiesAsync(
         NpgsqlTransaction transaction, IEnumerable<long> versionIds, CancellationToken cancellationToken)
     {
-        await using var command = new NpgsqlCommand(
-            "SELECT ref_id, value FROM package_property WHERE ref_id = ANY($1) AND ref_type = 0 AND name = 'container.manifest.reference'",
-            transaction.Connection,
-            transaction);
+        await using var command = new NpgsqlCommand(ReferencePropertiesSql, transaction.Connection, transaction);
         command.Parameters.Add(BigintArray([.. versionIds]));
         var properties = new List<ReferenceProperty>();
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
