@@ -225,6 +225,48 @@ public sealed class ExpiredDataCleanupTests
     }
 
     [Test]
+    public async Task A_crash_after_the_commit_leaves_the_file_queued_and_the_next_run_removes_it()
+    {
+        var (blob, hash, size) = await BlobWithHashAsync(w.Old);
+        Hooks.BeforeContentRemoval = _ => throw new IOException("injected crash between commit and removal");
+        Assert.That(async () => await CleanupAsync(), Throws.InstanceOf<IOException>());
+        Hooks.BeforeContentRemoval = null;
+        var queuedAfterCrash = await QueuedRemovalsAsync();
+
+        var next = await CleanupAsync();
+
+        Assert.Multiple(async () =>
+        {
+            Assert.That(await BlobExistsAsync(blob), Is.False, "the row's deletion committed");
+            Assert.That(queuedAfterCrash, Is.EqualTo(new[] { hash }), "queued in the transaction that deleted the row");
+            Assert.That(Store.Exists(hash), Is.False, "the next run removed the file");
+            Assert.That(next.OrphanedBlobs.ContentFilesRemoved, Is.EqualTo(1));
+            Assert.That(next.BytesFreed, Is.EqualTo(size));
+            Assert.That(await QueuedRemovalsAsync(), Is.Empty);
+        });
+    }
+
+    [Test]
+    public async Task A_queued_file_whose_content_was_uploaded_again_is_kept_and_dequeued()
+    {
+        var (blob, hash, size) = await BlobWithHashAsync(w.Old);
+        Hooks.BeforeContentRemoval = _ => throw new IOException("injected crash between commit and removal");
+        Assert.That(async () => await CleanupAsync(), Throws.InstanceOf<IOException>());
+        Hooks.BeforeContentRemoval = null;
+        var again = await InsertBlobRowAsync(hash, size, w.Now);
+
+        var next = await CleanupAsync();
+
+        Assert.Multiple(async () =>
+        {
+            Assert.That(await BlobExistsAsync(again), Is.True);
+            Assert.That(Store.Exists(hash), Is.True, "the new row names the file");
+            Assert.That(next.OrphanedBlobs.ContentFilesReused, Is.EqualTo(1));
+            Assert.That(await QueuedRemovalsAsync(), Is.Empty);
+        });
+    }
+
+    [Test]
     public async Task Repair_leaves_stray_files_younger_than_the_cutoff_alone()
     {
         var (blob, hash, _) = await BlobWithHashAsync(w.Old);
@@ -399,7 +441,7 @@ public sealed class ExpiredDataCleanupTests
     }
 
     [Test]
-    public async Task A_content_file_that_cannot_be_removed_is_counted_and_the_run_goes_on()
+    public async Task A_content_file_that_cannot_be_removed_is_counted_the_run_goes_on_and_the_next_run_removes_it()
     {
         var (_, stuck, _) = await BlobWithHashAsync(w.Old);
         var (_, other, _) = await BlobWithHashAsync(w.Old);
@@ -420,7 +462,18 @@ public sealed class ExpiredDataCleanupTests
             Assert.That(report.OrphanedBlobs.ContentFilesFailed, Is.EqualTo(1));
             Assert.That(report.OrphanedBlobs.ContentFilesRemoved, Is.EqualTo(1));
             Assert.That(Store.Exists(other), Is.False);
-            Assert.That(fsck.StrayFiles, Is.EqualTo(new[] { stuck }), "left for fsck --repair");
+            Assert.That(fsck.StrayFiles, Is.EqualTo(new[] { stuck }), "still on disk");
+        });
+        Assert.That(await QueuedRemovalsAsync(), Is.EqualTo(new[] { stuck }), "kept in the queue");
+
+        Hooks.RemoveContent = null;
+        var next = await CleanupAsync();
+
+        Assert.Multiple(async () =>
+        {
+            Assert.That(next.OrphanedBlobs.ContentFilesRemoved, Is.EqualTo(1), "the next run tries again");
+            Assert.That(Store.Exists(stuck), Is.False);
+            Assert.That(await QueuedRemovalsAsync(), Is.Empty);
         });
     }
 
@@ -598,6 +651,8 @@ public sealed class ExpiredDataCleanupTests
         => await w.ScalarAsync<long>(
             "INSERT INTO package_blob (size, hash_md5, hash_sha1, hash_sha256, hash_sha512, created_unix) VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
             size, hash[..32], hash[..40], hash, hash + hash, created);
+
+    private Task<List<string>> QueuedRemovalsAsync() => w.Database.ColumnAsync("SELECT hash_sha256 FROM forge_content_removal ORDER BY 1");
 
     private async Task<bool> BlobExistsAsync(long id) => await w.CountAsync("SELECT count(*) FROM package_blob WHERE id = $1", id) == 1;
 }

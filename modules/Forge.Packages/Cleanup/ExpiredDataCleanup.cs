@@ -383,6 +383,50 @@ public sealed partial class ExpiredDataCleanup(
         {
             using var activity = PackagesCleanupTelemetry.ActivitySource.StartActivity("orphaned_blobs");
             long blobs = 0, removed = 0, missing = 0, reused = 0, failed = 0, last = 0;
+            void Count(Removal removal)
+            {
+                switch (removal)
+                {
+                    case Removal.Removed:
+                        removed++;
+                        break;
+                    case Removal.Missing:
+                        missing++;
+                        break;
+                    case Removal.Reused:
+                        reused++;
+                        break;
+                    case Removal.Failed:
+                        failed++;
+                        break;
+                }
+            }
+
+            // First the content files whose rows went in a run that stopped (crash, lost connection) or
+            // failed to remove them: the queue is written in the transaction that deletes the rows.
+            var resumed = 0L;
+            var lastQueued = string.Empty;
+            while (true)
+            {
+                var queued = await ListAsync(connection, null,
+                    $"SELECT hash_sha256 FROM forge_content_removal WHERE hash_sha256 > $1::bpchar ORDER BY hash_sha256 LIMIT {BatchSize}",
+                    r => r.GetString(0), cancellationToken, lastQueued);
+                if (queued.Count == 0)
+                {
+                    break;
+                }
+
+                lastQueued = queued[^1];
+                resumed += queued.Count;
+                if (dryRun)
+                {
+                    BytesFreed += queued.Sum(h => SizeOnDisk(h.Trim().ToLowerInvariant()));
+                    continue;
+                }
+
+                await RemoveQueuedAsync(queued, Count, resumed: true);
+            }
+
             // In a dry run, files that step 2 would remove do not keep a blob.
             var unused = dryRun
                 ? $"NOT EXISTS (SELECT 1 FROM package_file f WHERE f.blob_id = b.id AND NOT ({ExpiringFile}))"
@@ -420,42 +464,59 @@ public sealed partial class ExpiredDataCleanup(
                     var locked = await ListAsync(connection, transaction,
                         "SELECT id FROM package_blob WHERE id = ANY($1) ORDER BY id FOR UPDATE SKIP LOCKED",
                         r => r.GetInt64(0), cancellationToken, candidates.Select(c => c.Id).ToArray());
+                    // The rows go and their content files are queued in one transaction: whatever stops
+                    // this run after the commit, the next run finds the files to remove in the queue.
                     deleted = await ListAsync(connection, transaction, """
-                        DELETE FROM package_blob b WHERE b.id = ANY($1)
-                        AND NOT EXISTS (SELECT 1 FROM package_file f WHERE f.blob_id = b.id)
-                        RETURNING b.hash_sha256
-                        """, r => r.GetString(0).Trim().ToLowerInvariant(), cancellationToken, locked.ToArray());
+                        WITH deleted AS (
+                            DELETE FROM package_blob b WHERE b.id = ANY($1)
+                            AND NOT EXISTS (SELECT 1 FROM package_file f WHERE f.blob_id = b.id)
+                            RETURNING b.hash_sha256),
+                        queued AS (
+                            INSERT INTO forge_content_removal (hash_sha256, queued_unix)
+                            SELECT hash_sha256, $2 FROM deleted ON CONFLICT (hash_sha256) DO NOTHING)
+                        SELECT hash_sha256 FROM deleted
+                        """, r => r.GetString(0), cancellationToken, locked.ToArray(), owner.time.GetUtcNow().ToUnixTimeSeconds());
                     await transaction.CommitAsync(cancellationToken);
                 }
 
                 blobs += deleted.Count;
                 owner.telemetry.BlobsDeleted.Add(deleted.Count);
-                foreach (var hash in deleted)
-                {
-                    switch (await RemoveContentAsync(hash))
-                    {
-                        case Removal.Removed:
-                            removed++;
-                            break;
-                        case Removal.Missing:
-                            missing++;
-                            break;
-                        case Removal.Reused:
-                            reused++;
-                            break;
-                        case Removal.Failed:
-                            failed++;
-                            break;
-                    }
-                }
+                await RemoveQueuedAsync(deleted, Count, resumed: false);
             }
 
+            activity?.SetTag("forge.cleanup.content_files_resumed", resumed);
             activity?.SetTag("forge.cleanup.blobs", blobs);
             activity?.SetTag("forge.cleanup.content_files_failed", failed);
             return new OrphanedBlobsStep { Blobs = blobs, ContentFilesRemoved = removed, ContentFilesMissing = missing, ContentFilesReused = reused, ContentFilesFailed = failed };
         }
 
-        private async Task<Removal> RemoveContentAsync(string hash)
+        /// <summary>
+        /// Removes the content files of queued hashes (as stored: character(64)) and dequeues each one whose
+        /// file is gone or that a row uses again; a file whose removal failed stays queued for the next run.
+        /// A file already gone is worth a warning only in the run that deleted its row (a resumed removal
+        /// may have been done just before the stop).
+        /// </summary>
+        private async Task RemoveQueuedAsync(List<string> queued, Action<Removal> count, bool resumed)
+        {
+            var done = new List<string>();
+            foreach (var hash in queued)
+            {
+                var removal = await RemoveContentAsync(hash.Trim().ToLowerInvariant(), warnIfMissing: !resumed);
+                count(removal);
+                if (removal != Removal.Failed)
+                {
+                    done.Add(hash);
+                }
+            }
+
+            if (done.Count > 0)
+            {
+                await ScalarAsync<object>(connection, null, "DELETE FROM forge_content_removal WHERE hash_sha256 = ANY($1::bpchar[])",
+                    CancellationToken.None, (object)done.ToArray());
+            }
+        }
+
+        private async Task<Removal> RemoveContentAsync(string hash, bool warnIfMissing)
         {
             if (owner.hooks.BeforeContentRemoval is { } before)
             {
@@ -482,7 +543,11 @@ public sealed partial class ExpiredDataCleanup(
                 owner.hooks.RemoveContent?.Invoke(hash);
                 if (owner.store.Delete(hash) is not { } bytes)
                 {
-                    owner.LogContentMissing(hash);
+                    if (warnIfMissing)
+                    {
+                        owner.LogContentMissing(hash);
+                    }
+
                     return Removal.Missing;
                 }
 

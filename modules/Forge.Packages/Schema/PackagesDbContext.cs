@@ -19,6 +19,7 @@ public sealed class PackagesDbContext(DbContextOptions<PackagesDbContext> option
     public DbSet<PackageBlobUpload> BlobUploads => Set<PackageBlobUpload>();
     public DbSet<PackageProperty> Properties => Set<PackageProperty>();
     public DbSet<PackageCleanupRule> CleanupRules => Set<PackageCleanupRule>();
+    public DbSet<PendingContentRemoval> PendingContentRemovals => Set<PendingContentRemoval>();
 
     /// <summary>
     /// The column <c>package_version.may_name_digest</c>, which Forge adds to Forgejo's schema: false when
@@ -141,6 +142,14 @@ public sealed class PackagesDbContext(DbContextOptions<PackagesDbContext> option
             e.HasIndex(p => p.RefId, "IDX_package_property_manifest_reference")
                 .HasFilter("ref_type = 0 AND name = 'container.manifest.reference'")
                 .IncludeProperties(p => p.Value);
+        });
+
+        modelBuilder.Entity<PendingContentRemoval>(e =>
+        {
+            e.ToTable("forge_content_removal");
+            e.HasKey(r => r.HashSha256);
+            e.Property(r => r.HashSha256).HasColumnName("hash_sha256").HasColumnType("character(64)");
+            e.Property(r => r.QueuedUnix).HasColumnName("queued_unix");
         });
 
         modelBuilder.Entity<PackageCleanupRule>(e =>

@@ -463,6 +463,21 @@ namespace Forge.Packages.Schema.Migrations
                     b.ToTable("package_version", "public");
                 });
 
+            modelBuilder.Entity("Forge.Packages.Schema.PendingContentRemoval", b =>
+                {
+                    b.Property<string>("HashSha256")
+                        .HasColumnType("character(64)")
+                        .HasColumnName("hash_sha256");
+
+                    b.Property<long>("QueuedUnix")
+                        .HasColumnType("bigint")
+                        .HasColumnName("queued_unix");
+
+                    b.HasKey("HashSha256");
+
+                    b.ToTable("forge_content_removal", "public");
+                });
+
             modelBuilder.Entity("Forge.Packages.Schema.PackageFile", b =>
                 {
                     b.HasOne("Forge.Packages.Schema.PackageBlob", null)
