@@ -607,6 +607,12 @@ public sealed partial class ExpiredDataCleanup(
                 BytesFreed += size;
                 return true;
             }
+            catch (FileNotFoundException)
+            {
+                // Gone since the folder was listed (a push put its staged file in place): nothing to free.
+                // A file that vanished also reads as written in 1601, which is how it got here.
+                return false;
+            }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException)
             {
                 owner.LogUploadRemovalFailed(e, file.Name);
