@@ -22,6 +22,12 @@ public static class GoDuration
         ("h", TimeSpan.TicksPerHour),
     ];
 
+    /// <summary>
+    /// The longest age a cleanup accepts (<c>OlderThan</c>, <c>--older-than</c>): 100 years. Its cutoff already
+    /// lies before 1970, where no row is; a longer one is a typo, and far enough back is not a date at all.
+    /// </summary>
+    public static TimeSpan MaximumAge { get; } = TimeSpan.FromHours(876_000);
+
     public static TimeSpan Parse(string text)
         => TryParse(text, out var value, out var error)
             ? value
