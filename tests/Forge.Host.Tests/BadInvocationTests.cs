@@ -81,6 +81,7 @@ public sealed class BadInvocationTests : DatabaseTest
         new("OlderThan=-1h", Cleanup, ExitCodes.UsageError, "Forge:Cron:cleanup_container_sha256:OlderThan is '-1h': it is negative", "Forge__Cron__cleanup_container_sha256__OlderThan=-1h"),
         new("OlderThan=100000000h, cron run", "cron run cleanup_container_sha256", ExitCodes.UsageError, "Forge:Cron:cleanup_container_sha256:OlderThan is '100000000h': must be at most 876000h", "Forge__Cron__cleanup_container_sha256__OlderThan=100000000h"),
         new("cleanup_packages OlderThan=1000000h", "packages cleanup --dry-run", ExitCodes.UsageError, "Forge:Cron:cleanup_packages:OlderThan is '1000000h'", "Forge__Cron__cleanup_packages__OlderThan=1000000h"),
+        new("Schedule that never fires, run", "run", ExitCodes.UsageError, "Forge:Cron:cleanup_container_sha256:Schedule is '0 0 0 30 2 ?': '0 0 0 30 2 ?' never fires", "Forge__Cron__cleanup_container_sha256__Schedule=0 0 0 30 2 ?"),
         new("unknown key of the task", Cleanup, ExitCodes.UsageError, "Forge:Cron:cleanup_container_sha256:BatchSise is not a setting", "Forge__Cron__cleanup_container_sha256__BatchSise=10"),
         new("unknown cron task", Cleanup, ExitCodes.UsageError, "no cron task named 'cleanup_container_sha265'", "Forge__Cron__cleanup_container_sha265__Enabled=true"),
         new("unknown module", Cleanup, ExitCodes.UsageError, "Forge:Modules:Packages.Containers", "Forge__Modules__Packages.Containers__Enabled=false"),
