@@ -23,7 +23,7 @@ public static class CommandOptions
             }
             else if (value > GoDuration.MaximumAge)
             {
-                result.AddError($"{name} '{text}' is too long: at most {GoDuration.Format(GoDuration.MaximumAge)} (100 years)");
+                result.AddError($"{name} '{text}' is too long: at most {GoDuration.Format(GoDuration.MaximumAge)} (50 years)");
             }
         });
         return option;

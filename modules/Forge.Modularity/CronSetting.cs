@@ -36,7 +36,7 @@ internal sealed record DurationSetting(string Key, string DefaultValue, TimeSpan
 
         if (duration > GoDuration.MaximumAge)
         {
-            return $"must be at most {GoDuration.Format(GoDuration.MaximumAge)} (100 years)";
+            return $"must be at most {GoDuration.Format(GoDuration.MaximumAge)} (50 years)";
         }
 
         parsed = duration;

@@ -23,10 +23,10 @@ public static class GoDuration
     ];
 
     /// <summary>
-    /// The longest age a cleanup accepts (<c>OlderThan</c>, <c>--older-than</c>): 100 years. Its cutoff already
-    /// lies before 1970, where no row is; a longer one is a typo, and far enough back is not a date at all.
+    /// The longest age a cleanup accepts (<c>OlderThan</c>, <c>--older-than</c>): 50 years, so that a cutoff never
+    /// falls before 1970, where no row is. A longer one is a typo, and far enough back is not a date at all.
     /// </summary>
-    public static TimeSpan MaximumAge { get; } = TimeSpan.FromHours(876_000);
+    public static TimeSpan MaximumAge { get; } = TimeSpan.FromHours(438_000);
 
     public static TimeSpan Parse(string text)
         => TryParse(text, out var value, out var error)
