@@ -5,16 +5,25 @@ namespace Forge.Modularity;
 /// <summary>Options that several modules' commands share, so that they parse and fail alike.</summary>
 public static class CommandOptions
 {
-    /// <summary>A Go-style duration option (<c>24h</c>, <c>90m</c>, <c>0s</c>); a bad value is a one-line usage error.</summary>
+    /// <summary>A Go-style age option (<c>24h</c>, <c>90m</c>, <c>0s</c>, at most <see cref="GoDuration.MaximumAge"/>); a bad value is a one-line usage error.</summary>
     public static Option<string?> Duration(string name, string description)
     {
         var option = new Option<string?>(name) { Description = description };
         option.Validators.Add(result =>
         {
             var text = result.GetValueOrDefault<string?>();
-            if (text is not null && !GoDuration.TryParse(text, out _, out var error))
+            if (text is null)
+            {
+                return;
+            }
+
+            if (!GoDuration.TryParse(text, out var value, out var error))
             {
                 result.AddError($"{name} '{text}' is not a duration: {error}");
+            }
+            else if (value > GoDuration.MaximumAge)
+            {
+                result.AddError($"{name} '{text}' is too long: at most {GoDuration.Format(GoDuration.MaximumAge)} (50 years)");
             }
         });
         return option;

@@ -8,7 +8,7 @@ public abstract record CronSetting(string Key, string DefaultValue)
     /// <summary>Parses a configured value; returns an error that says what is wrong, or null.</summary>
     public abstract string? Validate(string value, out object? parsed);
 
-    /// <summary>A Go-style duration such as <c>24h</c> or <c>1h30m</c>, at least <paramref name="minimum"/>.</summary>
+    /// <summary>A Go-style age such as <c>24h</c> or <c>1h30m</c>, at least <paramref name="minimum"/> and at most <see cref="GoDuration.MaximumAge"/>.</summary>
     public static CronSetting Duration(string key, string defaultValue, TimeSpan? minimum = null)
         => new DurationSetting(key, defaultValue, minimum ?? TimeSpan.Zero);
 
@@ -32,6 +32,11 @@ internal sealed record DurationSetting(string Key, string DefaultValue, TimeSpan
         if (duration < Minimum)
         {
             return $"must be at least {GoDuration.Format(Minimum)}";
+        }
+
+        if (duration > GoDuration.MaximumAge)
+        {
+            return $"must be at most {GoDuration.Format(GoDuration.MaximumAge)} (50 years)";
         }
 
         parsed = duration;

@@ -22,6 +22,12 @@ public static class GoDuration
         ("h", TimeSpan.TicksPerHour),
     ];
 
+    /// <summary>
+    /// The longest age a cleanup accepts (<c>OlderThan</c>, <c>--older-than</c>): 50 years, so that a cutoff never
+    /// falls before 1970, where no row is. A longer one is a typo, and far enough back is not a date at all.
+    /// </summary>
+    public static TimeSpan MaximumAge { get; } = TimeSpan.FromHours(438_000);
+
     public static TimeSpan Parse(string text)
         => TryParse(text, out var value, out var error)
             ? value

@@ -84,6 +84,8 @@ public sealed class CronScheduleTests
     [TestCase("@every 0s", "between 1s and 87600h")]
     [TestCase("@every 500ms", "between 1s and 87600h")]
     [TestCase("@every 100000000h", "between 1s and 87600h")]
+    [TestCase("0 0 0 30 2 ?", "'0 0 0 30 2 ?' never fires")]
+    [TestCase("0 0 0 1 1 ? 2020", "never fires")]
     public void A_bad_schedule_is_refused_with_what_is_wrong(string text, string reason)
     {
         Assert.That(() => CronSchedule.Parse(text), Throws.TypeOf<FormatException>().With.Message.Contains(reason));

@@ -33,6 +33,24 @@ public sealed class CronSettingTests
         Assert.That(setting.Validate("60m", out _), Is.Null);
     }
 
+    [TestCase("438001h")]
+    [TestCase("100000000h")]
+    public void A_duration_past_fifty_years_is_refused_naming_the_maximum(string value)
+    {
+        // A cutoff that far back is before 1970, or not a date at all: a typo, not a wish.
+        var error = CronSetting.Duration("OlderThan", "24h").Validate(value, out var parsed);
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(error, Is.EqualTo("must be at most 438000h (50 years)"));
+            Assert.That(parsed, Is.Null);
+        });
+    }
+
+    [Test]
+    public void A_duration_of_fifty_years_is_accepted()
+        => Assert.That(CronSetting.Duration("OlderThan", "24h").Validate("438000h", out _), Is.Null);
+
     [Test]
     public void A_duration_setting_refuses_what_is_not_a_duration()
     {

@@ -27,7 +27,11 @@ public static class ForgeCommandLine
         {
             var command = parsed.CommandResult.Command;
             var path = command == root ? "forge" : $"forge {Path(command, parsed)}";
-            await error.WriteLineAsync($"forge: error: {parsed.Errors[0].Message.TrimEnd('.')} (see '{path} --help')");
+            // A word the parser did not know is what went wrong; "required command was not provided" only follows from it.
+            var first = parsed.UnmatchedTokens is [var unknown, ..]
+                ? parsed.Errors.FirstOrDefault(e => e.Message.Contains($"'{unknown}'", StringComparison.Ordinal)) ?? parsed.Errors[0]
+                : parsed.Errors[0];
+            await error.WriteLineAsync($"forge: error: {first.Message.TrimEnd('.')} (see '{path} --help')");
             return ExitCodes.UsageError;
         }
 

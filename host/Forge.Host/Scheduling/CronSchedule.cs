@@ -76,13 +76,20 @@ public sealed class CronSchedule
                 $"'{trimmed}' has 5 fields; Quartz cron starts with seconds and marks one of day-of-month and day-of-week with '?', e.g. '0 {string.Join(' ', fields[..4])} ?'");
         }
 
+        Quartz.CronExpression parsed;
         try
         {
-            _ = Quartz.CronExpression.Parse(trimmed);
+            parsed = Quartz.CronExpression.Parse(trimmed);
         }
         catch (FormatException e)
         {
             throw new FormatException($"'{trimmed}' is not a Quartz cron expression: {e.Message}", e);
+        }
+
+        // Quartz refuses to schedule a trigger that never fires: say so here, naming the key, not at start-up.
+        if (parsed.GetNextValidTimeAfter(DateTimeOffset.UtcNow) is null)
+        {
+            throw new FormatException($"'{trimmed}' never fires (a date that does not exist, such as February 30, or a year that is past)");
         }
 
         return new CronSchedule(trimmed, trimmed, null);

@@ -12,8 +12,8 @@ public readonly record struct ParsedReferences(IReadOnlyList<string> Digests, bo
 /// <summary>
 /// Reads the digests an image index lists in its metadata_json (<c>manifests[].digest</c>), whatever its
 /// whitespace, key order or letter case (CLEANUP.md rule 3). Text that is not JSON is malformed: every
-/// <c>sha256:&lt;64 hex&gt;</c> in it still counts as a reference, so that damage keeps children alive
-/// instead of condemning them.
+/// <c>sha256:&lt;64 hex&gt;</c> in it (spelled plainly or with <c>\u</c> escapes) still counts as a reference,
+/// so that damage keeps children alive instead of condemning them.
 /// </summary>
 public static partial class ManifestReferences
 {
@@ -101,8 +101,22 @@ public static partial class ManifestReferences
     public static bool IsDigestVersion(string lowerVersion) => lowerVersion.StartsWith("sha256:", StringComparison.Ordinal);
 
     private static List<string> DigestsInText(string text)
-        => DigestPattern().Matches(text).Select(m => Normalize(m.Value)).Distinct().ToList();
+    {
+        var found = DigestPattern().Matches(text).Select(m => m.Value);
+        // Damaged text can spell a digest with \u escapes ("sha256\u003a…") as valid JSON can: look in the
+        // decoded text too, so that damage never hides a digest a reader of the intact document would see.
+        if (text.Contains("\\u", StringComparison.Ordinal))
+        {
+            var decoded = UnicodeEscape().Replace(text, m => ((char)Convert.ToUInt16(m.Groups[1].Value, 16)).ToString());
+            found = found.Concat(DigestPattern().Matches(decoded).Select(m => m.Value));
+        }
+
+        return found.Select(Normalize).Distinct().ToList();
+    }
 
     [GeneratedRegex("sha256:[0-9a-f]{64}", RegexOptions.CultureInvariant | RegexOptions.IgnoreCase)]
     private static partial Regex DigestPattern();
+
+    [GeneratedRegex(@"\\u([0-9a-fA-F]{4})", RegexOptions.CultureInvariant)]
+    private static partial Regex UnicodeEscape();
 }

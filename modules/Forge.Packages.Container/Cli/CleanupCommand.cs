@@ -22,7 +22,17 @@ internal static class CleanupCommand
         };
         batchSize.Validators.Add(result =>
         {
-            if (result.GetValueOrDefault<int?>() is { } size and (< 1 or > 100_000))
+            // Read the token here: asking for the value of one that is not a number throws.
+            if (result.Tokens is not [var token])
+            {
+                return;
+            }
+
+            if (!long.TryParse(token.Value, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var size))
+            {
+                result.AddError($"--batch-size '{token.Value}' is not a whole number: use 1 to 100000");
+            }
+            else if (size is < 1 or > 100_000)
             {
                 result.AddError($"--batch-size {size} is out of range: use 1 to 100000");
             }

@@ -12,6 +12,7 @@ public sealed class HostProcess : IDisposable
 {
     private readonly Process process;
     private readonly ConcurrentQueue<string> errorLines = new();
+    private readonly ConcurrentQueue<string> outputLines = new();
 
     private HostProcess(Process process)
     {
@@ -23,7 +24,13 @@ public sealed class HostProcess : IDisposable
                 errorLines.Enqueue(e.Data);
             }
         };
-        process.OutputDataReceived += (_, _) => { };
+        process.OutputDataReceived += (_, e) =>
+        {
+            if (e.Data is not null)
+            {
+                outputLines.Enqueue(e.Data);
+            }
+        };
         process.BeginErrorReadLine();
         process.BeginOutputReadLine();
     }
@@ -32,6 +39,9 @@ public sealed class HostProcess : IDisposable
 
     /// <summary>What the host logged so far: logs go to standard error.</summary>
     public string Errors => string.Join('\n', errorLines);
+
+    /// <summary>What the host printed on standard output so far.</summary>
+    public string Output => string.Join('\n', outputLines);
 
     public int ExitCode => process.ExitCode;
 

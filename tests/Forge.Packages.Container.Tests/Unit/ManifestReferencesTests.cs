@@ -243,6 +243,20 @@ public sealed class ManifestReferencesTests
         Assert.That(parsed.Digests, Is.EqualTo(new[] { Amd64 }));
     }
 
+    [TestCase("sha256\\u003a", TestName = "Malformed_text_keeps_a_digest_whose_colon_is_a_unicode_escape")]
+    [TestCase("\\u0073ha256:", TestName = "Malformed_text_keeps_a_digest_whose_first_letter_is_a_unicode_escape")]
+    [TestCase("\\u0053HA256\\u003A", TestName = "Malformed_text_keeps_a_digest_with_upper_case_escapes_of_an_upper_case_prefix")]
+    public void Malformed_text_keeps_a_digest_spelled_with_unicode_escapes(string prefix)
+    {
+        // Truncated after the digest: not JSON, and the digest is in the text only through its escapes.
+        var damaged = $$"""{"manifests":[{"digest":"{{prefix}}{{Amd64["sha256:".Length..]}}"}""";
+
+        var parsed = ManifestReferences.Parse(damaged);
+
+        Assert.That(parsed.Malformed, Is.True);
+        Assert.That(parsed.Digests, Is.EqualTo(new[] { Amd64 }));
+    }
+
     [Test]
     public void Malformed_text_with_an_upper_case_algorithm_prefix_keeps_the_digest()
     {
