@@ -10,7 +10,7 @@ public sealed record CronTaskHistory(string Task, long Runs, CronRun? Last);
 /// <summary>Persists a record per cron run in <c>forge_cron_run</c>.</summary>
 public sealed class CronRunLog(IDbContextFactory<HostDbContext> contexts, TimeProvider time)
 {
-    public async Task<long> StartAsync(string task, string node, CronRunTrigger trigger, CancellationToken cancellationToken)
+    public async Task<long> StartAsync(string task, string node, CronRunTrigger trigger, DateTimeOffset? scheduledFor, CancellationToken cancellationToken)
     {
         await using var db = await contexts.CreateDbContextAsync(cancellationToken);
         var run = new CronRun
@@ -19,6 +19,7 @@ public sealed class CronRunLog(IDbContextFactory<HostDbContext> contexts, TimePr
             Node = node,
             Trigger = trigger.ToString().ToLowerInvariant(),
             StartedAt = time.GetUtcNow(),
+            ScheduledFor = scheduledFor,
         };
         db.CronRuns.Add(run);
         await db.SaveChangesAsync(cancellationToken);

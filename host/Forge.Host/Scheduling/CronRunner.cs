@@ -22,7 +22,8 @@ public sealed partial class CronRunner(
     NodeIdentity node,
     ILogger<CronRunner> logger)
 {
-    public async Task<CronRunReport> RunAsync(string taskName, CronRunTrigger trigger, CancellationToken cancellationToken)
+    /// <summary>Runs <paramref name="taskName"/> once; <paramref name="scheduledFor"/> is the fire time a scheduled run was planned for (kept with the record, so that a cluster's records show each fire once).</summary>
+    public async Task<CronRunReport> RunAsync(string taskName, CronRunTrigger trigger, CancellationToken cancellationToken, DateTimeOffset? scheduledFor = null)
     {
         var task = catalog.Find(taskName)
             ?? throw new ForgeConfigurationException(
@@ -31,7 +32,7 @@ public sealed partial class CronRunner(
         using var activity = HostTelemetry.ActivitySource.StartActivity($"cron {task.Name}");
         activity?.SetTag("forge.cron.task", task.Name);
         activity?.SetTag("forge.cron.trigger", trigger.ToString().ToLowerInvariant());
-        var runId = await runLog.StartAsync(task.Name, node.Name, trigger, cancellationToken);
+        var runId = await runLog.StartAsync(task.Name, node.Name, trigger, scheduledFor, cancellationToken);
         LogStarted(task.Name, trigger, runId);
         var stopwatch = Stopwatch.StartNew();
         CronTaskResult result;
