@@ -19,7 +19,8 @@ public static class RecordedRuns
     /// <summary>The runs recorded for <paramref name="task"/> in the database <paramref name="connectionString"/> names, oldest first.</summary>
     public static async Task<IReadOnlyList<RecordedRun>> OfAsync(string connectionString, string task)
     {
-        await using var connection = new NpgsqlConnection(connectionString);
+        // Unpooled: a test that restarts the server must not read through a connection the restart ended.
+        await using var connection = new NpgsqlConnection(new NpgsqlConnectionStringBuilder(connectionString) { Pooling = false }.ConnectionString);
         await connection.OpenAsync();
         await using var command = new NpgsqlCommand(
             "SELECT id, node, trigger, started_at, scheduled_for, outcome, summary FROM forge_cron_run WHERE task = $1 ORDER BY id", connection);
