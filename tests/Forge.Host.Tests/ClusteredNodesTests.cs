@@ -53,15 +53,17 @@ public sealed class ClusteredNodesTests : DatabaseTest
         await using var cluster = await NodeCluster.StartAsync(Database.ConnectionString, 2);
         for (var round = 1; round <= SoakRounds.Count; round++)
         {
-            var (blocked, cli) = await CleanupRunHold.WhileARunWaitsAsync(
-                Database.ConnectionString,
-                _ => ForgeCli.RunAsync(new ForgeAppOptions { Settings = ForgeSettings.For(Database.ConnectionString) }, "packages", "container", "cleanup-sha256"));
+            var cli = new ForgeAppOptions { Settings = ForgeSettings.For(Database.ConnectionString) };
+            var (blocked, (command, cronRun)) = await CleanupRunHold.WhileARunWaitsAsync(Database.ConnectionString, async _ =>
+                (await ForgeCli.RunAsync(cli, "packages", "container", "cleanup-sha256"), await ForgeCli.RunAsync(cli, "cron", "run", Task)));
 
             var runs = await Poll.UntilAsync(() => RecordedRuns.OfAsync(Database, Task), all => all.Single(r => r.Id == blocked.RunId).Outcome is not null);
             Assert.Multiple(() =>
             {
-                Assert.That(cli.ExitCode, Is.EqualTo(ExitCodes.Skipped), cli.Error);
-                Assert.That(cli.Output, Does.Contain("skipped").IgnoreCase);
+                Assert.That(command.ExitCode, Is.EqualTo(ExitCodes.Skipped), command.Error);
+                Assert.That(command.Output, Does.Contain("skipped").IgnoreCase);
+                Assert.That(cronRun.ExitCode, Is.EqualTo(ExitCodes.Skipped), cronRun.Error);
+                Assert.That(runs.Where(r => r.Trigger == "manual").Select(r => r.Outcome).LastOrDefault(), Is.EqualTo("skipped"), "cron run records a skipped run");
                 Assert.That(runs.Single(r => r.Id == blocked.RunId).Outcome, Is.EqualTo("success"), "the scheduled run goes on");
             });
         }
