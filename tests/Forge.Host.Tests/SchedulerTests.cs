@@ -48,6 +48,25 @@ public sealed class SchedulerTests : DatabaseTest
     }
 
     [Test]
+    public async Task A_scheduled_run_records_the_fire_time_it_was_planned_for_and_a_start_run_none()
+    {
+        const string task = "every_second_at_start";
+        await using var host = await StartAsync<ProbeTask>(task, "* * * * * ?", (RunAtStart(task), "true"));
+
+        var runs = await Poll.UntilAsync(
+            () => RecordedRuns.OfAsync(Database, task),
+            all => all.Any(r => r.Trigger == "start" && r.Outcome is not null) && all.Any(r => r.Trigger == "schedule" && r.Outcome is not null));
+
+        var scheduled = runs.Where(r => r.Trigger == "schedule").ToList();
+        Assert.Multiple(() =>
+        {
+            Assert.That(runs.Where(r => r.Trigger == "start").Select(r => r.ScheduledFor), Is.EqualTo(new DateTimeOffset?[] { null }));
+            Assert.That(scheduled, Is.Not.Empty);
+            Assert.That(scheduled.Select(r => r.ScheduledFor?.Millisecond), Has.All.EqualTo(0), "a cron fire time is a whole second");
+        });
+    }
+
+    [Test]
     public async Task A_task_that_throws_is_recorded_as_a_failure_with_the_exception()
     {
         const string task = "failing";

@@ -192,6 +192,17 @@ public sealed class EmbeddedPostgres : IAsyncDisposable
         await ownerLock.DisposeAsync();
     }
 
+    /// <summary>
+    /// Restarts the server on the same port and folder, ending every session (a fast shutdown), as an
+    /// operator's restart does; the reliability tests restart a database under a running host with it.
+    /// </summary>
+    public async Task RestartAsync(CancellationToken cancellationToken)
+    {
+        // pg_ctl restart starts the server with the options of its last start (postmaster.opts): same port.
+        await PgCtlAsync(["restart", "-D", DataDirectory, "-m", "fast", "-l", LogFile, "-w", "-t", "60"], allowFailure: false, cancellationToken);
+        logger.LogInformation("Restarted the embedded PostgreSQL cluster on 127.0.0.1:{Port}", Port);
+    }
+
     private async Task InitializeAsync(string password, CancellationToken cancellationToken)
     {
         Directory.CreateDirectory(clusterDirectory);

@@ -12,6 +12,9 @@ public sealed class CronRun
     public string Node { get; set; } = string.Empty;
     public string Trigger { get; set; } = string.Empty;
     public DateTimeOffset StartedAt { get; set; }
+
+    /// <summary>The fire time the scheduler planned for a scheduled run; null for start, chained and manual runs.</summary>
+    public DateTimeOffset? ScheduledFor { get; set; }
     public DateTimeOffset? FinishedAt { get; set; }
 
     /// <summary>success, failure or skipped; null while the run is in progress (or was cut short by a crash).</summary>
@@ -41,6 +44,7 @@ public sealed class HostDbContext(DbContextOptions<HostDbContext> options) : DbC
             e.Property(r => r.Node).HasColumnName("node").HasMaxLength(255);
             e.Property(r => r.Trigger).HasColumnName("trigger").HasMaxLength(32);
             e.Property(r => r.StartedAt).HasColumnName("started_at");
+            e.Property(r => r.ScheduledFor).HasColumnName("scheduled_for");
             e.Property(r => r.FinishedAt).HasColumnName("finished_at");
             e.Property(r => r.Outcome).HasColumnName("outcome").HasMaxLength(16);
             e.Property(r => r.Summary).HasColumnName("summary");

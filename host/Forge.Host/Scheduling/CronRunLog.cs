@@ -1,39 +1,84 @@
 using Forge.Host.Database;
 using Forge.Modularity;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Logging;
+using Npgsql;
 
 namespace Forge.Host.Scheduling;
 
 /// <summary>The latest run of a task and how many runs it has had.</summary>
 public sealed record CronTaskHistory(string Task, long Runs, CronRun? Last);
 
-/// <summary>Persists a record per cron run in <c>forge_cron_run</c>.</summary>
-public sealed class CronRunLog(IDbContextFactory<HostDbContext> contexts, TimeProvider time)
+/// <summary>
+/// Persists a record per cron run in <c>forge_cron_run</c>. Writing a record waits out a database that
+/// refuses connections for a while (a restart, a failover): a run that failed because the database went
+/// away must still end as a failure in its record, not stay "in progress" for ever.
+/// </summary>
+public sealed partial class CronRunLog(IDbContextFactory<HostDbContext> contexts, TimeProvider time, ILogger<CronRunLog> logger)
 {
-    public async Task<long> StartAsync(string task, string node, CronRunTrigger trigger, CancellationToken cancellationToken)
-    {
-        await using var db = await contexts.CreateDbContextAsync(cancellationToken);
-        var run = new CronRun
+    /// <summary>Waits between attempts to write a record, about half a minute in all: a restart takes seconds.</summary>
+    private static readonly TimeSpan[] RetryDelays = [.. new[] { 0.5, 1, 2, 4, 8, 15 }.Select(TimeSpan.FromSeconds)];
+
+    public Task<long> StartAsync(string task, string node, CronRunTrigger trigger, DateTimeOffset? scheduledFor, CancellationToken cancellationToken)
+        => WriteAsync(task, async () =>
         {
-            Task = task,
-            Node = node,
-            Trigger = trigger.ToString().ToLowerInvariant(),
-            StartedAt = time.GetUtcNow(),
-        };
-        db.CronRuns.Add(run);
-        await db.SaveChangesAsync(cancellationToken);
-        return run.Id;
+            await using var db = await contexts.CreateDbContextAsync(cancellationToken);
+            var run = new CronRun
+            {
+                Task = task,
+                Node = node,
+                Trigger = trigger.ToString().ToLowerInvariant(),
+                StartedAt = time.GetUtcNow(),
+                ScheduledFor = scheduledFor,
+            };
+            db.CronRuns.Add(run);
+            await db.SaveChangesAsync(cancellationToken);
+            return run.Id;
+        }, cancellationToken);
+
+    public Task FinishAsync(long runId, string task, CronRunOutcome outcome, string summary, CancellationToken cancellationToken)
+        => WriteAsync(task, async () =>
+        {
+            await using var db = await contexts.CreateDbContextAsync(cancellationToken);
+            var finishedAt = time.GetUtcNow();
+            var outcomeText = outcome.ToString().ToLowerInvariant();
+            return await db.CronRuns.Where(r => r.Id == runId).ExecuteUpdateAsync(
+                s => s.SetProperty(r => r.FinishedAt, finishedAt).SetProperty(r => r.Outcome, outcomeText).SetProperty(r => r.Summary, summary),
+                cancellationToken);
+        }, cancellationToken);
+
+    private async Task<T> WriteAsync<T>(string task, Func<Task<T>> write, CancellationToken cancellationToken)
+    {
+        for (var attempt = 0; ; attempt++)
+        {
+            try
+            {
+                return await write();
+            }
+            catch (Exception e) when (attempt < RetryDelays.Length && IsUnavailable(e))
+            {
+                LogRetrying(task, RetryDelays[attempt].TotalSeconds, Cli.ForgeCommandLine.OneLine(e));
+                await Task.Delay(RetryDelays[attempt], cancellationToken);
+            }
+        }
     }
 
-    public async Task FinishAsync(long runId, CronRunOutcome outcome, string summary, CancellationToken cancellationToken)
+    /// <summary>The database cannot be reached or is going down or coming up; a later attempt may get through.</summary>
+    private static bool IsUnavailable(Exception? e)
     {
-        await using var db = await contexts.CreateDbContextAsync(cancellationToken);
-        var finishedAt = time.GetUtcNow();
-        var outcomeText = outcome.ToString().ToLowerInvariant();
-        await db.CronRuns.Where(r => r.Id == runId).ExecuteUpdateAsync(
-            s => s.SetProperty(r => r.FinishedAt, finishedAt).SetProperty(r => r.Outcome, outcomeText).SetProperty(r => r.Summary, summary),
-            cancellationToken);
+        for (; e is not null; e = e.InnerException)
+        {
+            if (e is PostgresException { SqlState: "57P01" or "57P02" or "57P03" } or NpgsqlException { IsTransient: true })
+            {
+                return true;
+            }
+        }
+
+        return false;
     }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Could not write the run record of cron task {Task}, trying again in {Seconds}s: {Error}")]
+    private partial void LogRetrying(string task, double seconds, string error);
 
     public async Task<IReadOnlyList<CronTaskHistory>> HistoryAsync(IEnumerable<string> tasks, CancellationToken cancellationToken)
     {

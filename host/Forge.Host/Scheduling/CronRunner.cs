@@ -22,7 +22,8 @@ public sealed partial class CronRunner(
     NodeIdentity node,
     ILogger<CronRunner> logger)
 {
-    public async Task<CronRunReport> RunAsync(string taskName, CronRunTrigger trigger, CancellationToken cancellationToken)
+    /// <summary>Runs <paramref name="taskName"/> once; <paramref name="scheduledFor"/> is the fire time a scheduled run was planned for (kept with the record, so that a cluster's records show each fire once).</summary>
+    public async Task<CronRunReport> RunAsync(string taskName, CronRunTrigger trigger, CancellationToken cancellationToken, DateTimeOffset? scheduledFor = null)
     {
         var task = catalog.Find(taskName)
             ?? throw new ForgeConfigurationException(
@@ -31,7 +32,20 @@ public sealed partial class CronRunner(
         using var activity = HostTelemetry.ActivitySource.StartActivity($"cron {task.Name}");
         activity?.SetTag("forge.cron.task", task.Name);
         activity?.SetTag("forge.cron.trigger", trigger.ToString().ToLowerInvariant());
-        var runId = await runLog.StartAsync(task.Name, node.Name, trigger, cancellationToken);
+        long runId;
+        try
+        {
+            runId = await runLog.StartAsync(task.Name, node.Name, trigger, scheduledFor, cancellationToken);
+        }
+        catch (Exception e) when (e is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+        {
+            // No record, no run: the database that the task would work on did not answer in time either.
+            LogNotRecorded(e, task.Name);
+            var summary = $"not run: its run could not be recorded: {Describe(e)}";
+            Count(task.Name, CronRunOutcome.Failure, TimeSpan.Zero, activity, e);
+            return new CronRunReport(0, task.Name, CronRunOutcome.Failure, summary, TimeSpan.Zero);
+        }
+
         LogStarted(task.Name, trigger, runId);
         var stopwatch = Stopwatch.StartNew();
         CronTaskResult result;
@@ -53,22 +67,17 @@ public sealed partial class CronRunner(
         }
 
         var elapsed = stopwatch.Elapsed;
-        var outcome = result.Outcome.ToString().ToLowerInvariant();
-        activity?.SetTag("forge.cron.outcome", outcome);
-        activity?.SetStatus(result.Outcome == CronRunOutcome.Failure ? ActivityStatusCode.Error : ActivityStatusCode.Ok);
-        var tags = new TagList { { "task", task.Name }, { "outcome", outcome } };
-        telemetry.Runs.Add(1, tags);
-        telemetry.Duration.Record(elapsed.TotalSeconds, tags);
+        Count(task.Name, result.Outcome, elapsed, activity, null);
         try
         {
-            await runLog.FinishAsync(runId, result.Outcome, result.Summary, CancellationToken.None);
+            await runLog.FinishAsync(runId, task.Name, result.Outcome, result.Summary, CancellationToken.None);
         }
         catch (Exception e)
         {
             LogRecordFailed(e, task.Name, runId);
         }
 
-        LogFinished(task.Name, runId, outcome, elapsed.TotalSeconds, result.Summary);
+        LogFinished(task.Name, runId, result.Outcome.ToString().ToLowerInvariant(), elapsed.TotalSeconds, result.Summary);
         foreach (var followUp in result.FollowUps)
         {
             if (catalog.Find(followUp) is { Enabled: true } next)
@@ -84,6 +93,21 @@ public sealed partial class CronRunner(
         return new CronRunReport(runId, task.Name, result.Outcome, result.Summary, elapsed);
     }
 
+    private void Count(string task, CronRunOutcome result, TimeSpan elapsed, Activity? activity, Exception? error)
+    {
+        var outcome = result.ToString().ToLowerInvariant();
+        if (error is not null)
+        {
+            activity?.AddException(error);
+        }
+
+        activity?.SetTag("forge.cron.outcome", outcome);
+        activity?.SetStatus(result == CronRunOutcome.Failure ? ActivityStatusCode.Error : ActivityStatusCode.Ok);
+        var tags = new TagList { { "task", task }, { "outcome", outcome } };
+        telemetry.Runs.Add(1, tags);
+        telemetry.Duration.Record(elapsed.TotalSeconds, tags);
+    }
+
     /// <summary>The exception's type and message chain: never the connection string (Npgsql does not put it there).</summary>
     private static string Describe(Exception e) => $"{e.GetType().Name}: {ForgeCommandLine.OneLine(e)}";
 
@@ -92,6 +116,9 @@ public sealed partial class CronRunner(
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Cron task {Task} failed (run {RunId})")]
     private partial void LogFailed(Exception e, string task, long runId);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Cron task {Task} failed: its run could not be recorded, so it did not run")]
+    private partial void LogNotRecorded(Exception e, string task);
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Could not record the end of cron task {Task} (run {RunId})")]
     private partial void LogRecordFailed(Exception e, string task, long runId);

@@ -107,15 +107,22 @@ public sealed class CronSchedule
     }
 
     /// <summary>A Quartz trigger that fires on this schedule.</summary>
+    /// <summary>The key under which a schedule trigger keeps the schedule it was built from.</summary>
+    public const string ScheduleDataKey = "forge.schedule";
+
     public ITrigger BuildTrigger(JobKey job, TriggerKey key)
     {
-        var builder = TriggerBuilder.Create().ForJob(job).WithIdentity(key);
+        var builder = TriggerBuilder.Create().ForJob(job).WithIdentity(key).UsingJobData(ScheduleDataKey, Text);
         return Interval is { } interval
             ? builder.StartAt(DateTimeOffset.UtcNow + interval)
                 .WithSimpleSchedule(s => s.WithInterval(interval).RepeatForever().WithMisfireInstruction(SimpleTriggerMisfireInstruction.NextWithRemainingCount))
                 .Build()
             : builder.WithCronSchedule(CronExpression!, c => c.WithMisfireInstruction(CronTriggerMisfireInstruction.DoNothing)).Build();
     }
+
+    /// <summary>Whether <paramref name="trigger"/> was built from this schedule (the same text).</summary>
+    public bool Built(ITrigger trigger)
+        => trigger.JobDataMap.TryGetValue(ScheduleDataKey, out var text) && text is string s && s == Text;
 
     public override string ToString() => Text;
 }

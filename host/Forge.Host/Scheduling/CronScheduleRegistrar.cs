@@ -42,18 +42,17 @@ public sealed partial class CronScheduleRegistrar(
             }
 
             var jobKey = new JobKey(task.Name, CronTaskJob.Group);
-            var job = JobBuilder.Create<CronTaskJob>().WithIdentity(jobKey).StoreDurably().Build();
-            var triggers = new List<ITrigger> { task.Schedule.BuildTrigger(jobKey, new TriggerKey(task.Name, CronTaskJob.Group)) };
+            await scheduler.AddJob(
+                JobBuilder.Create<CronTaskJob>().WithIdentity(jobKey).StoreDurably().Build(), new AddJobOptions { Replace = true }, cancellationToken);
+            await ScheduleAsync(scheduler, task, jobKey, cancellationToken);
             if (task.RunAtStart)
             {
-                triggers.Add(TriggerBuilder.Create()
-                    .ForJob(jobKey)
-                    .WithIdentity(new TriggerKey($"{task.Name}@{node.Name}", CronTaskJob.StartGroup))
-                    .StartNow()
-                    .Build());
+                // This node's own fire: a key of its own, left over only if the node died before it fired.
+                var startKey = new TriggerKey($"{task.Name}@{node.Name}", CronTaskJob.StartGroup);
+                await scheduler.UnscheduleJob(startKey, cancellationToken);
+                await scheduler.ScheduleJob(TriggerBuilder.Create().ForJob(jobKey).WithIdentity(startKey).StartNow().Build(), cancellationToken: cancellationToken);
             }
 
-            await scheduler.ScheduleJob(job, triggers, new ScheduleJobOptions { Replace = true }, cancellationToken);
             var next = task.Schedule.NextAfter(DateTimeOffset.Now);
             LogScheduled(task.Name, task.Schedule.Text, next?.ToString("yyyy-MM-dd HH:mm:ss zzz", System.Globalization.CultureInfo.InvariantCulture) ?? "never", task.RunAtStart);
         }
@@ -61,8 +60,43 @@ public sealed partial class CronScheduleRegistrar(
 
     public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 
+    /// <summary>
+    /// Puts the task's schedule trigger in place unless the store already has it as configured. A trigger
+    /// built again starts over: a cron trigger would fire again the second that already fired on another
+    /// node (each node of a cluster registers at its start), and an interval would restart its count.
+    /// </summary>
+    private async Task ScheduleAsync(IScheduler scheduler, CronTaskConfiguration task, JobKey jobKey, CancellationToken cancellationToken)
+    {
+        var key = new TriggerKey(task.Name, CronTaskJob.Group);
+        var existing = await scheduler.GetTrigger(key, cancellationToken);
+        if (existing is not null && task.Schedule.Built(existing))
+        {
+            return;
+        }
+
+        var trigger = task.Schedule.BuildTrigger(jobKey, key);
+        if (existing is not null)
+        {
+            LogRescheduled(task.Name, task.Schedule.Text);
+            await scheduler.RescheduleJob(key, trigger, cancellationToken);
+            return;
+        }
+
+        try
+        {
+            await scheduler.ScheduleJob(trigger, cancellationToken: cancellationToken);
+        }
+        catch (ObjectAlreadyExistsException)
+        {
+            // Another node starting at the same time put it there first.
+        }
+    }
+
     [LoggerMessage(Level = LogLevel.Information, Message = "Cron task {Task} scheduled: {Schedule}, next run at {Next} (run at start: {RunAtStart})")]
     private partial void LogScheduled(string task, string schedule, string next, bool runAtStart);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Cron task {Task} has a new schedule: {Schedule}")]
+    private partial void LogRescheduled(string task, string schedule);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "No cron tasks: the enabled modules declare none")]
     private partial void LogNoTasks();

@@ -19,6 +19,7 @@ public sealed class CronTaskJob(CronRunner runner) : IJob
         var trigger = context.Trigger.Key.Group == StartGroup
             ? CronRunTrigger.Start
             : CronRunTrigger.Schedule;
-        await runner.RunAsync(context.JobDetail.Key.Name, trigger, cancellationToken);
+        var scheduledFor = trigger == CronRunTrigger.Schedule ? context.ScheduledFireTimeUtc : null;
+        await runner.RunAsync(context.JobDetail.Key.Name, trigger, cancellationToken, scheduledFor);
     }
 }

@@ -45,6 +45,15 @@ public sealed class HostProcess : IDisposable
 
     public int ExitCode => process.ExitCode;
 
+    public bool HasExited => process.HasExited;
+
+    /// <summary>Ends the process at once (SIGKILL), as a crash or the kernel's OOM killer would: no shutdown code runs.</summary>
+    public void Kill()
+    {
+        process.Kill();
+        process.WaitForExit();
+    }
+
     /// <summary>Starts <c>forge</c> with <paramref name="args"/> and the environment given; no connection string, unless given.</summary>
     public static HostProcess Start(IReadOnlyDictionary<string, string> environment, params string[] args)
     {
