@@ -58,13 +58,18 @@ public sealed class HostProcess : IDisposable
     public static HostProcess Start(IReadOnlyDictionary<string, string> environment, params string[] args)
     {
         var forge = typeof(ForgeApp).Assembly.Location;
-        var start = new ProcessStartInfo(DotnetHost())
+        // Through env(1) with SIGINT back to its default, as a service manager or a terminal starts the host:
+        // a test run started in the background (nohup, '&' in a script) ignores SIGINT, every child inherits
+        // that, and the runtime rightly keeps an ignored SIGINT ignored. env execs, so the pid is forge's.
+        var start = new ProcessStartInfo("/usr/bin/env")
         {
             RedirectStandardError = true,
             RedirectStandardOutput = true,
             UseShellExecute = false,
             WorkingDirectory = Path.GetDirectoryName(forge),
         };
+        start.ArgumentList.Add("--default-signal=INT");
+        start.ArgumentList.Add(DotnetHost());
         start.ArgumentList.Add(forge);
         foreach (var arg in args)
         {
