@@ -68,7 +68,8 @@ public enum PauseKind
 /// A writer that behaves like <c>skopeo sync</c> and <c>docker buildx</c> through the registry's write path
 /// (<see cref="ContainerImageWriter"/>, which locks what an index names, CLEANUP.md rule 8): platform
 /// manifests by digest, a pause, then the index by tag; tags pushed again with new content; nested indexes
-/// pushed by digest; the same image mirrored into two repositories; mirrors that die before their index.
+/// pushed by digest; the same image mirrored into two repositories; mirrors that die before their index,
+/// and mirrors resumed a window later over the manifests a dead one left.
 /// </summary>
 public sealed class MirrorWriter(ContainerImageWriter writer, WriterLog log, int number, int seed, TimeSpan window, bool longPauses)
 {
@@ -77,6 +78,7 @@ public sealed class MirrorWriter(ContainerImageWriter writer, WriterLog log, int
     private static readonly string[] Platforms = ["linux/amd64", "linux/arm64", "linux/arm/v7", "linux/s390x"];
 
     private readonly Random random = new(seed * 7919 + number);
+    private readonly List<(string Repository, List<IndexEntry> Children, DateTimeOffset Pushed)> abandoned = [];
     private long serial;
 
     /// <summary>Repository names of a writer: each belongs to that writer alone.</summary>
@@ -91,7 +93,7 @@ public sealed class MirrorWriter(ContainerImageWriter writer, WriterLog log, int
             var repository = RepositoryName(number, repositoryIndex);
             var tag = $"t{random.Next(3)}";
             var pause = longPauses && random.Next(2) == 0 ? PauseKind.Long : longPauses ? PauseKind.Short : PauseKind.None;
-            var operation = random.Next(10);
+            var operation = random.Next(11);
             try
             {
                 await (operation switch
@@ -100,6 +102,7 @@ public sealed class MirrorWriter(ContainerImageWriter writer, WriterLog log, int
                     < 6 => NestedAsync(repository, tag, pause),
                     6 => MirrorTwiceAsync(repository, RepositoryName(number, (repositoryIndex + 1) % Repositories), tag, pause),
                     7 => AbandonAsync(repository),
+                    8 => AdoptAsync(repository, tag),
                     _ => SinglePlatformAsync(repository, tag),
                 });
             }
@@ -146,11 +149,32 @@ public sealed class MirrorWriter(ContainerImageWriter writer, WriterLog log, int
         await PublishIndexAsync(repository, tag, children, children.Select(c => c.Digest).ToList());
     }
 
-    /// <summary>A mirror that dies after its platform manifests.</summary>
+    /// <summary>A mirror that dies after its platform manifests; a later push may still adopt them.</summary>
     private async Task AbandonAsync(string repository)
     {
-        await PlatformsAsync(repository, random.Next(1, 4));
+        var children = await PlatformsAsync(repository, random.Next(1, 4));
+        abandoned.Add((repository, children, DateTimeOffset.UtcNow));
         log.Abandon();
+    }
+
+    /// <summary>
+    /// A mirror resumed: an index by tag over platform manifests an abandoned mirror pushed about one window
+    /// ago, old and unreferenced by now, that the cleanup is deleting at this very moment. Either the push
+    /// commits first and the cleanup's re-check spares them (rule 8), or the cleanup commits first and the
+    /// push is refused; never an index with a missing child.
+    /// </summary>
+    private async Task AdoptAsync(string repository, string tag)
+    {
+        var ripe = abandoned.FindIndex(a => a.Repository == repository && DateTimeOffset.UtcNow - a.Pushed >= window);
+        if (ripe < 0)
+        {
+            await AbandonAsync(repository);
+            return;
+        }
+
+        var (_, children, _) = abandoned[ripe];
+        abandoned.RemoveAt(ripe);
+        await PublishIndexAsync(repository, tag, children, children.Select(c => c.Digest).ToList());
     }
 
     private async Task SinglePlatformAsync(string repository, string tag)
