@@ -31,7 +31,7 @@ public sealed class CrashScenario(SoakWorld world, SoakOptions options, string f
             .Select(w => new MirrorWriter(world.Writer, log, w, options.Seed, options.Window, longPauses: false)).ToList();
         var round = 0;
         bool More() => clock.Elapsed < options.Duration
-            || (killsMidDeletion < options.MinimumKillsMidDeletion && clock.Elapsed < options.Duration * 3);
+            || ((killsMidDeletion < options.MinimumKillsMidDeletion || kills < options.MinimumKills) && clock.Elapsed < options.Duration * 3);
         while (More() && violations.Count == 0)
         {
             round++;
@@ -99,8 +99,8 @@ public sealed class CrashScenario(SoakWorld world, SoakOptions options, string f
         }
 
         var afterFinish = await world.CountAsync(remaining);
-        // Killed after its first deletion and before its process ended: in the middle of its work.
-        if (killed && afterKill < before)
+        // Killed after its first deletion and before its last: in the middle of its work.
+        if (killed && afterKill < before && afterFinish < afterKill)
         {
             killsMidDeletion++;
         }

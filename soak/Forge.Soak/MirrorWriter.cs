@@ -152,28 +152,40 @@ public sealed class MirrorWriter(ContainerImageWriter writer, WriterLog log, int
     /// <summary>A mirror that dies after its platform manifests; a later push may still adopt them.</summary>
     private async Task AbandonAsync(string repository)
     {
+        var pushed = DateTimeOffset.UtcNow;
         var children = await PlatformsAsync(repository, random.Next(1, 4));
-        abandoned.Add((repository, children, DateTimeOffset.UtcNow));
+        abandoned.Add((repository, children, pushed));
         log.Abandon();
     }
 
     /// <summary>
-    /// A mirror resumed: an index by tag over platform manifests an abandoned mirror pushed about one window
-    /// ago, old and unreferenced by now, that the cleanup is deleting at this very moment. Either the push
-    /// commits first and the cleanup's re-check spares them (rule 8), or the cleanup commits first and the
-    /// push is refused; never an index with a missing child.
+    /// A mirror resumed: an index by tag over the platform manifests an abandoned mirror pushed, sent at the
+    /// moment they become old enough to go (their second plus the window), when the cleanup, running back
+    /// to back, is deleting them. Either the push commits first and the cleanup's re-check spares them
+    /// (rule 8), or the cleanup commits first and the push is refused; never an index with a missing child.
     /// </summary>
     private async Task AdoptAsync(string repository, string tag)
     {
-        var ripe = abandoned.FindIndex(a => a.Repository == repository && DateTimeOffset.UtcNow - a.Pushed >= window);
-        if (ripe < 0)
+        var candidates = abandoned.Where(a => a.Repository == repository).ToList();
+        if (candidates.Count == 0)
         {
             await AbandonAsync(repository);
             return;
         }
 
-        var (_, children, _) = abandoned[ripe];
-        abandoned.RemoveAt(ripe);
+        // created_unix has whole seconds, and a version goes when created_unix < now - window.
+        DateTimeOffset Deletable(DateTimeOffset pushed) => DateTimeOffset.FromUnixTimeSeconds(pushed.ToUnixTimeSeconds()) + window + TimeSpan.FromSeconds(1);
+        var now = DateTimeOffset.UtcNow;
+        var upcoming = candidates.Where(a => Deletable(a.Pushed) >= now).OrderBy(a => a.Pushed).ToList();
+        var (_, children, pushed) = upcoming.Count > 0 ? upcoming[0] : candidates.MaxBy(a => a.Pushed);
+        abandoned.RemoveAll(a => a.Pushed == pushed && a.Repository == repository);
+        var deletable = Deletable(pushed);
+        var wait = deletable - DateTimeOffset.UtcNow + TimeSpan.FromMilliseconds(random.Next(-20, 40));
+        if (wait > TimeSpan.Zero)
+        {
+            await Task.Delay(wait);
+        }
+
         await PublishIndexAsync(repository, tag, children, children.Select(c => c.Digest).ToList());
     }
 

@@ -20,6 +20,9 @@ public sealed record SoakOptions
 
     /// <summary>The crash scenario goes on past <see cref="Duration"/> (up to three times it) until this many kills landed mid-deletion.</summary>
     public int MinimumKillsMidDeletion { get; init; } = 1;
+
+    /// <summary>The crash scenario goes on past <see cref="Duration"/> (up to three times it) until it killed this many processes.</summary>
+    public int MinimumKills { get; init; } = 4;
 }
 
 /// <summary>
@@ -56,12 +59,24 @@ public static class RaceScenario
                 }
             }),
         };
-        await Task.WhenAll(writers.Concat(cleanups));
+        // A broken index pushed over later would hide a wrong deletion from the last check: look meanwhile too.
+        var violations = new List<string>();
+        var checks = 0;
+        var watcher = Task.Run(async () =>
+        {
+            while (!stop.IsCancellationRequested)
+            {
+                violations.AddRange(await Invariants.CheckWhileRunningAsync(world.DataSource));
+                checks++;
+                await Task.Delay(TimeSpan.FromSeconds(2));
+            }
+        });
+        await Task.WhenAll(writers.Concat(cleanups).Append(watcher));
         progress.WriteLine($"race: writers stopped after {clock.Elapsed.TotalSeconds:0.0}s; checking the invariants, then a last run of both cleanups with --older-than 0s");
 
-        var violations = await Invariants.CheckAsync(world.DataSource, world.StorePath, log);
+        violations.AddRange(await Invariants.CheckAsync(world.DataSource, world.StorePath, log));
         violations.AddRange(await FinalSweepAsync(world, tally, log));
-        return tally.Report("race", clock.Elapsed, options.Writers, log, violations, checks: 2);
+        return tally.Report("race", clock.Elapsed, options.Writers, log, violations, checks: checks + 2);
     }
 
     /// <summary>Waits until everything is older than a 0s cutoff, runs both cleanups with it, and checks invariants 1 to 4.</summary>

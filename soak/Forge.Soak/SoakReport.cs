@@ -29,7 +29,7 @@ public sealed record SoakReport
     /// <summary>Cleanup processes killed with SIGKILL.</summary>
     public long Kills { get; init; }
 
-    /// <summary>Of those, kills after the run had deleted something and before its process ended.</summary>
+    /// <summary>Of those, kills after the run had deleted something and before it had deleted everything.</summary>
     public long KillsMidDeletion { get; init; }
 
     /// <summary>How many times the invariants were checked.</summary>

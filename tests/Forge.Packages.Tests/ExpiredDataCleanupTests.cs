@@ -267,6 +267,22 @@ public sealed class ExpiredDataCleanupTests
     }
 
     [Test]
+    public async Task A_queued_entry_that_is_no_hash_is_counted_as_failed_once_and_dropped()
+    {
+        await w.ExecuteAsync("INSERT INTO forge_content_removal (hash_sha256, queued_unix) VALUES ($1, 0)", new string('z', 64));
+
+        var report = await CleanupAsync();
+        var next = await CleanupAsync();
+
+        Assert.Multiple(async () =>
+        {
+            Assert.That(report.OrphanedBlobs.ContentFilesFailed, Is.EqualTo(1));
+            Assert.That(next.OrphanedBlobs.ContentFilesFailed, Is.Zero, "not tried again on every run");
+            Assert.That(await QueuedRemovalsAsync(), Is.Empty);
+        });
+    }
+
+    [Test]
     public async Task Repair_leaves_stray_files_younger_than_the_cutoff_alone()
     {
         var (blob, hash, _) = await BlobWithHashAsync(w.Old);

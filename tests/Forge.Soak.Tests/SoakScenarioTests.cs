@@ -29,7 +29,7 @@ public sealed class SoakScenarioTests : SoakWorldTest
             Assert.That(report.Violations, Is.Empty, "the invariants");
             Assert.That(report.Errors, Is.Empty, "pushes and runs that failed unexpectedly");
             Assert.That(report.IndexPushesRefused, Is.GreaterThan(0), "a pause longer than the window must sometimes lose the children: the push is refused");
-            Assert.That(report.IndexesPushed, Is.GreaterThan(report.IndexPushesRefused));
+            Assert.That(report.IndexesPushed, Is.GreaterThan(0), "and sometimes the children are still there");
             Assert.That(report.VersionsDeleted, Is.GreaterThan(0));
             Assert.That(report.BlobsDeleted, Is.GreaterThan(0));
         });

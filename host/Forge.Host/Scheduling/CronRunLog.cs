@@ -20,21 +20,29 @@ public sealed partial class CronRunLog(IDbContextFactory<HostDbContext> contexts
     private static readonly TimeSpan[] RetryDelays = [.. new[] { 0.5, 1, 2, 4, 8, 15 }.Select(TimeSpan.FromSeconds)];
 
     public Task<long> StartAsync(string task, string node, CronRunTrigger trigger, DateTimeOffset? scheduledFor, CancellationToken cancellationToken)
-        => WriteAsync(task, async () =>
+    {
+        // PostgreSQL keeps microseconds: the instant is cut to them, so that it can be looked up as stored.
+        var now = time.GetUtcNow();
+        var startedAt = now.AddTicks(-(now.Ticks % 10));
+        var triggerText = trigger.ToString().ToLowerInvariant();
+        return WriteAsync(task, async () =>
         {
             await using var db = await contexts.CreateDbContextAsync(cancellationToken);
-            var run = new CronRun
+            // An attempt whose reply was lost may have committed: its record is found, not written twice.
+            var written = await db.CronRuns.AsNoTracking()
+                .Where(r => r.Task == task && r.Node == node && r.StartedAt == startedAt && r.Trigger == triggerText)
+                .Select(r => (long?)r.Id).FirstOrDefaultAsync(cancellationToken);
+            if (written is { } id)
             {
-                Task = task,
-                Node = node,
-                Trigger = trigger.ToString().ToLowerInvariant(),
-                StartedAt = time.GetUtcNow(),
-                ScheduledFor = scheduledFor,
-            };
+                return id;
+            }
+
+            var run = new CronRun { Task = task, Node = node, Trigger = triggerText, StartedAt = startedAt, ScheduledFor = scheduledFor };
             db.CronRuns.Add(run);
             await db.SaveChangesAsync(cancellationToken);
             return run.Id;
         }, cancellationToken);
+    }
 
     public Task FinishAsync(long runId, string task, CronRunOutcome outcome, string summary, CancellationToken cancellationToken)
         => WriteAsync(task, async () =>

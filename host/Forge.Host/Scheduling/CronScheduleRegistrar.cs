@@ -69,7 +69,9 @@ public sealed partial class CronScheduleRegistrar(
     {
         var key = new TriggerKey(task.Name, CronTaskJob.Group);
         var existing = await scheduler.GetTrigger(key, cancellationToken);
-        if (existing is not null && task.Schedule.Built(existing))
+        // A trigger Quartz gave up on (ERROR, COMPLETE) is rebuilt, as every start used to rebuild it.
+        if (existing is not null && task.Schedule.Built(existing)
+            && await scheduler.GetTriggerState(key, cancellationToken) is TriggerState.Normal or TriggerState.Blocked or TriggerState.Paused)
         {
             return;
         }

@@ -501,9 +501,11 @@ public sealed partial class ExpiredDataCleanup(
             var done = new List<string>();
             foreach (var hash in queued)
             {
-                var removal = await RemoveContentAsync(hash.Trim().ToLowerInvariant(), warnIfMissing: !resumed);
+                var normalized = hash.Trim().ToLowerInvariant();
+                var removal = await RemoveContentAsync(normalized, warnIfMissing: !resumed);
                 count(removal);
-                if (removal != Removal.Failed)
+                // Not a hash at all (a damaged row): logged and counted once, then dropped; it names no file.
+                if (removal != Removal.Failed || !ContentStore.IsSha256Hex(normalized))
                 {
                     done.Add(hash);
                 }
