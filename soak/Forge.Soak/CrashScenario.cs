@@ -19,6 +19,7 @@ public sealed class CrashScenario(SoakWorld world, SoakOptions options, string f
     private readonly WriterLog log = new();
     private readonly List<string> violations = [];
     private long kills;
+    private long killsAfterFirstDeletion;
     private long killsMidDeletion;
     private long checks;
     private TimeSpan containerWork = TimeSpan.FromMilliseconds(500);
@@ -31,7 +32,7 @@ public sealed class CrashScenario(SoakWorld world, SoakOptions options, string f
             .Select(w => new MirrorWriter(world.Writer, log, w, options.Seed, options.Window, longPauses: false)).ToList();
         var round = 0;
         bool More() => clock.Elapsed < options.Duration
-            || ((killsMidDeletion < options.MinimumKillsMidDeletion || kills < options.MinimumKills) && clock.Elapsed < options.Duration * 3);
+            || ((killsAfterFirstDeletion < options.MinimumKillsAfterFirstDeletion || kills < options.MinimumKills) && clock.Elapsed < options.Duration * 3);
         while (More() && violations.Count == 0)
         {
             round++;
@@ -49,12 +50,12 @@ public sealed class CrashScenario(SoakWorld world, SoakOptions options, string f
                 ["packages", "cleanup", "--older-than", older],
                 packagesWork,
                 async () => (await tally.RunAsync(world, new ExpiredDataOptions(options.Window, DryRun: false)))?.Skipped);
-            progress.WriteLine($"crash: round {round}, {kills} kills so far ({killsMidDeletion} mid-deletion), {clock.Elapsed.TotalSeconds:0}s");
+            progress.WriteLine($"crash: round {round}, {kills} kills so far ({killsAfterFirstDeletion} after a first deletion, {killsMidDeletion} of them before the last), {clock.Elapsed.TotalSeconds:0}s");
         }
 
         violations.AddRange(await RaceScenario.FinalSweepAsync(world, tally, log));
         checks++;
-        return tally.Report("crash", clock.Elapsed, options.Writers, log, violations, checks, kills, killsMidDeletion);
+        return tally.Report("crash", clock.Elapsed, options.Writers, log, violations, checks, kills, killsAfterFirstDeletion, killsMidDeletion);
     }
 
     /// <summary>
@@ -99,14 +100,22 @@ public sealed class CrashScenario(SoakWorld world, SoakOptions options, string f
         }
 
         var afterFinish = await world.CountAsync(remaining);
-        // Killed after its first deletion and before its last: in the middle of its work.
-        if (killed && afterKill < before && afterFinish < afterKill)
+        // Killed after its first deletion had committed (then perhaps removing content files, or writing
+        // its report), and, stricter, before its last: in the middle of its batches.
+        if (killed && afterKill < before)
         {
-            killsMidDeletion++;
+            killsAfterFirstDeletion++;
+            if (afterFinish < afterKill)
+            {
+                killsMidDeletion++;
+            }
         }
 
         await CheckAsync();
-        var next = !killed ? work * 0.7 : afterKill == before && afterFinish < before ? work * 1.5 : work;
+        // Not killed, or killed after everything was deleted: aim earlier; killed before any deletion: later.
+        var next = !killed || (afterKill < before && afterKill == afterFinish) ? work * 0.75
+            : afterKill == before && afterFinish < before ? work * 1.5
+            : work;
         return TimeSpan.FromMilliseconds(Math.Clamp(next.TotalMilliseconds, 20, 20_000));
     }
 

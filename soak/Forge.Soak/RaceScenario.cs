@@ -18,8 +18,8 @@ public sealed record SoakOptions
     /// <summary>Small batches: more transactions, more moments for a race or a kill to land in.</summary>
     public int BatchSize { get; init; } = 5;
 
-    /// <summary>The crash scenario goes on past <see cref="Duration"/> (up to three times it) until this many kills landed mid-deletion.</summary>
-    public int MinimumKillsMidDeletion { get; init; } = 1;
+    /// <summary>The crash scenario goes on past <see cref="Duration"/> (up to three times it) until this many kills landed after a run's first deletion.</summary>
+    public int MinimumKillsAfterFirstDeletion { get; init; } = 1;
 
     /// <summary>The crash scenario goes on past <see cref="Duration"/> (up to three times it) until it killed this many processes.</summary>
     public int MinimumKills { get; init; } = 4;
@@ -172,7 +172,7 @@ public sealed class CleanupTally
         }
     }
 
-    public SoakReport Report(string scenario, TimeSpan elapsed, int writers, WriterLog log, List<string> violations, long checks, long kills = 0, long killsMidDeletion = 0)
+    public SoakReport Report(string scenario, TimeSpan elapsed, int writers, WriterLog log, List<string> violations, long checks, long kills = 0, long killsAfterFirstDeletion = 0, long killsMidDeletion = 0)
     {
         lock (gate)
         {
@@ -191,6 +191,7 @@ public sealed class CleanupTally
                 PackagesCleanupRuns = packagesRuns,
                 BlobsDeleted = blobsDeleted,
                 Kills = kills,
+                KillsAfterFirstDeletion = killsAfterFirstDeletion,
                 KillsMidDeletion = killsMidDeletion,
                 InvariantChecks = checks,
                 Violations = violations,

@@ -29,6 +29,9 @@ public sealed record SoakReport
     /// <summary>Cleanup processes killed with SIGKILL.</summary>
     public long Kills { get; init; }
 
+    /// <summary>Of those, kills after the run's first deletion committed and before its process ended.</summary>
+    public long KillsAfterFirstDeletion { get; init; }
+
     /// <summary>Of those, kills after the run had deleted something and before it had deleted everything.</summary>
     public long KillsMidDeletion { get; init; }
 
@@ -56,7 +59,7 @@ public sealed record SoakReport
                            $"expired-data cleanup: {PackagesCleanupRuns} runs, {BlobsDeleted} blobs deleted");
         if (Kills > 0)
         {
-            text.AppendLine(c, $"  {Kills} cleanup processes killed with SIGKILL, {KillsMidDeletion} of them in the middle of deleting");
+            text.AppendLine(c, $"  {Kills} cleanup processes killed with SIGKILL, {KillsAfterFirstDeletion} after their first deletion, {KillsMidDeletion} of those before their last");
         }
 
         text.AppendLine(c, $"  invariants checked {InvariantChecks} time(s): {(Held ? "held" : $"{Violations.Count} VIOLATION(S)")}");

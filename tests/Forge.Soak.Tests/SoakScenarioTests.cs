@@ -48,7 +48,7 @@ public sealed class SoakScenarioTests : SoakWorldTest
             Assert.That(report.Violations, Is.Empty, "the invariants, and the run after each kill completing");
             Assert.That(report.Errors, Is.Empty);
             Assert.That(report.Kills, Is.GreaterThanOrEqualTo(4));
-            Assert.That(report.KillsMidDeletion, Is.GreaterThanOrEqualTo(1), "at least one kill after a deletion and before the end");
+            Assert.That(report.KillsAfterFirstDeletion, Is.GreaterThanOrEqualTo(1), "at least one kill after a deletion committed and before the process ended");
             Assert.That(report.VersionsDeleted, Is.GreaterThan(0));
         });
     }
