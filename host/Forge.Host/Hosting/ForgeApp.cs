@@ -13,6 +13,7 @@ using Npgsql;
 using OpenTelemetry;
 using OpenTelemetry.Metrics;
 using OpenTelemetry.Resources;
+using OpenTelemetry.Trace;
 using Quartz;
 using Quartz.Diagnostics;
 
@@ -56,6 +57,10 @@ public sealed class ForgeApp : IAsyncDisposable
         DatabaseDescription = databaseDescription;
         dataSource = host.Services.GetRequiredService<NpgsqlDataSource>();
         logger = host.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Forge.Host");
+        // The commands other than run never start the host, whose hosted service builds these: built here, a
+        // command's spans and metrics reach OTLP (flushed when the host is disposed) and its logs carry trace ids.
+        _ = host.Services.GetService<MeterProvider>();
+        _ = host.Services.GetService<TracerProvider>();
     }
 
     public IHost Host { get; }
