@@ -5,6 +5,7 @@ using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
 using OpenTelemetry.Metrics;
 
 namespace Forge.Host.Http;
@@ -36,7 +37,7 @@ public sealed partial class ForgeHttpServer(
         // Empty: nothing read from the environment or appsettings (ASPNETCORE_URLS cannot move the port).
         var builder = WebApplication.CreateEmptyBuilder(new WebApplicationOptions { ApplicationName = "forge", ContentRootPath = AppContext.BaseDirectory });
         builder.Logging.ClearProviders();
-        builder.Services.AddSingleton(loggers);
+        builder.Services.AddSingleton<ILoggerFactory>(new WithoutInnerHostLogs(loggers));
         // The host's own lifetime handles SIGINT and SIGTERM and stops this server with the rest.
         builder.Services.AddSingleton<IHostLifetime, HostedLifetime>();
         builder.Services.AddRoutingCore();
@@ -55,10 +56,11 @@ public sealed partial class ForgeHttpServer(
         {
             await web.DisposeAsync();
             web = null;
+            // Kestrel's message says it all ("Failed to bind to address ...: address already in use."); its
+            // inner exceptions would only repeat it on the one line the command line prints.
             throw new InvalidOperationException(
                 $"Cannot serve HTTP on {string.Join(", ", settings.Urls)} ({HttpSettings.UrlsKey}): {e.Message.TrimEnd('.')}; " +
-                $"another process holds the port, or set {HttpSettings.UrlsKey} to a free one.",
-                e);
+                $"another process holds the port, or set {HttpSettings.UrlsKey} to a free one.");
         }
 
         var addresses = web.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()?.Addresses ?? [];
@@ -85,6 +87,23 @@ public sealed partial class ForgeHttpServer(
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Serving HTTP on {Addresses}: /metrics, /healthz; admin API {Admin}")]
     private partial void LogServing(string addresses, string admin);
+
+    /// <summary>
+    /// The host's loggers, less those of this server's own generic host: a start that fails (a port in use)
+    /// is reported once, by the host that owns this server, not twice with the same stack trace.
+    /// </summary>
+    private sealed class WithoutInnerHostLogs(ILoggerFactory loggers) : ILoggerFactory
+    {
+        public ILogger CreateLogger(string categoryName)
+            => categoryName == "Microsoft.Extensions.Hosting.Internal.Host" ? NullLogger.Instance : loggers.CreateLogger(categoryName);
+
+        public void AddProvider(ILoggerProvider provider) => loggers.AddProvider(provider);
+
+        // The host's loggers outlive this server.
+        public void Dispose()
+        {
+        }
+    }
 
     /// <summary>Starts and stops with the host that owns this server; no signal handling of its own.</summary>
     private sealed class HostedLifetime : IHostLifetime
