@@ -83,6 +83,7 @@ public sealed class BadInvocationTests : DatabaseTest
         new("Http:Urls not a URL, run", "run", ExitCodes.UsageError, "Forge:Http:Urls is '127.0.0.1:3000': '127.0.0.1:3000' is not a URL", "Forge__Http__Urls=127.0.0.1:3000"),
         new("Http:Urls with a bad port, run", "run", ExitCodes.UsageError, "Forge:Http:Urls is 'http://127.0.0.1:99999'", "Forge__Http__Urls=http://127.0.0.1:99999"),
         new("Http:Urls https, cron run", "cron run cleanup_container_sha256", ExitCodes.UsageError, "'https://127.0.0.1:3000' is not http://", "Forge__Http__Urls=https://127.0.0.1:3000"),
+        new("Admin:Token of two words, run", "run", ExitCodes.UsageError, "Forge:Admin:Token contains white space or control characters: a token is one word", "Forge__Admin__Token=two words"),
         new("unknown key of the task", Cleanup, ExitCodes.UsageError, "Forge:Cron:cleanup_container_sha256:BatchSise is not a setting", "Forge__Cron__cleanup_container_sha256__BatchSise=10"),
         new("unknown cron task", Cleanup, ExitCodes.UsageError, "no cron task named 'cleanup_container_sha265'", "Forge__Cron__cleanup_container_sha265__Enabled=true"),
         new("unknown module", Cleanup, ExitCodes.UsageError, "Forge:Modules:Packages.Containers", "Forge__Modules__Packages.Containers__Enabled=false"),

@@ -263,6 +263,17 @@ public sealed class HttpEndpointTests : DatabaseTest
         Assert.That(error.Message, Does.StartWith($"Forge:Http:Urls is '{urls}'").And.Contain(why));
     }
 
+    [TestCase("http://*:3000", "http://*:3000")]
+    [TestCase("http://0.0.0.0:3000/", "http://0.0.0.0:3000")]
+    [TestCase(" http://127.0.0.1:0 ; http://[::1]:3001", "http://127.0.0.1:0 http://[::1]:3001")]
+    [TestCase("", HttpSettings.DefaultUrls)]
+    public void Good_http_urls_are_read_as_kestrel_takes_them(string urls, string expected)
+    {
+        var settings = HttpSettings.Read(InMemoryConfiguration.From((HttpSettings.UrlsKey, urls)));
+
+        Assert.That(string.Join(' ', settings.Urls), Is.EqualTo(expected));
+    }
+
     [Test]
     public void A_port_in_use_stops_the_start_with_an_error_naming_the_address()
     {

@@ -42,7 +42,7 @@ public sealed class HealthEndpoint(NpgsqlDataSource database, ISchedulerFactory 
         {
             return HealthCheck.Failed($"no answer within {DatabaseTimeout.TotalSeconds:0}s");
         }
-        catch (Exception e) when (e is NpgsqlException or InvalidOperationException or TimeoutException)
+        catch (Exception e) when (e is not OperationCanceledException)
         {
             // Npgsql's messages name the host and port, never the password.
             return HealthCheck.Failed(ForgeCommandLine.OneLine(e));
