@@ -298,13 +298,7 @@ public sealed class ForgeApp : IAsyncDisposable
     {
         services.AddSingleton<HealthEndpoint>();
         services.AddSingleton<AdminCronEndpoints>();
-        services.AddSingleton(s => new ForgeHttpServer(
-            s.GetRequiredService<HttpSettings>(),
-            s.GetRequiredService<MeterProvider>(),
-            s.GetRequiredService<HealthEndpoint>(),
-            s.GetRequiredService<AdminCronEndpoints>(),
-            s.GetRequiredService<ILoggerFactory>(),
-            s.GetRequiredService<ILogger<ForgeHttpServer>>()));
+        services.AddSingleton<ForgeHttpServer>();
         services.AddHostedService(s => s.GetRequiredService<ForgeHttpServer>());
         services.AddHostedService<CronLastSuccessRefresh>();
     }
