@@ -1,5 +1,3 @@
-using System.Net;
-using System.Net.Sockets;
 using Forge.Host.Tests.Support;
 using Forge.Modularity;
 using Forge.Testing;
@@ -82,6 +80,10 @@ public sealed class BadInvocationTests : DatabaseTest
         new("OlderThan=100000000h, cron run", "cron run cleanup_container_sha256", ExitCodes.UsageError, "Forge:Cron:cleanup_container_sha256:OlderThan is '100000000h': must be at most 438000h", "Forge__Cron__cleanup_container_sha256__OlderThan=100000000h"),
         new("cleanup_packages OlderThan=1000000h", "packages cleanup --dry-run", ExitCodes.UsageError, "Forge:Cron:cleanup_packages:OlderThan is '1000000h'", "Forge__Cron__cleanup_packages__OlderThan=1000000h"),
         new("Schedule that never fires, run", "run", ExitCodes.UsageError, "Forge:Cron:cleanup_container_sha256:Schedule is '0 0 0 30 2 ?': '0 0 0 30 2 ?' never fires", "Forge__Cron__cleanup_container_sha256__Schedule=0 0 0 30 2 ?"),
+        new("Http:Urls not a URL, run", "run", ExitCodes.UsageError, "Forge:Http:Urls is '127.0.0.1:3000': '127.0.0.1:3000' is not a URL", "Forge__Http__Urls=127.0.0.1:3000"),
+        new("Http:Urls with a bad port, run", "run", ExitCodes.UsageError, "Forge:Http:Urls is 'http://127.0.0.1:99999'", "Forge__Http__Urls=http://127.0.0.1:99999"),
+        new("Http:Urls https, cron run", "cron run cleanup_container_sha256", ExitCodes.UsageError, "'https://127.0.0.1:3000' is not http://", "Forge__Http__Urls=https://127.0.0.1:3000"),
+        new("Admin:Token of two words, run", "run", ExitCodes.UsageError, "Forge:Admin:Token contains white space or control characters: a token is one word", "Forge__Admin__Token=two words"),
         new("unknown key of the task", Cleanup, ExitCodes.UsageError, "Forge:Cron:cleanup_container_sha256:BatchSise is not a setting", "Forge__Cron__cleanup_container_sha256__BatchSise=10"),
         new("unknown cron task", Cleanup, ExitCodes.UsageError, "no cron task named 'cleanup_container_sha265'", "Forge__Cron__cleanup_container_sha265__Enabled=true"),
         new("unknown module", Cleanup, ExitCodes.UsageError, "Forge:Modules:Packages.Containers", "Forge__Modules__Packages.Containers__Enabled=false"),
@@ -174,7 +176,7 @@ public sealed class BadInvocationTests : DatabaseTest
         switch (target)
         {
             case Target.ClosedPort:
-                builder.Port = ClosedPort();
+                builder.Port = Ports.Closed();
                 break;
             case Target.WrongPassword:
                 builder.Password = WrongPassword;
@@ -233,11 +235,4 @@ public sealed class BadInvocationTests : DatabaseTest
         => new NpgsqlConnectionStringBuilder(connectionString).Password is { Length: > 0 } password
             ? password
             : throw new InvalidOperationException("The test server's connection string has no password to look for.");
-
-    private static int ClosedPort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
 }

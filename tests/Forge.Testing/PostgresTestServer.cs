@@ -213,7 +213,7 @@ public sealed class TestDatabase : IAsyncDisposable
     public ValueTask DisposeAsync() => new(server.DropDatabaseAsync(Name));
 }
 
-/// <summary>Settings for a Forge host in tests: the given database, logs quiet but for warnings.</summary>
+/// <summary>Settings for a Forge host in tests: the given database, logs quiet but for warnings, HTTP on a free loopback port.</summary>
 public static class ForgeSettings
 {
     public static Dictionary<string, string?> For(string connectionString, params (string Key, string? Value)[] more)
@@ -223,6 +223,7 @@ public static class ForgeSettings
             ["ConnectionStrings:Forge"] = connectionString,
             ["Logging:LogLevel:Default"] = "Warning",
             ["Forge:DataPath"] = Path.Combine(Path.GetTempPath(), $"forge-test-data-{Environment.ProcessId}"),
+            ["Forge:Http:Urls"] = "http://127.0.0.1:0",
         };
         foreach (var (key, value) in more)
         {

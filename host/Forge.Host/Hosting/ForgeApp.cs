@@ -1,5 +1,6 @@
 using System.Data.Common;
 using Forge.Host.Database;
+using Forge.Host.Http;
 using Forge.Host.Modules;
 using Forge.Host.Scheduling;
 using Forge.Modularity;
@@ -10,7 +11,9 @@ using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Npgsql;
 using OpenTelemetry;
+using OpenTelemetry.Metrics;
 using OpenTelemetry.Resources;
+using OpenTelemetry.Trace;
 using Quartz;
 using Quartz.Diagnostics;
 
@@ -24,7 +27,10 @@ public sealed class ForgeAppOptions
     /// <summary>Settings that win over appsettings.json and the environment (tests use them).</summary>
     public IReadOnlyDictionary<string, string?> Settings { get; init; } = new Dictionary<string, string?>();
 
-    /// <summary>Whether the host runs the Quartz scheduler (the <c>run</c> command), or only offers services (the other commands).</summary>
+    /// <summary>
+    /// Whether the host runs the Quartz scheduler and serves HTTP (the <c>run</c> command), or only offers
+    /// services (the other commands, which never bind a port).
+    /// </summary>
     public bool UseScheduler { get; init; }
 
     public Action<IServiceCollection>? ConfigureServices { get; init; }
@@ -51,6 +57,10 @@ public sealed class ForgeApp : IAsyncDisposable
         DatabaseDescription = databaseDescription;
         dataSource = host.Services.GetRequiredService<NpgsqlDataSource>();
         logger = host.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Forge.Host");
+        // The commands other than run never start the host, whose hosted service builds these: built here, a
+        // command's spans and metrics reach OTLP (flushed when the host is disposed) and its logs carry trace ids.
+        _ = host.Services.GetService<MeterProvider>();
+        _ = host.Services.GetService<TracerProvider>();
     }
 
     public IHost Host { get; }
@@ -101,6 +111,7 @@ public sealed class ForgeApp : IAsyncDisposable
 
         var catalog = CronTaskCatalog.Build(cronTasks, TasksOfDisabledModules(options.Catalog, modules), configuration);
         var clustered = ReadBoolean(configuration, "Forge:Scheduler:Clustered");
+        var http = HttpSettings.Read(configuration);
 
         EmbeddedPostgres? embedded = null;
         string connectionString;
@@ -134,9 +145,13 @@ public sealed class ForgeApp : IAsyncDisposable
             builder.Services.AddSingleton<HostTelemetry>();
             builder.Services.AddSingleton<CronRunLog>();
             builder.Services.AddSingleton<CronRunner>();
-            AddTelemetry(builder, node, telemetrySources);
+            builder.Services.AddSingleton<CronLastSuccess>();
+            builder.Services.AddSingleton(http);
+            AddTelemetry(builder, node, telemetrySources, prometheus: options.UseScheduler);
             if (options.UseScheduler)
             {
+                // Started before the scheduler: a port in use stops the host before any task fires.
+                AddHttpServer(builder.Services);
                 AddScheduler(builder.Services, connectionString, clustered);
             }
 
@@ -252,20 +267,40 @@ public sealed class ForgeApp : IAsyncDisposable
         {
             o.SingleLine = true;
             o.TimestampFormat = "yyyy-MM-dd HH:mm:ss ";
+            // Scopes carry the trace and span ids: every line logged during a cron run names its trace.
+            o.IncludeScopes = true;
         });
+        logging.Configure(o => o.ActivityTrackingOptions = ActivityTrackingOptions.TraceId | ActivityTrackingOptions.SpanId);
         logging.Services.Configure<Microsoft.Extensions.Logging.Console.ConsoleLoggerOptions>(o => o.LogToStandardErrorThreshold = LogLevel.Trace);
     }
 
-    private static void AddTelemetry(HostApplicationBuilder builder, NodeIdentity node, List<string> sources)
+    private static void AddTelemetry(HostApplicationBuilder builder, NodeIdentity node, List<string> sources, bool prometheus)
     {
         var otel = builder.Services.AddOpenTelemetry()
             .ConfigureResource(r => r.AddService("forge", serviceInstanceId: node.Name))
-            .WithMetrics(m => m.AddMeter([.. sources, QuartzInstrumentation.MeterName]))
+            .WithMetrics(m =>
+            {
+                m.AddMeter([.. sources, QuartzInstrumentation.MeterName]);
+                if (prometheus)
+                {
+                    // Every scrape collects anew: a run that just finished is in the next scrape.
+                    m.AddPrometheusExporter(o => o.ScrapeResponseCacheDurationMilliseconds = 0);
+                }
+            })
             .WithTracing(t => t.AddSource([.. sources, QuartzInstrumentation.ActivitySourceName]));
         if (!string.IsNullOrWhiteSpace(builder.Configuration["OTEL_EXPORTER_OTLP_ENDPOINT"]))
         {
             otel.UseOtlpExporter();
         }
+    }
+
+    private static void AddHttpServer(IServiceCollection services)
+    {
+        services.AddSingleton<HealthEndpoint>();
+        services.AddSingleton<AdminCronEndpoints>();
+        services.AddSingleton<ForgeHttpServer>();
+        services.AddHostedService(s => s.GetRequiredService<ForgeHttpServer>());
+        services.AddHostedService<CronLastSuccessRefresh>();
     }
 
     private static void AddScheduler(IServiceCollection services, string connectionString, bool clustered)

@@ -103,6 +103,18 @@ public sealed partial class CronRunLog(IDbContextFactory<HostDbContext> contexts
         return result;
     }
 
+    /// <summary>When each task last finished a run with success (on any node), for the tasks that ever did.</summary>
+    public async Task<IReadOnlyDictionary<string, DateTimeOffset>> LastSuccessesAsync(CancellationToken cancellationToken)
+    {
+        await using var db = await contexts.CreateDbContextAsync(cancellationToken);
+        var rows = await db.CronRuns.AsNoTracking()
+            .Where(r => r.Outcome == "success" && r.FinishedAt != null)
+            .GroupBy(r => r.Task)
+            .Select(g => new { Task = g.Key, FinishedAt = g.Max(r => r.FinishedAt!.Value) })
+            .ToListAsync(cancellationToken);
+        return rows.ToDictionary(r => r.Task, r => r.FinishedAt, StringComparer.OrdinalIgnoreCase);
+    }
+
     public async Task<IReadOnlyList<CronRun>> RunsAsync(string task, CancellationToken cancellationToken)
     {
         await using var db = await contexts.CreateDbContextAsync(cancellationToken);

@@ -19,6 +19,8 @@ public sealed partial class CronRunner(
     CronTaskCatalog catalog,
     CronRunLog runLog,
     HostTelemetry telemetry,
+    CronLastSuccess lastSuccess,
+    TimeProvider time,
     NodeIdentity node,
     ILogger<CronRunner> logger)
 {
@@ -68,6 +70,11 @@ public sealed partial class CronRunner(
 
         var elapsed = stopwatch.Elapsed;
         Count(task.Name, result.Outcome, elapsed, activity, null);
+        if (result.Outcome == CronRunOutcome.Success)
+        {
+            lastSuccess.Record(task.Name, time.GetUtcNow());
+        }
+
         try
         {
             await runLog.FinishAsync(runId, task.Name, result.Outcome, result.Summary, CancellationToken.None);

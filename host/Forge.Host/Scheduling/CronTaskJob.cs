@@ -16,8 +16,9 @@ public sealed class CronTaskJob(CronRunner runner) : IJob
 
     public async ValueTask Execute(IJobExecutionContext context, CancellationToken cancellationToken = default)
     {
-        var trigger = context.Trigger.Key.Group == StartGroup
-            ? CronRunTrigger.Start
+        // TriggerJob (the admin API's "run now") marks its one-off trigger in the trigger's data map.
+        var trigger = context.Trigger.JobDataMap.ContainsKey(SchedulerConstants.ManualTrigger) ? CronRunTrigger.Manual
+            : context.Trigger.Key.Group == StartGroup ? CronRunTrigger.Start
             : CronRunTrigger.Schedule;
         var scheduledFor = trigger == CronRunTrigger.Schedule ? context.ScheduledFireTimeUtc : null;
         await runner.RunAsync(context.JobDetail.Key.Name, trigger, cancellationToken, scheduledFor);

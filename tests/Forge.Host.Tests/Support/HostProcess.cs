@@ -77,6 +77,8 @@ public sealed class HostProcess : IDisposable
         }
 
         start.Environment.Remove("ConnectionStrings__Forge");
+        // A free port unless the test names one: hosts of parallel tests never fight over port 3000.
+        start.Environment["Forge__Http__Urls"] = "http://127.0.0.1:0";
         foreach (var (key, value) in environment)
         {
             start.Environment[key] = value;

@@ -1,9 +1,11 @@
 using Forge.Host.Hosting;
+using Forge.Host.Http;
 using Forge.Host.Modules;
 using Forge.Modularity;
 using Forge.Packages;
 using Forge.Packages.Container;
 using Forge.Testing;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace Forge.Host.Tests.Support;
 
@@ -28,6 +30,12 @@ public sealed class RunningHost : IAsyncDisposable
     private RunningHost(ForgeApp app) => App = app;
 
     public ForgeApp App { get; }
+
+    /// <summary>Where the host serves HTTP (a free loopback port in tests: see <see cref="ForgeSettings"/>).</summary>
+    public Uri HttpAddress => App.Services.GetRequiredService<ForgeHttpServer>().Addresses[0];
+
+    /// <summary>A client for the host's HTTP endpoints; the caller disposes it.</summary>
+    public HttpClient Http() => new() { BaseAddress = HttpAddress, Timeout = Poll.Deadline };
 
     /// <summary>Composes the host, migrates when asked (as <c>forge run</c> does), and starts it.</summary>
     public static async Task<RunningHost> StartAsync(ForgeAppOptions options, bool migrate = false)
