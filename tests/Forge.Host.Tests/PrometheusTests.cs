@@ -19,7 +19,7 @@ public sealed partial class PrometheusTests : DatabaseTest
     public async Task Every_metric_of_the_dashboard_and_the_alerting_rules_has_data_in_Prometheus()
     {
         await using var scratch = new ScratchDirectory();
-        var port = PrometheusServer.FreeLoopbackPort();
+        var port = Ports.Free();
         var environment = new Dictionary<string, string>
         {
             ["ConnectionStrings__Forge"] = Database.ConnectionString,

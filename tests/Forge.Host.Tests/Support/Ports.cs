@@ -12,4 +12,7 @@ public static class Ports
         listener.Start();
         return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
+
+    /// <summary>A loopback port free to listen on (the same: one the system just gave out and took back).</summary>
+    public static int Free() => Closed();
 }

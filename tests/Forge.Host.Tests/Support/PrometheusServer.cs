@@ -1,7 +1,5 @@
 using System.Diagnostics;
 using System.Globalization;
-using System.Net;
-using System.Net.Sockets;
 using System.Text.Json;
 
 namespace Forge.Host.Tests.Support;
@@ -43,7 +41,7 @@ public sealed class PrometheusServer : IAsyncDisposable
                 static_configs:
                   - targets: ['{target}']
             """);
-        var port = FreeLoopbackPort();
+        var port = Ports.Free();
         var start = new ProcessStartInfo(Executable("prometheus"))
         {
             RedirectStandardError = true,
@@ -119,13 +117,6 @@ public sealed class PrometheusServer : IAsyncDisposable
         process.StandardInput.Close();
         await process.WaitForExitAsync();
         return (process.ExitCode, (await output) + (await error));
-    }
-
-    public static int FreeLoopbackPort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 
     public async ValueTask DisposeAsync()
