@@ -19,13 +19,14 @@ public sealed partial class PrometheusTests : DatabaseTest
     public async Task Every_metric_of_the_dashboard_and_the_alerting_rules_has_data_in_Prometheus()
     {
         await using var scratch = new ScratchDirectory();
-        var port = Ports.Free();
         var environment = new Dictionary<string, string>
         {
             ["ConnectionStrings__Forge"] = Database.ConnectionString,
             ["Forge__Packages__StorePath"] = Path.Combine(scratch.Path, "packages"),
-            ["Forge__Http__Urls"] = $"http://127.0.0.1:{port}",
             ["Forge__Admin__Token"] = Token,
+            // Only the admin API starts the tasks here.
+            ["Forge__Cron__cleanup_container_sha256__RunAtStart"] = "false",
+            ["Forge__Cron__cleanup_packages__RunAtStart"] = "false",
         };
         using (var demo = HostProcess.Start(environment, "packages", "container", "demo"))
         {
@@ -39,8 +40,10 @@ public sealed partial class PrometheusTests : DatabaseTest
             """);
         using var host = HostProcess.Start(environment, "run");
         Assert.That(await host.WaitForLogAsync("Application started", Poll.Deadline), Is.True, host.Errors);
-        await using var prometheus = await PrometheusServer.StartAsync($"127.0.0.1:{port}", Dashboards("forge-alerts.yml"));
-        using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}") };
+        // The host took a free port (HostProcess gives it http://127.0.0.1:0) and logged it.
+        var address = ServingAddress().Match(host.Errors).Groups[1].Value;
+        await using var prometheus = await PrometheusServer.StartAsync(address, Dashboards("forge-alerts.yml"));
+        using var http = new HttpClient { BaseAddress = new Uri($"http://{address}") };
         http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("token", Token);
 
         foreach (var task in new[] { "cleanup_container_sha256", "cleanup_packages" })
@@ -49,11 +52,14 @@ public sealed partial class PrometheusTests : DatabaseTest
             Assert.That(started.StatusCode, Is.EqualTo(HttpStatusCode.NoContent), task);
         }
 
+        // Both manual runs (and the expired-data run the container cleanup chains) scraped, twice at least.
         var manual = await Poll.UntilAsync(
-            () => prometheus.QueryAsync("sum(forge_cron_runs_total)"),
-            r => r.Count > 0 && double.Parse(r[0].GetProperty("value")[1].GetString()!, System.Globalization.CultureInfo.InvariantCulture) >= 4);
-        var metrics = MetricNames(await File.ReadAllTextAsync(Dashboards("forge-cleanups.json")))
-            .Union(MetricNames(await File.ReadAllTextAsync(Dashboards("forge-alerts.yml")))).Order().ToList();
+            () => prometheus.QueryAsync("sum(forge_cron_runs_total{outcome=\"success\"}) >= 3 and sum(count_over_time(forge_cron_runs_total{task=\"cleanup_packages\"}[1m])) >= 6"),
+            r => r.Count > 0);
+        var runs = await RecordedRuns.OfAsync(Database, "cleanup_container_sha256");
+        var dashboard = await File.ReadAllTextAsync(Dashboards("forge-cleanups.json"));
+        var rules = await File.ReadAllTextAsync(Dashboards("forge-alerts.yml"));
+        var metrics = MetricNames(dashboard).Union(MetricNames(rules)).Order().ToList();
         var missing = new List<string>();
         foreach (var metric in metrics)
         {
@@ -63,21 +69,48 @@ public sealed partial class PrometheusTests : DatabaseTest
             }
         }
 
+        // Each panel's query as Grafana sends it, with its interval variables filled in.
+        var panels = PanelQueries(dashboard);
+        var emptyPanels = new List<string>();
+        foreach (var query in panels)
+        {
+            if ((await prometheus.QueryAsync(query.Replace("$__rate_interval", "1m", StringComparison.Ordinal).Replace("$__range", "1h", StringComparison.Ordinal))).Count == 0)
+            {
+                emptyPanels.Add(query);
+            }
+        }
+
+        // A zero per task and outcome from the start: increase() sees a task's first failure.
+        var failureSeries = await prometheus.QueryAsync("forge_cron_runs_total{outcome=\"failure\"}");
         var scrape = await http.GetStringAsync(new Uri("/metrics", UriKind.Relative));
         var lint = await PrometheusServer.PromtoolAsync(scrape, "check", "metrics");
-        var rules = await PrometheusServer.PromtoolAsync(null, "check", "rules", Dashboards("forge-alerts.yml"));
+        var check = await PrometheusServer.PromtoolAsync(null, "check", "rules", Dashboards("forge-alerts.yml"));
         var health = await prometheus.RuleHealthAsync();
 
         Assert.Multiple(() =>
         {
             Assert.That(manual, Is.Not.Empty, "the runs reached Prometheus");
+            Assert.That(runs.Select(r => r.TriggerAndOutcome), Has.Some.EqualTo("manual success"), "the admin API's run");
             Assert.That(metrics, Has.Count.GreaterThanOrEqualTo(8), "the dashboard and the rules name the cleanups' metrics");
             Assert.That(missing, Is.Empty, "metrics of the dashboard or the rules without data in Prometheus");
+            Assert.That(panels, Has.Count.GreaterThanOrEqualTo(10));
+            Assert.That(emptyPanels, Is.Empty, "panel queries without data");
+            Assert.That(failureSeries, Has.Count.EqualTo(2), "a failure series for each task before any failure");
             Assert.That(lint.ExitCode, Is.Zero, lint.Output);
-            Assert.That(rules.ExitCode, Is.Zero, rules.Output);
+            Assert.That(check.ExitCode, Is.Zero, check.Output);
             Assert.That(health, Has.Count.EqualTo(3));
             Assert.That(health.Values, Has.All.EqualTo("ok"), string.Join(", ", health));
         });
+    }
+
+    /// <summary>Every <c>expr</c> of the dashboard's panels.</summary>
+    private static List<string> PanelQueries(string dashboard)
+    {
+        using var document = System.Text.Json.JsonDocument.Parse(dashboard);
+        return document.RootElement.GetProperty("panels").EnumerateArray()
+            .SelectMany(p => p.GetProperty("targets").EnumerateArray())
+            .Select(t => t.GetProperty("expr").GetString()!)
+            .ToList();
     }
 
     /// <summary>The metric names an expression file uses: every <c>forge_…</c> word.</summary>
@@ -99,4 +132,7 @@ public sealed partial class PrometheusTests : DatabaseTest
 
     [GeneratedRegex(@"\bforge_[a-z0-9_]+\b")]
     private static partial Regex MetricName();
+
+    [GeneratedRegex(@"Serving HTTP on http://(127\.0\.0\.1:\d+)")]
+    private static partial Regex ServingAddress();
 }

@@ -65,6 +65,13 @@ public sealed class HttpSettings
             throw Bad($"'{url}' is not http:// (Forge serves plain HTTP; put a TLS proxy in front of it)");
         }
 
+        // Kestrel listens on every interface for a host name other than localhost: an operator who wrote
+        // one name would serve the admin API on all of them. Addresses, localhost and the wildcards only.
+        if (uri.Host is not ("wildcard" or "localhost") && !System.Net.IPAddress.TryParse(uri.Host.Trim('[', ']'), out _))
+        {
+            throw Bad($"'{url}' names the host '{uri.Host}', and Kestrel would listen on every interface for it; give an address (127.0.0.1, 0.0.0.0, [::1]) or localhost");
+        }
+
         if (uri.AbsolutePath != "/" || uri.Query.Length > 0 || uri.Fragment.Length > 0 || uri.UserInfo.Length > 0)
         {
             throw Bad($"'{url}' has more than a host and a port");

@@ -70,14 +70,14 @@ public sealed partial class CronRunner(
 
         var elapsed = stopwatch.Elapsed;
         Count(task.Name, result.Outcome, elapsed, activity, null);
-        if (result.Outcome == CronRunOutcome.Success)
-        {
-            lastSuccess.Record(task.Name, time.GetUtcNow());
-        }
-
         try
         {
             await runLog.FinishAsync(runId, task.Name, result.Outcome, result.Summary, CancellationToken.None);
+            // After the record: the gauge never shows a success the run records do not have.
+            if (result.Outcome == CronRunOutcome.Success)
+            {
+                lastSuccess.Record(task.Name, time.GetUtcNow());
+            }
         }
         catch (Exception e)
         {

@@ -1,4 +1,7 @@
+using System.Diagnostics;
 using Forge.Host.Hosting;
+using Forge.Modularity;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Quartz;
@@ -8,11 +11,16 @@ namespace Forge.Host.Scheduling;
 /// <summary>
 /// Puts the enabled tasks on the scheduler at start-up (replacing what a clustered store kept from an
 /// earlier configuration), removes disabled ones, adds the run-at-start fires, and logs each next run.
+/// Before that, it makes each enabled task once (a task that cannot be composed fails the start, not the
+/// first run at midnight) and gives its run counter a zero per outcome: Prometheus's <c>increase()</c>
+/// cannot see a series' first sample, so without the zeros a task's first failure would never alert.
 /// </summary>
 public sealed partial class CronScheduleRegistrar(
     ISchedulerFactory schedulers,
     CronTaskCatalog catalog,
     NodeIdentity node,
+    IServiceScopeFactory scopes,
+    HostTelemetry telemetry,
     ILogger<CronScheduleRegistrar> logger) : IHostedService
 {
     public async Task StartAsync(CancellationToken cancellationToken)
@@ -31,6 +39,18 @@ public sealed partial class CronScheduleRegistrar(
         if (catalog.Tasks.Count == 0)
         {
             LogNoTasks();
+        }
+
+        await using (var scope = scopes.CreateAsyncScope())
+        {
+            foreach (var task in catalog.Tasks.Where(t => t.Enabled))
+            {
+                _ = scope.ServiceProvider.GetRequiredService(task.Definition.TaskType!);
+                foreach (var outcome in Enum.GetValues<CronRunOutcome>())
+                {
+                    telemetry.Runs.Add(0, new TagList { { "task", task.Name }, { "outcome", outcome.ToString().ToLowerInvariant() } });
+                }
+            }
         }
 
         foreach (var task in catalog.Tasks)

@@ -17,6 +17,9 @@ public sealed class ContainerCleanupTelemetry
         PropertiesDeleted = meter.CreateCounter<long>("forge.packages.container.cleanup.properties.deleted", "{property}", "package_property rows deleted with their versions and files.");
         MetadataMalformed = meter.CreateCounter<long>("forge.packages.container.cleanup.metadata.malformed", "{version}", "Versions whose metadata_json is not JSON (their digests still count as references).");
         Duration = meter.CreateHistogram<double>("forge.packages.container.cleanup.duration", "s", "How long cleanup runs take.");
+        // A series from the start: Prometheus's increase() cannot see a series' first sample, and the
+        // malformed-metadata alert must see the first versions found.
+        MetadataMalformed.Add(0);
     }
 
     public static ActivitySource ActivitySource { get; } = new(ContainerModule.TelemetryName);
