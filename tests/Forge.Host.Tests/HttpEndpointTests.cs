@@ -186,6 +186,28 @@ public sealed class HttpEndpointTests : DatabaseTest
     }
 
     [Test]
+    public async Task Refusals_are_all_counted_but_logged_at_most_once_per_interval()
+    {
+        var logs = new LogRecorder();
+        await using var host = await StartAsync(logs, AdminToken);
+        using var http = host.Http();
+        http.DefaultRequestHeaders.TryAddWithoutValidation("Authorization", "token guess");
+
+        for (var i = 0; i < 20; i++)
+        {
+            using var response = await http.GetAsync(CronPath);
+            Assert.That(response.StatusCode, Is.EqualTo(HttpStatusCode.Unauthorized));
+        }
+
+        var metrics = await ScrapeAsync(http);
+        Assert.Multiple(() =>
+        {
+            Assert.That(metrics, Does.Contain("forge_http_admin_unauthorized_total{otel_scope_name=\"Forge.Host\",reason=\"wrong\"} 20"));
+            Assert.That(logs.Text.Split('\n').Count(l => l.Contains("Admin API request refused", StringComparison.Ordinal)), Is.EqualTo(1), logs.Text);
+        });
+    }
+
+    [Test]
     public async Task With_the_token_the_cron_list_shows_both_real_tasks_with_their_schedule_next_and_previous_run()
     {
         await RecordRunAsync(PackagesCleanupTask.Name, "failure", DateTimeOffset.UtcNow.AddHours(-1));

@@ -27,6 +27,13 @@ public sealed partial class AdminCronEndpoints(
     // Compared as hashes, in constant time: neither the length nor a prefix of the token leaks through timing.
     private readonly byte[]? expected = settings.AdminToken is { } token ? SHA256.HashData(Encoding.UTF8.GetBytes(token)) : null;
 
+    // Refusals are logged at most once per RefusalLogInterval, with how many went unlogged since: whoever
+    // can reach the port cannot flood the log. The counter counts every one.
+    private static readonly TimeSpan RefusalLogInterval = TimeSpan.FromSeconds(10);
+    private readonly Lock refusalGate = new();
+    private long nextRefusalLog;
+    private long unloggedRefusals;
+
     /// <summary><paramref name="endpoint"/> behind the admin API's switch and token check.</summary>
     public RequestDelegate Guard(RequestDelegate endpoint) => async context =>
     {
@@ -41,7 +48,11 @@ public sealed partial class AdminCronEndpoints(
         if (refusal is not null)
         {
             telemetry.AdminUnauthorized.Add(1, new TagList { { "reason", refusal } });
-            LogRefused(refusal, context.Request.Method, context.Request.Path.Value ?? string.Empty, context.Connection.RemoteIpAddress?.ToString() ?? "?");
+            if (RefusalToLog() is { } unlogged)
+            {
+                LogRefused(refusal, context.Request.Method, context.Request.Path.Value ?? string.Empty, context.Connection.RemoteIpAddress?.ToString() ?? "?", unlogged);
+            }
+
             context.Response.Headers.WWWAuthenticate = Scheme;
             await HttpJson.MessageAsync(context, StatusCodes.Status401Unauthorized,
                 refusal == "missing" ? "This needs 'Authorization: token <admin token>'." : "The token is not the admin token.");
@@ -127,8 +138,27 @@ public sealed partial class AdminCronEndpoints(
         return CryptographicOperations.FixedTimeEquals(SHA256.HashData(Encoding.UTF8.GetBytes(presented)), expected) ? null : "wrong";
     }
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Admin API request refused ({Reason} token): {Method} {Path} from {Remote}")]
-    private partial void LogRefused(string reason, string method, string path, string remote);
+    /// <summary>The number of refusals not logged since the last line, when this one is to be logged; else null.</summary>
+    private long? RefusalToLog()
+    {
+        lock (refusalGate)
+        {
+            var now = Environment.TickCount64;
+            if (now < nextRefusalLog)
+            {
+                unloggedRefusals++;
+                return null;
+            }
+
+            nextRefusalLog = now + (long)RefusalLogInterval.TotalMilliseconds;
+            var unlogged = unloggedRefusals;
+            unloggedRefusals = 0;
+            return unlogged;
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Admin API request refused ({Reason} token): {Method} {Path} from {Remote}; {Unlogged} more refused since the last such line (at most one every 10 s)")]
+    private partial void LogRefused(string reason, string method, string path, string remote, long unlogged);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Cron task {Task} fired through the admin API (from {Remote})")]
     private partial void LogTriggered(string task, string remote);
