@@ -204,10 +204,8 @@ public sealed class ExpiredDataCleanupTests
     {
         var (blob, hash, _) = await BlobWithHashAsync(w.Old);
         File.SetLastWriteTimeUtc(Store.PathOf(hash), DateTime.UtcNow.AddDays(-3));
-        Hooks.BeforeContentRemoval = _ => throw new IOException("injected crash between commit and removal");
 
-        Assert.That(async () => await CleanupAsync(), Throws.InstanceOf<IOException>());
-        Hooks.BeforeContentRemoval = null;
+        await CrashAfterTheCommitAsync();
         var check = w.Service<ContentStoreCheck>();
         var found = await check.RunAsync(repair: false, TimeSpan.FromHours(24), CancellationToken.None);
         var repaired = await check.RunAsync(repair: true, TimeSpan.FromHours(24), CancellationToken.None);
@@ -228,9 +226,7 @@ public sealed class ExpiredDataCleanupTests
     public async Task A_crash_after_the_commit_leaves_the_file_queued_and_the_next_run_removes_it()
     {
         var (blob, hash, size) = await BlobWithHashAsync(w.Old);
-        Hooks.BeforeContentRemoval = _ => throw new IOException("injected crash between commit and removal");
-        Assert.That(async () => await CleanupAsync(), Throws.InstanceOf<IOException>());
-        Hooks.BeforeContentRemoval = null;
+        await CrashAfterTheCommitAsync();
         var queuedAfterCrash = await QueuedRemovalsAsync();
 
         var next = await CleanupAsync();
@@ -250,9 +246,7 @@ public sealed class ExpiredDataCleanupTests
     public async Task A_queued_file_whose_content_was_uploaded_again_is_kept_and_dequeued()
     {
         var (blob, hash, size) = await BlobWithHashAsync(w.Old);
-        Hooks.BeforeContentRemoval = _ => throw new IOException("injected crash between commit and removal");
-        Assert.That(async () => await CleanupAsync(), Throws.InstanceOf<IOException>());
-        Hooks.BeforeContentRemoval = null;
+        await CrashAfterTheCommitAsync();
         var again = await InsertBlobRowAsync(hash, size, w.Now);
 
         var next = await CleanupAsync();
@@ -667,6 +661,14 @@ public sealed class ExpiredDataCleanupTests
         => await w.ScalarAsync<long>(
             "INSERT INTO package_blob (size, hash_md5, hash_sha1, hash_sha256, hash_sha512, created_unix) VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
             size, hash[..32], hash[..40], hash, hash + hash, created);
+
+    /// <summary>A run that stops between the commit that deleted the blob rows and the removal of their files.</summary>
+    private async Task CrashAfterTheCommitAsync()
+    {
+        Hooks.BeforeContentRemoval = _ => throw new IOException("injected crash between commit and removal");
+        Assert.That(async () => await CleanupAsync(), Throws.InstanceOf<IOException>());
+        Hooks.BeforeContentRemoval = null;
+    }
 
     private Task<List<string>> QueuedRemovalsAsync() => w.Database.ColumnAsync("SELECT hash_sha256 FROM forge_content_removal ORDER BY 1");
 
