@@ -1,3 +1,5 @@
+using System.Formats.Tar;
+using System.IO.Compression;
 using System.Text;
 using System.Text.Json.Nodes;
 using Forge.Testing.Oci;
@@ -53,6 +55,60 @@ public sealed class OciHarnessTests
         Assert.That(
             index["manifests"]!.AsArray().Select(m => ((string?)m!["digest"], (string?)m["platform"]!["architecture"])),
             Is.EqualTo(image.Platforms.Select(p => ((string?)p.Manifest.Digest, (string?)p.Platform.Architecture))));
+    }
+
+    [Test]
+    public async Task Skopeo_reads_each_platform_image_with_its_config_and_layers()
+    {
+        var layout = new OciLayout(Path.Combine(scratch, "layout"));
+        var image = layout.WriteImage("v1", seed: 5);
+
+        foreach (var platform in image.Platforms)
+        {
+            List<string> arguments = ["inspect", "--override-os", platform.Platform.Os, "--override-arch", platform.Platform.Architecture];
+            if (platform.Platform.Variant is { } variant)
+            {
+                arguments.AddRange(["--override-variant", variant]);
+            }
+
+            var inspected = await skopeo.RunAsync([.. arguments, layout.Reference("v1")]);
+
+            Assert.That(inspected.Succeeded, Is.True, inspected.ToString());
+            var summary = JsonNode.Parse(inspected.Output)!;
+            // skopeo names the digest of what the reference names: the index, not the platform's manifest.
+            Assert.That((string?)summary["Digest"], Is.EqualTo(image.Index.Digest), platform.Platform.Name);
+            Assert.That((string?)summary["Architecture"], Is.EqualTo(platform.Platform.Architecture), platform.Platform.Name);
+            Assert.That(summary["Layers"]!.AsArray().Select(l => (string?)l), Is.EqualTo(platform.Layers.Select(l => (string?)l.Digest)), platform.Platform.Name);
+        }
+    }
+
+    [Test]
+    public void Each_layer_is_a_gzip_tar_whose_digest_uncompressed_is_the_config_diff_id()
+    {
+        var layout = new OciLayout(Path.Combine(scratch, "layout"));
+        var image = layout.WriteImage("v1", seed: 6);
+
+        foreach (var platform in image.Platforms)
+        {
+            var config = JsonNode.Parse(layout.ReadBlob(platform.Config.Digest))!;
+            var diffIds = config["rootfs"]!["diff_ids"]!.AsArray().Select(d => (string?)d).ToList();
+            var uncompressed = new List<string?>();
+            foreach (var layer in platform.Layers)
+            {
+                using var tar = new MemoryStream();
+                using (var gzip = new GZipStream(new MemoryStream(layout.ReadBlob(layer.Digest)), CompressionMode.Decompress))
+                {
+                    gzip.CopyTo(tar);
+                }
+
+                uncompressed.Add(OciLayout.Digest(tar.ToArray()));
+                tar.Position = 0;
+                using var reader = new TarReader(tar);
+                Assert.That(reader.GetNextEntry(), Is.Not.Null, layer.Digest);
+            }
+
+            Assert.That(diffIds, Is.EqualTo(uncompressed), platform.Platform.Name);
+        }
     }
 
     [Test]
