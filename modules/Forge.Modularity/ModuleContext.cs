@@ -53,6 +53,14 @@ public sealed class ModuleContext
     /// </summary>
     public void AddTelemetrySource(string name) => telemetrySources.Add(name);
 
+    /// <summary>Declares HTTP endpoints that <c>forge run</c> serves (see <see cref="IModuleEndpoints"/>).</summary>
+    public void AddEndpoints<TEndpoints>()
+        where TEndpoints : class, IModuleEndpoints
+    {
+        Services.AddSingleton<TEndpoints>();
+        Services.AddSingleton<IModuleEndpoints>(sp => sp.GetRequiredService<TEndpoints>());
+    }
+
     /// <summary>
     /// Registers the EF Core migrations of <typeparamref name="TContext"/> (already registered in
     /// <see cref="Services"/>); <c>migrate</c> and start-up apply them, in module order.

@@ -1,3 +1,4 @@
+using Forge.Modularity;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Hosting.Server;
@@ -12,7 +13,7 @@ namespace Forge.Host.Http;
 
 /// <summary>
 /// The HTTP side of <c>forge run</c>: a small Kestrel application on <c>Forge:Http:Urls</c> serving
-/// <c>/metrics</c>, <c>/healthz</c> and the admin API. It has a container of its own for Kestrel and routing
+/// <c>/metrics</c>, <c>/healthz</c>, the admin API and the endpoints of enabled modules (the registry's <c>/v2/</c>). It has a container of its own for Kestrel and routing
 /// only; its endpoints are built from the host's services and its logs go to the host's loggers.
 /// </summary>
 public sealed partial class ForgeHttpServer(
@@ -20,6 +21,7 @@ public sealed partial class ForgeHttpServer(
     MeterProvider meters,
     HealthEndpoint health,
     AdminCronEndpoints adminCron,
+    IEnumerable<IModuleEndpoints> moduleEndpoints,
     ILoggerFactory loggers,
     ILogger<ForgeHttpServer> logger) : IHostedService, IAsyncDisposable
 {
@@ -47,6 +49,11 @@ public sealed partial class ForgeHttpServer(
         web.MapGet(HealthPath, health.HandleAsync);
         web.MapGet(AdminCronPath, adminCron.Guard(adminCron.ListAsync));
         web.MapPost(AdminCronPath + "/{task}", adminCron.Guard(adminCron.RunNowAsync));
+        var modules = moduleEndpoints.ToList();
+        foreach (var module in modules)
+        {
+            module.Map(web);
+        }
 
         try
         {
@@ -65,7 +72,10 @@ public sealed partial class ForgeHttpServer(
 
         var addresses = web.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()?.Addresses ?? [];
         Addresses = [.. addresses.Select(a => new Uri(a))];
-        LogServing(string.Join(", ", addresses), settings.AdminToken is null ? "off (no Forge:Admin:Token)" : "on");
+        LogServing(
+            string.Join(", ", addresses),
+            string.Concat(modules.Select(m => ", " + m.Description)),
+            settings.AdminToken is null ? "off (no Forge:Admin:Token)" : "on");
     }
 
     public async Task StopAsync(CancellationToken cancellationToken)
@@ -85,8 +95,8 @@ public sealed partial class ForgeHttpServer(
         }
     }
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "Serving HTTP on {Addresses}: /metrics, /healthz; admin API {Admin}")]
-    private partial void LogServing(string addresses, string admin);
+    [LoggerMessage(Level = LogLevel.Information, Message = "Serving HTTP on {Addresses}: /metrics, /healthz{Modules}; admin API {Admin}")]
+    private partial void LogServing(string addresses, string modules, string admin);
 
     /// <summary>
     /// The host's loggers, less those of this server's own generic host: a start that fails (a port in use)
