@@ -10,7 +10,7 @@ namespace Forge.Packages.Container;
 /// <summary>
 /// Container images over the shared packages schema: the cleanup of dangling <c>sha256:*</c> versions (the
 /// cron task <c>cleanup_container_sha256</c> and <c>forge packages container cleanup-sha256</c>), the
-/// write path that publishes images, and later the registry API.
+/// write path that publishes images, and the registry API under <c>/v2/</c> (<see cref="RegistryEndpoints"/>).
 /// </summary>
 public sealed class ContainerModule : IModule, IModuleCommands
 {
@@ -32,6 +32,11 @@ public sealed class ContainerModule : IModule, IModuleCommands
         context.Services.AddTransient<DanglingImageCleanup>();
         context.Services.AddSingleton<ContainerImageWriter>();
         context.Services.AddTransient<DemoRegistry>();
+        context.Services.AddSingleton(RegistrySettings.Read(context.Configuration));
+        context.Services.AddSingleton<RegistryStore>();
+        context.Services.AddSingleton<BlobUploads>();
+        context.Services.AddSingleton<RegistryTelemetry>();
+        context.AddEndpoints<RegistryEndpoints>();
         context.AddCronTask<DanglingImageCleanupTask>(DanglingImageCleanupTask.Definition);
         context.AddTelemetrySource(TelemetryName);
     }

@@ -12,6 +12,22 @@ public sealed record ImageBlob(byte[] Content, string MediaType);
 /// <summary>A platform manifest referenced by an image index.</summary>
 public sealed record IndexEntry(string Digest, string Platform);
 
+/// <summary>A blob an image manifest pushed over the registry API names: it must already be in the package.</summary>
+public sealed record ManifestBlob(string Digest, string MediaType);
+
+/// <summary>
+/// A manifest as a client pushed it: its exact bytes (the digest is theirs), its media type, the metadata_json
+/// SCHEMA.md describes (an index's <c>manifests</c> sizes are filled in here), the blobs of an image manifest,
+/// and the manifests an index names.
+/// </summary>
+public sealed record ManifestPush(byte[] Content, string MediaType, JsonObject Metadata, IReadOnlyList<ManifestBlob> Blobs, IReadOnlyList<string> Entries);
+
+/// <summary>An upload session was cancelled or expired while it was being finished.</summary>
+public sealed class UploadGoneException(string uploadId) : Exception($"upload {uploadId} was cancelled or expired while it was being finished")
+{
+    public string UploadId { get; } = uploadId;
+}
+
 /// <summary>What a push created: the version and the manifest's digest.</summary>
 public sealed record PushedManifest(long VersionId, string Digest, long Size);
 
@@ -60,7 +76,8 @@ public sealed class ContainerImageWriter(NpgsqlDataSource dataSource, ContentSto
             ["labels"] = new JsonObject { ["org.opencontainers.image.source"] = $"https://example.invalid/{repository}" },
             ["layer_creation"] = new JsonArray(layers.Select((_, i) => (JsonNode)$"RUN step {i + 1}").ToArray()),
         };
-        return await PublishAsync(ownerId, repository, tag, manifest, OciManifest, metadata, blobs, [], createdUnix, cancellationToken);
+        var push = new ManifestPush(Encoding.UTF8.GetBytes(manifest.ToJsonString()), OciManifest, metadata, [], []);
+        return await PublishAsync(ownerId, repository, tag, push, blobs, createdUnix, cancellationToken);
     }
 
     /// <summary>Pushes an image index of manifests already in the repository, by tag or by its digest.</summary>
@@ -90,21 +107,30 @@ public sealed class ContainerImageWriter(NpgsqlDataSource dataSource, ContentSto
                 ["size"] = 0,
             }).ToArray()),
         };
-        return await PublishAsync(ownerId, repository, tag, manifest, OciIndex, metadata, [], entries, createdUnix, cancellationToken);
+        var push = new ManifestPush(Encoding.UTF8.GetBytes(manifest.ToJsonString()), OciIndex, metadata, [], [.. entries.Select(e => e.Digest)]);
+        return await PublishAsync(ownerId, repository, tag, push, [], createdUnix, cancellationToken);
     }
 
+    /// <summary>
+    /// Publishes a manifest pushed over the registry API, by tag or by its digest when <paramref name="tag"/> is
+    /// null. Its blobs must be in the package (uploaded, mounted or used by another version), an index's entries
+    /// must be manifests of the package: otherwise <see cref="ManifestBlobUnknownException"/>.
+    /// </summary>
+    public Task<PushedManifest> PushManifestAsync(long ownerId, string repository, string? tag, ManifestPush push, CancellationToken cancellationToken)
+        => PublishAsync(ownerId, repository, tag, push, [], null, cancellationToken);
+
     private async Task<PushedManifest> PublishAsync(
-        long ownerId, string repository, string? tag, JsonObject manifest, string mediaType, JsonObject metadata,
-        List<(ImageBlob Blob, string Hex)> blobs, IReadOnlyList<IndexEntry> entries, long? createdUnix, CancellationToken cancellationToken)
+        long ownerId, string repository, string? tag, ManifestPush push, List<(ImageBlob Blob, string Hex)> newBlobs, long? createdUnix,
+        CancellationToken cancellationToken)
     {
-        var manifestBytes = Encoding.UTF8.GetBytes(manifest.ToJsonString());
+        var manifestBytes = push.Content;
         var manifestHex = Hash(manifestBytes);
         var digest = "sha256:" + manifestHex;
         var created = createdUnix ?? time.GetUtcNow().ToUnixTimeSeconds();
         var versionName = tag ?? digest;
 
         // Content is hashed and written to the store's tmp/ before any lock is taken.
-        var contents = blobs.Select(b => (Content: b.Blob.Content, b.Hex)).Append((Content: manifestBytes, Hex: manifestHex))
+        var contents = newBlobs.Select(b => (Content: b.Blob.Content, b.Hex)).Append((Content: manifestBytes, Hex: manifestHex))
             .DistinctBy(c => c.Hex).OrderBy(c => c.Hex, StringComparer.Ordinal).ToList();
         var staged = new List<StagedContent>();
         try
@@ -131,31 +157,29 @@ public sealed class ContainerImageWriter(NpgsqlDataSource dataSource, ContentSto
             await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
             var packageId = await EnsurePackageAsync(connection, ownerId, repository, cancellationToken);
 
-            if (entries.Count > 0)
+            if (push.Entries.Count > 0)
             {
-                // Rule 8: hold the referenced versions until this index commits; a cleanup that locked them
-                // first has deleted them by the time this returns, and the push fails instead of publishing
-                // an index with a missing child.
-                var wanted = entries.Select(e => e.Digest.ToLowerInvariant()).Distinct().ToArray();
-                var found = new HashSet<string>();
-                await using (var lockCommand = new NpgsqlCommand(
-                    "SELECT lower(lower_version) FROM package_version WHERE package_id = $1 AND lower(lower_version) = ANY($2) ORDER BY id FOR KEY SHARE",
-                    connection,
-                    transaction))
+                var sizes = await LockEntriesAsync(connection, transaction, packageId, push.Entries, cancellationToken);
+                if (push.Metadata["manifests"] is JsonArray listed)
                 {
-                    lockCommand.Parameters.AddWithValue(packageId);
-                    lockCommand.Parameters.Add(new NpgsqlParameter { Value = wanted, NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Varchar });
-                    await using var reader = await lockCommand.ExecuteReaderAsync(cancellationToken);
-                    while (await reader.ReadAsync(cancellationToken))
+                    foreach (var entry in listed.OfType<JsonObject>())
                     {
-                        found.Add(reader.GetString(0));
+                        if (entry["digest"]?.GetValue<string>() is { } entryDigest && sizes.TryGetValue(entryDigest.ToLowerInvariant(), out var size))
+                        {
+                            entry["size"] = size;
+                        }
                     }
                 }
+            }
 
-                if (wanted.FirstOrDefault(d => !found.Contains(d)) is { } missing)
-                {
-                    throw new ManifestBlobUnknownException(missing);
-                }
+            // The blobs of a pushed image manifest: held (FOR KEY SHARE) until this version names them, so that
+            // the expired-data cleanup cannot take an uploaded blob between this check and the commit.
+            var existing = new Dictionary<string, long>(StringComparer.Ordinal);
+            foreach (var blob in push.Blobs.DistinctBy(b => b.Digest).OrderBy(b => b.Digest, StringComparer.Ordinal))
+            {
+                var hex = blob.Digest["sha256:".Length..];
+                existing[hex] = await LockBlobOfPackageAsync(connection, packageId, hex, cancellationToken)
+                    ?? throw new ManifestBlobUnknownException(blob.Digest);
             }
 
             var blobIds = new Dictionary<string, long>(StringComparer.Ordinal);
@@ -164,27 +188,84 @@ public sealed class ContainerImageWriter(NpgsqlDataSource dataSource, ContentSto
                 blobIds[content.Hex] = await EnsureBlobAsync(connection, transaction, file, content.Content, created, cancellationToken);
             }
 
-            var versionId = await UpsertVersionAsync(connection, packageId, versionName, created, metadata.ToJsonString(), cancellationToken);
-            foreach (var (blob, hex) in blobs)
+            var versionId = await UpsertVersionAsync(connection, packageId, versionName, created, push.Metadata.ToJsonString(), cancellationToken);
+            var files = newBlobs.Select(b => (b.Hex, b.Blob.MediaType, Id: blobIds[b.Hex]))
+                .Concat(push.Blobs.Select(b => (Hex: b.Digest["sha256:".Length..], b.MediaType, Id: existing[b.Digest["sha256:".Length..]])))
+                .DistinctBy(f => f.Hex);
+            foreach (var (hex, mediaType, blobId) in files)
             {
-                await AddFileAsync(connection, versionId, blobIds[hex], $"sha256_{hex}", false, "sha256:" + hex, blob.MediaType, created, cancellationToken);
+                await AddFileAsync(connection, versionId, blobId, $"sha256_{hex}", false, "sha256:" + hex, mediaType, created, cancellationToken);
             }
 
-            await AddFileAsync(connection, versionId, blobIds[manifestHex], "manifest.json", true, digest, mediaType, created, cancellationToken);
+            await AddFileAsync(connection, versionId, blobIds[manifestHex], "manifest.json", true, digest, push.MediaType, created, cancellationToken);
             if (tag is not null)
             {
                 await AddPropertyAsync(connection, 0, versionId, "container.manifest.tagged", string.Empty, cancellationToken);
             }
 
-            foreach (var entry in entries)
+            foreach (var entry in push.Entries.Select(e => e.ToLowerInvariant()).Distinct())
             {
-                await AddPropertyAsync(connection, 0, versionId, "container.manifest.reference", entry.Digest.ToLowerInvariant(), cancellationToken);
+                await AddPropertyAsync(connection, 0, versionId, "container.manifest.reference", entry, cancellationToken);
             }
 
             await transaction.CommitAsync(cancellationToken);
             return new PushedManifest(versionId, digest, manifestBytes.Length);
         }
     }
+
+    /// <summary>
+    /// Rule 8: holds the versions an index names until the index commits; a cleanup that locked them first has
+    /// deleted them by the time this returns, and the push fails instead of publishing an index with a missing
+    /// child. An entry is a version named by its digest, or a version (a tag) whose manifest has that digest.
+    /// Returns each entry's size: the sum of its version's blob sizes.
+    /// </summary>
+    private static async Task<Dictionary<string, long>> LockEntriesAsync(
+        NpgsqlConnection connection, NpgsqlTransaction transaction, long packageId, IReadOnlyList<string> entries, CancellationToken cancellationToken)
+    {
+        var wanted = entries.Select(e => e.ToLowerInvariant()).Distinct().ToArray();
+        var found = new Dictionary<string, long>(StringComparer.Ordinal);
+        await using (var lockCommand = new NpgsqlCommand(
+            """
+            SELECT CASE WHEN v.lower_version = ANY($2) THEN v.lower_version ELSE (
+                       SELECT lower(p.value) FROM package_file f JOIN package_property p ON p.ref_type = 1 AND p.ref_id = f.id AND p.name = 'container.digest'
+                       WHERE f.version_id = v.id AND f.is_lead AND lower(p.value) = ANY($2) LIMIT 1) END,
+                   (SELECT coalesce(sum(b.size), 0)::bigint FROM package_file f JOIN package_blob b ON b.id = f.blob_id WHERE f.version_id = v.id)
+            FROM package_version v
+            WHERE v.package_id = $1 AND NOT v.is_internal AND (v.lower_version = ANY($2) OR EXISTS (
+                SELECT 1 FROM package_file f JOIN package_property p ON p.ref_type = 1 AND p.ref_id = f.id AND p.name = 'container.digest'
+                WHERE f.version_id = v.id AND f.is_lead AND lower(p.value) = ANY($2)))
+            ORDER BY v.id FOR KEY SHARE OF v
+            """,
+            connection,
+            transaction))
+        {
+            lockCommand.Parameters.AddWithValue(packageId);
+            lockCommand.Parameters.Add(new NpgsqlParameter { Value = wanted, NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Varchar });
+            await using var reader = await lockCommand.ExecuteReaderAsync(cancellationToken);
+            while (await reader.ReadAsync(cancellationToken))
+            {
+                if (!reader.IsDBNull(0))
+                {
+                    found.TryAdd(reader.GetString(0), reader.GetInt64(1));
+                }
+            }
+        }
+
+        if (wanted.FirstOrDefault(d => !found.ContainsKey(d)) is { } missing)
+        {
+            throw new ManifestBlobUnknownException(missing);
+        }
+
+        return found;
+    }
+
+    private static async Task<long?> LockBlobOfPackageAsync(NpgsqlConnection connection, long packageId, string hex, CancellationToken cancellationToken)
+        => await ScalarAsync(connection, """
+            SELECT b.id FROM package_blob b
+            WHERE b.hash_sha256 = $2::bpchar AND EXISTS (
+                SELECT 1 FROM package_file f JOIN package_version v ON v.id = f.version_id WHERE v.package_id = $1 AND f.blob_id = b.id)
+            FOR KEY SHARE OF b
+            """, cancellationToken, packageId, hex) as long?;
 
     private static string Hash(byte[] content) => Convert.ToHexStringLower(SHA256.HashData(content));
 
@@ -242,11 +323,21 @@ public sealed class ContainerImageWriter(NpgsqlDataSource dataSource, ContentSto
             """, cancellationToken, packageId, version, created, metadata))!;
     }
 
-    // MD5 and SHA-1 fill package_blob's hash columns (the schema has them for other package types'
-    // clients); nothing here relies on them for integrity, SHA-256 keys the content.
-#pragma warning disable CA5350, CA5351
     private async Task<long> EnsureBlobAsync(
         NpgsqlConnection connection, NpgsqlTransaction transaction, StagedContent staged, byte[] content, long created, CancellationToken cancellationToken)
+    {
+        return await EnsureBlobAsync(connection, transaction, staged, BlobHashes.Of(content), Restage, created, cancellationToken, store);
+
+        async Task<StagedContent> Restage()
+        {
+            using var again = new MemoryStream(content, writable: false);
+            return await store.StageAsync(again, cancellationToken);
+        }
+    }
+
+    private static async Task<long> EnsureBlobAsync(
+        NpgsqlConnection connection, NpgsqlTransaction transaction, StagedContent staged, BlobHashes hashes, Func<Task<StagedContent>>? restage,
+        long created, CancellationToken cancellationToken, ContentStore? publishTo = null)
     {
         // Under the blob's shared content lock (hashes in ordinal order), the file is put in place and
         // the row made or held (FOR KEY SHARE) until this push commits: the expired-data cleanup, which
@@ -256,35 +347,123 @@ public sealed class ContainerImageWriter(NpgsqlDataSource dataSource, ContentSto
         if (!File.Exists(staged.TemporaryPath))
         {
             // Swept from tmp/ while this push waited: write it again; a row must never name absent content.
-            using var again = new MemoryStream(content, writable: false);
-            staged = await store.StageAsync(again, cancellationToken);
+            staged = restage is null
+                ? throw new IOException($"The content of sha256:{staged.Sha256} disappeared before it was stored.")
+                : await restage();
         }
 
-        store.Publish(staged);
+        (publishTo ?? throw new InvalidOperationException("No content store.")).Publish(staged);
 
         for (var attempt = 1; ; attempt++)
         {
             if (await ScalarAsync(connection, """
                 INSERT INTO package_blob (size, hash_md5, hash_sha1, hash_sha256, hash_sha512, created_unix)
                 VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (hash_sha256) DO NOTHING RETURNING id
-                """, cancellationToken, (long)content.Length, Convert.ToHexStringLower(MD5.HashData(content)),
-                Convert.ToHexStringLower(SHA1.HashData(content)), staged.Sha256, Convert.ToHexStringLower(SHA512.HashData(content)), created) is long inserted)
+                """, cancellationToken, hashes.Size, hashes.Md5, hashes.Sha1, hashes.Sha256, hashes.Sha512, created) is long inserted)
             {
                 return inserted;
             }
 
-            if (await ScalarAsync(connection, "SELECT id FROM package_blob WHERE hash_sha256 = $1::bpchar FOR KEY SHARE", cancellationToken, staged.Sha256) is long existing)
+            if (await ScalarAsync(connection, "SELECT id FROM package_blob WHERE hash_sha256 = $1::bpchar FOR KEY SHARE", cancellationToken, hashes.Sha256) is long existing)
             {
                 return existing;
             }
 
             if (attempt == 3)
             {
-                throw new InvalidOperationException($"The blob sha256:{staged.Sha256} kept disappearing while this push used it.");
+                throw new InvalidOperationException($"The blob sha256:{hashes.Sha256} kept disappearing while this push used it.");
             }
         }
     }
-#pragma warning restore CA5350, CA5351
+
+    /// <summary>
+    /// Stores a finished upload (its bytes at <paramref name="path"/>, already hashed) as a blob of the repository:
+    /// the content in the store, a package_blob row, and a file of the package's internal <c>_upload</c> version,
+    /// which the expired-data cleanup removes once it is old and no manifest uses the blob. The upload session
+    /// <paramref name="uploadId"/>, when given, is deleted in the same transaction.
+    /// </summary>
+    public async Task AddUploadedBlobAsync(
+        long ownerId, string repository, string path, BlobHashes hashes, string? uploadId, CancellationToken cancellationToken)
+    {
+        var created = time.GetUtcNow().ToUnixTimeSeconds();
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+        if (uploadId is not null
+            && await ScalarAsync(connection, "DELETE FROM package_blob_upload WHERE id = $1 RETURNING bytes_received", cancellationToken, uploadId) is not long received)
+        {
+            // Cancelled or expired while it was being finished: its bytes are not to be trusted.
+            throw new UploadGoneException(uploadId);
+        }
+
+        var packageId = await EnsurePackageAsync(connection, ownerId, repository, cancellationToken);
+        var staged = new StagedContent(path, hashes.Sha256, hashes.Size);
+        var blobId = await EnsureBlobAsync(connection, transaction, staged, hashes, null, created, cancellationToken, store);
+        await AddToUploadVersionAsync(connection, packageId, blobId, hashes.Sha256, created, cancellationToken);
+
+        await transaction.CommitAsync(cancellationToken);
+    }
+
+    /// <summary>
+    /// Mounts a blob of <paramref name="fromPackageId"/> into <paramref name="repository"/> (same owner): the blob
+    /// becomes a file of the target's <c>_upload</c> version. False when the source has no such blob.
+    /// </summary>
+    public async Task<bool> MountBlobAsync(long ownerId, string repository, long fromPackageId, string hex, CancellationToken cancellationToken)
+    {
+        var created = time.GetUtcNow().ToUnixTimeSeconds();
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+        if (await LockBlobOfPackageAsync(connection, fromPackageId, hex, cancellationToken) is not long blobId)
+        {
+            return false;
+        }
+
+        var packageId = await EnsurePackageAsync(connection, ownerId, repository, cancellationToken);
+        await AddToUploadVersionAsync(connection, packageId, blobId, hex, created, cancellationToken);
+        await transaction.CommitAsync(cancellationToken);
+        return true;
+    }
+
+    private static async Task AddToUploadVersionAsync(NpgsqlConnection connection, long packageId, long blobId, string hex, long created, CancellationToken cancellationToken)
+    {
+        long versionId;
+        for (var attempt = 1; ; attempt++)
+        {
+            // Held (FOR KEY SHARE) until this push commits, so that the expired-data cleanup does not delete it as
+            // empty before the file is in; inserted again when it did so between the two statements.
+            if (await ScalarAsync(connection, """
+                INSERT INTO package_version (package_id, version, lower_version, created_unix, is_internal, metadata_json)
+                VALUES ($1, '_upload', '_upload', $2, true, 'null') ON CONFLICT (package_id, lower_version) DO NOTHING RETURNING id
+                """, cancellationToken, packageId, created) is long inserted)
+            {
+                versionId = inserted;
+                break;
+            }
+
+            if (await ScalarAsync(connection, "SELECT id FROM package_version WHERE package_id = $1 AND lower_version = '_upload' FOR KEY SHARE",
+                cancellationToken, packageId) is long existing)
+            {
+                versionId = existing;
+                break;
+            }
+
+            if (attempt == 3)
+            {
+                throw new InvalidOperationException("The _upload version kept disappearing while this push created it.");
+            }
+        }
+
+        // Uploaded again: the file is young again, so the expired-data cleanup gives the client its full window.
+        var fileId = (long)(await ScalarAsync(connection, """
+            INSERT INTO package_file (version_id, blob_id, name, lower_name, composite_key, is_lead, created_unix)
+            VALUES ($1, $2, $3, lower($3), '', false, $4)
+            ON CONFLICT (version_id, lower_name, composite_key) DO UPDATE SET blob_id = excluded.blob_id, created_unix = excluded.created_unix
+            RETURNING id
+            """, cancellationToken, versionId, blobId, $"sha256_{hex}", created))!;
+        if (await ScalarAsync(connection, "SELECT 1 FROM package_property WHERE ref_type = 1 AND ref_id = $1 AND name = 'container.digest'", cancellationToken, fileId) is null)
+        {
+            await AddPropertyAsync(connection, 1, fileId, "container.digest", "sha256:" + hex, cancellationToken);
+        }
+    }
 
     private static async Task AddFileAsync(
         NpgsqlConnection connection, long versionId, long blobId, string name, bool isLead, string digest, string mediaType, long created,

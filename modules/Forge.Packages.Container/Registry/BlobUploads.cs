@@ -1,0 +1,224 @@
+using System.Collections.Concurrent;
+using System.Security.Cryptography;
+using Npgsql;
+
+namespace Forge.Packages.Container.Registry;
+
+/// <summary>
+/// Blob upload sessions of the registry API: a row in package_blob_upload and the partial bytes in the content
+/// store's <c>uploads/</c> folder, one file per session. Bytes stream from the request to the file and through
+/// the hashes on the way; nothing holds a blob in memory. A chunk is appended under the session row's lock, so
+/// chunks of one session never interleave, and a chunk that fails halfway leaves the session where it was: its
+/// bytes past <c>bytes_received</c> are cut off by the next chunk.
+/// </summary>
+/// <remarks>
+/// The running hashes live in this process (hash_state_bytes stays NULL: .NET cannot serialise a hash state).
+/// A session continued on another node, or after a restart, has its hashes rebuilt from the partial file.
+/// </remarks>
+public sealed class BlobUploads(NpgsqlDataSource dataSource, ContentStore store, ContainerImageWriter writer, TimeProvider time)
+{
+    private const int BufferSize = 128 * 1024;
+    private static readonly TimeSpan IdleHasher = TimeSpan.FromHours(1);
+    private readonly ConcurrentDictionary<string, RunningHash> hashers = new(StringComparer.Ordinal);
+
+    /// <summary>Starts a session; returns its id.</summary>
+    public async Task<string> StartAsync(CancellationToken cancellationToken)
+    {
+        var id = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(16));
+        var path = store.UploadPathOf(id);
+        Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+        await File.WriteAllBytesAsync(path, [], cancellationToken);
+        var now = time.GetUtcNow().ToUnixTimeSeconds();
+        await using var command = dataSource.CreateCommand(
+            "INSERT INTO package_blob_upload (id, bytes_received, created_unix, updated_unix) VALUES ($1, 0, $2, $2)");
+        command.Parameters.AddWithValue(id);
+        command.Parameters.AddWithValue(now);
+        await command.ExecuteNonQueryAsync(cancellationToken);
+        return id;
+    }
+
+    /// <summary>The bytes a session has received; throws BLOB_UPLOAD_UNKNOWN for an unknown session.</summary>
+    public async Task<long> StatusAsync(string id, CancellationToken cancellationToken)
+    {
+        await using var command = dataSource.CreateCommand("SELECT bytes_received FROM package_blob_upload WHERE id = $1");
+        command.Parameters.AddWithValue(id);
+        return await command.ExecuteScalarAsync(cancellationToken) is long received ? received : throw RegistryException.BlobUploadUnknown(id);
+    }
+
+    /// <summary>
+    /// Appends <paramref name="body"/> to the session. <paramref name="start"/>, from a Content-Range, must be
+    /// where the session stands (416 otherwise). Returns the bytes received in all.
+    /// </summary>
+    public async Task<long> AppendAsync(string id, long? start, long? expectedLength, Stream body, CancellationToken cancellationToken)
+        => (await AppendCoreAsync(id, start, expectedLength, body, cancellationToken)).Size;
+
+    /// <summary>
+    /// Finishes a session with its last bytes: the whole content must have <paramref name="digest"/>. A match is
+    /// stored as a blob of the repository; a mismatch ends the session and removes its bytes (DIGEST_INVALID).
+    /// </summary>
+    public async Task<BlobHashes> FinishAsync(
+        long ownerId, RepositoryName repository, string id, string digest, Stream body, CancellationToken cancellationToken)
+    {
+        var hashes = await AppendCoreAsync(id, null, null, body, cancellationToken);
+        if (!string.Equals(hashes.Digest, digest, StringComparison.Ordinal))
+        {
+            await CancelAsync(id, cancellationToken);
+            throw RegistryException.DigestInvalid($"the upload's content has digest {hashes.Digest}, not {digest}; the upload is discarded");
+        }
+
+        try
+        {
+            await writer.AddUploadedBlobAsync(ownerId, repository.Full, store.UploadPathOf(id), hashes, id, cancellationToken);
+        }
+        catch (UploadGoneException)
+        {
+            throw RegistryException.BlobUploadUnknown(id);
+        }
+        finally
+        {
+            Forget(id);
+        }
+
+        return hashes;
+    }
+
+    /// <summary>Ends a session and removes its bytes; throws BLOB_UPLOAD_UNKNOWN for an unknown session.</summary>
+    public async Task CancelAsync(string id, CancellationToken cancellationToken)
+    {
+        await using var command = dataSource.CreateCommand("DELETE FROM package_blob_upload WHERE id = $1");
+        command.Parameters.AddWithValue(id);
+        var deleted = await command.ExecuteNonQueryAsync(cancellationToken);
+        Forget(id);
+        File.Delete(store.UploadPathOf(id));
+        if (deleted == 0)
+        {
+            throw RegistryException.BlobUploadUnknown(id);
+        }
+    }
+
+    /// <summary>True when <paramref name="id"/> could name a session (anything else is unknown, never a path).</summary>
+    public static bool IsSessionId(string id) => id.Length == 32 && id.All(char.IsAsciiHexDigitLower);
+
+    private async Task<BlobHashes> AppendCoreAsync(string id, long? start, long? expectedLength, Stream body, CancellationToken cancellationToken)
+    {
+        if (!IsSessionId(id))
+        {
+            throw RegistryException.BlobUploadUnknown(id);
+        }
+
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+        long received;
+        await using (var select = new NpgsqlCommand("SELECT bytes_received FROM package_blob_upload WHERE id = $1 FOR UPDATE", connection, transaction))
+        {
+            select.Parameters.AddWithValue(id);
+            received = await select.ExecuteScalarAsync(cancellationToken) is long value ? value : throw RegistryException.BlobUploadUnknown(id);
+        }
+
+        if (start is { } from && from != received)
+        {
+            throw new RangeNotSatisfiableException(received, $"the chunk starts at byte {from}, but the upload has {received} bytes: send from byte {received}");
+        }
+
+        var path = store.UploadPathOf(id);
+        var hasher = await HasherAtAsync(id, path, received, cancellationToken);
+        var written = 0L;
+        try
+        {
+            await using var file = new FileStream(path, FileMode.OpenOrCreate, FileAccess.Write, FileShare.Read, BufferSize, useAsync: true);
+            file.SetLength(received);
+            file.Position = received;
+            var buffer = new byte[BufferSize];
+            int read;
+            while ((read = await body.ReadAsync(buffer, cancellationToken)) > 0)
+            {
+                hasher.Hasher.Append(buffer.AsSpan(0, read));
+                await file.WriteAsync(buffer.AsMemory(0, read), cancellationToken);
+                written += read;
+            }
+
+            await file.FlushAsync(cancellationToken);
+            if (expectedLength is { } length && length != written)
+            {
+                throw RegistryException.SizeInvalid($"the chunk has {written} bytes, but its Content-Range says {length}");
+            }
+
+            await using var update = new NpgsqlCommand(
+                "UPDATE package_blob_upload SET bytes_received = $2, updated_unix = $3 WHERE id = $1", connection, transaction);
+            update.Parameters.AddWithValue(id);
+            update.Parameters.AddWithValue(received + written);
+            update.Parameters.AddWithValue(time.GetUtcNow().ToUnixTimeSeconds());
+            await update.ExecuteNonQueryAsync(cancellationToken);
+            await transaction.CommitAsync(cancellationToken);
+        }
+        catch
+        {
+            // The hashes have seen bytes the session does not keep: rebuilt from the file next time.
+            Forget(id);
+            throw;
+        }
+
+        hasher.LastUsed = time.GetUtcNow();
+        return hasher.Hasher.Finish();
+    }
+
+    private async Task<RunningHash> HasherAtAsync(string id, string path, long received, CancellationToken cancellationToken)
+    {
+        if (hashers.TryGetValue(id, out var running) && running.Hasher.Length == received)
+        {
+            return running;
+        }
+
+        Forget(id);
+        var now = time.GetUtcNow();
+        foreach (var idle in hashers.Where(h => now - h.Value.LastUsed > IdleHasher).Select(h => h.Key).ToList())
+        {
+            Forget(idle);
+        }
+
+        running = new RunningHash(new BlobHasher(), now);
+        if (received > 0)
+        {
+            // Continued here after a restart or on another node: hash what the session already has.
+            await using var file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite, BufferSize, useAsync: true);
+            if (file.Length < received)
+            {
+                running.Hasher.Dispose();
+                throw RegistryException.BlobUploadInvalid($"upload {id} lost bytes it had received; start the upload again");
+            }
+
+            var buffer = new byte[BufferSize];
+            var left = received;
+            while (left > 0)
+            {
+                var read = await file.ReadAsync(buffer.AsMemory(0, (int)Math.Min(buffer.Length, left)), cancellationToken);
+                running.Hasher.Append(buffer.AsSpan(0, read));
+                left -= read;
+            }
+        }
+
+        hashers[id] = running;
+        return running;
+    }
+
+    private void Forget(string id)
+    {
+        if (hashers.TryRemove(id, out var running))
+        {
+            running.Hasher.Dispose();
+        }
+    }
+
+    private sealed class RunningHash(BlobHasher hasher, DateTimeOffset lastUsed)
+    {
+        public BlobHasher Hasher { get; } = hasher;
+
+        public DateTimeOffset LastUsed { get; set; } = lastUsed;
+    }
+}
+
+/// <summary>A chunk that does not start where its session stands (416, with the session's Range).</summary>
+public sealed class RangeNotSatisfiableException(long received, string message) : Exception(message)
+{
+    public long Received { get; } = received;
+}
