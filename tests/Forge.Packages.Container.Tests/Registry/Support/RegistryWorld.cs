@@ -1,0 +1,116 @@
+using System.Net.Http.Headers;
+using System.Text;
+using Forge.Accounts;
+using Forge.Host.Http;
+using Forge.Testing;
+using Forge.Testing.Oci;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace Forge.Packages.Container.Tests.Registry.Support;
+
+/// <summary>
+/// A running Forge host serving the registry on a free loopback port (real clock, real HTTP), over a fresh
+/// database and content store, with accounts to push as.
+/// </summary>
+public sealed class RegistryWorld : IAsyncDisposable
+{
+    private readonly TestAccounts accounts;
+
+    private RegistryWorld(ForgeTestWorld world, TestAccounts accounts)
+    {
+        World = world;
+        this.accounts = accounts;
+        Address = world.Service<ForgeHttpServer>().Addresses[0];
+    }
+
+    public ForgeTestWorld World { get; }
+
+    /// <summary>The registry's base address, e.g. <c>http://127.0.0.1:41234/</c>.</summary>
+    public Uri Address { get; }
+
+    /// <summary><c>127.0.0.1:port</c>, as image references name the registry.</summary>
+    public string Host => Address.Authority;
+
+    public static async Task<RegistryWorld> StartAsync(params (string Key, string? Value)[] settings)
+    {
+        var accounts = new TestAccounts();
+        var world = await ForgeTestWorld.CreateAsync(s => s.AddSingleton<IAccountDirectory>(accounts), useScheduler: true, settings);
+        try
+        {
+            await world.App.Host.StartAsync();
+            return new RegistryWorld(world, accounts);
+        }
+        catch
+        {
+            await world.DisposeAsync();
+            throw;
+        }
+    }
+
+    /// <summary>Adds an account that may push to <c>&lt;name&gt;/…</c>.</summary>
+    public Task<Account> AddAccountAsync(string name, string password) => Task.FromResult(accounts.Add(name, password));
+
+    /// <summary>A client of the registry; with a name and password, it sends them as HTTP Basic credentials.</summary>
+    public HttpClient Client(string? name = null, string? password = null)
+    {
+        var client = new HttpClient { BaseAddress = Address, Timeout = TimeSpan.FromMinutes(2) };
+        if (name is not null)
+        {
+            client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue(
+                "Basic", Convert.ToBase64String(Encoding.UTF8.GetBytes($"{name}:{password}")));
+        }
+
+        return client;
+    }
+
+    /// <summary>skopeo's reference of an image here: <c>docker://host/repository:tag</c> or <c>…@sha256:…</c>.</summary>
+    public string Image(string repository, string tagOrDigest)
+        => $"docker://{Host}/{repository}{(tagOrDigest.Contains(':', StringComparison.Ordinal) ? "@" : ":")}{tagOrDigest}";
+
+    public static SkopeoAccess As(string name, string password) => SkopeoAccess.HttpAs(name, password);
+
+    public async ValueTask DisposeAsync()
+    {
+        try
+        {
+            await World.App.Host.StopAsync();
+        }
+        finally
+        {
+            await World.DisposeAsync();
+        }
+    }
+
+    /// <summary>Stands in for the Accounts module until it lands.</summary>
+    private sealed class TestAccounts : IAccountDirectory
+    {
+        private readonly Dictionary<string, (Account Account, string Password)> byName = new(StringComparer.OrdinalIgnoreCase);
+        private long next = 1;
+
+        public Account Add(string name, string password)
+        {
+            lock (byName)
+            {
+                var account = new Account(next++, name);
+                byName[name] = (account, password);
+                return account;
+            }
+        }
+
+        public Task<Account?> FindAsync(string name, CancellationToken cancellationToken)
+        {
+            lock (byName)
+            {
+                return Task.FromResult(byName.TryGetValue(name, out var entry) ? entry.Account : null);
+            }
+        }
+
+        public Task<Account?> VerifyAsync(string name, string password, CancellationToken cancellationToken)
+        {
+            lock (byName)
+            {
+                return Task.FromResult(byName.TryGetValue(name, out var entry) && entry.Password == password ? entry.Account : null);
+            }
+        }
+    }
+}
