@@ -1,6 +1,9 @@
+using System.Globalization;
 using System.Net.Http.Headers;
 using System.Text;
 using Forge.Accounts;
+using Forge.Host.Cli;
+using Forge.Host.Hosting;
 using Forge.Host.Http;
 using Forge.Testing;
 using Forge.Testing.Oci;
@@ -68,6 +71,26 @@ public sealed class RegistryWorld : IAsyncDisposable
         => $"docker://{Host}/{repository}{(tagOrDigest.Contains(':', StringComparison.Ordinal) ? "@" : ":")}{tagOrDigest}";
 
     public static SkopeoAccess As(string name, string password) => SkopeoAccess.HttpAs(name, password);
+
+    /// <summary>Runs a <c>forge</c> command in this process over the registry's database and content store.</summary>
+    public async Task<(int ExitCode, string Output, string Error)> RunForgeAsync(params string[] args)
+    {
+        var options = new ForgeAppOptions
+        {
+            Settings = ForgeSettings.For(World.Database.ConnectionString, [("Forge:Packages:StorePath", World.StorePath)]),
+        };
+        await using var output = new StringWriter(CultureInfo.InvariantCulture);
+        await using var error = new StringWriter(CultureInfo.InvariantCulture);
+        var exitCode = await ForgeCommandLine.RunAsync(args, options, output, error);
+        return (exitCode, output.ToString(), error.ToString());
+    }
+
+    /// <summary>Where the content store keeps the blob with this digest.</summary>
+    public string ContentPath(string digest)
+    {
+        var hex = digest["sha256:".Length..];
+        return Path.Combine(World.StorePath, hex[..2], hex[2..4], hex);
+    }
 
     public async ValueTask DisposeAsync()
     {
