@@ -4,6 +4,7 @@ using Forge.Modularity;
 using Forge.Packages.Cleanup;
 using Forge.Packages.Container.Cleanup;
 using Forge.Packages.Container.Tests.Registry.Support;
+using Forge.Testing;
 using Forge.Testing.Oci;
 
 namespace Forge.Packages.Container.Tests.Registry;
@@ -183,6 +184,29 @@ public sealed class RegistryEndToEndTests
 
         Assert.That(await registry.World.SnapshotAsync(), Is.EqualTo("0 0 0 0 0 0"), "no package, version, file, blob, property or upload");
         Assert.That(StoreFiles(registry), Is.Empty, "no content, staged file or partial upload");
+    }
+
+    [Test]
+    public async Task Credentials_never_reach_a_log_even_at_trace_level()
+    {
+        var logs = new LogRecorder();
+        await using var registry = await RegistryWorld.StartAsync(logs);
+        await registry.AddAccountAsync("alice", Password);
+        var source = new OciLayout(Path.Combine(scratch, "source"));
+        source.WriteImage("v1", seed: 51, platforms: 2);
+
+        await CopyAsync(source.Reference("v1"), registry.Image("alice/app", "v1"), to: Alice);
+        var wrong = await skopeo.CopyAllAsync(source.Reference("v1"), registry.Image("alice/app", "v2"), to: RegistryWorld.As("alice", "a wrong password"));
+        Assert.That(wrong.Succeeded, Is.False);
+        await CopyAsync(registry.Image("alice/app", "v1"), new OciLayout(Path.Combine(scratch, "pulled")).Reference("v1"), from: Alice);
+
+        var text = logs.Text;
+        Assert.That(text, Does.Contain("/v2/alice/app"), "the requests were logged at trace level");
+        foreach (var secret in new[] { Password, "a wrong password" })
+        {
+            Assert.That(text, Does.Not.Contain(secret));
+            Assert.That(text, Does.Not.Contain(Convert.ToBase64String(Encoding.UTF8.GetBytes($"alice:{secret}"))));
+        }
     }
 
     [Test]

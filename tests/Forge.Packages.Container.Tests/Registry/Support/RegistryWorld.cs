@@ -8,6 +8,7 @@ using Forge.Host.Http;
 using Forge.Testing;
 using Forge.Testing.Oci;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
 
 namespace Forge.Packages.Container.Tests.Registry.Support;
 
@@ -34,10 +35,24 @@ public sealed class RegistryWorld : IAsyncDisposable
     /// <summary><c>127.0.0.1:port</c>, as image references name the registry.</summary>
     public string Host => Address.Authority;
 
-    public static async Task<RegistryWorld> StartAsync(params (string Key, string? Value)[] settings)
+    public static Task<RegistryWorld> StartAsync(params (string Key, string? Value)[] settings) => StartAsync(null, settings);
+
+    /// <summary>Starts the registry; with <paramref name="logs"/>, every log entry of the host at every level goes there too.</summary>
+    public static async Task<RegistryWorld> StartAsync(LogRecorder? logs, params (string Key, string? Value)[] settings)
     {
         var accounts = new TestAccounts();
-        var world = await ForgeTestWorld.CreateAsync(s => s.AddSingleton<IAccountDirectory>(accounts), useScheduler: true, settings);
+        (string, string?)[] everything = logs is null ? settings : [("Logging:LogLevel:Default", "Trace"), ("Logging:LogLevel:Microsoft", "Trace"), .. settings];
+        var world = await ForgeTestWorld.CreateAsync(
+            s =>
+            {
+                s.AddSingleton<IAccountDirectory>(accounts);
+                if (logs is not null)
+                {
+                    s.AddSingleton<ILoggerProvider>(logs);
+                }
+            },
+            useScheduler: true,
+            everything);
         try
         {
             await world.App.Host.StartAsync();

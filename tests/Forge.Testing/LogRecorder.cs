@@ -1,7 +1,7 @@
 using System.Collections.Concurrent;
 using Microsoft.Extensions.Logging;
 
-namespace Forge.Host.Tests.Support;
+namespace Forge.Testing;
 
 /// <summary>Keeps every log entry of a host in memory: its message, the values of its scopes and its exception.</summary>
 public sealed class LogRecorder : ILoggerProvider, ISupportExternalScope
