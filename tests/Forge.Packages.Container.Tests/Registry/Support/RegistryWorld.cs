@@ -5,6 +5,7 @@ using Forge.Host.Http;
 using Forge.Testing;
 using Forge.Testing.Oci;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
 
 namespace Forge.Packages.Container.Tests.Registry.Support;
 
@@ -16,10 +17,13 @@ public sealed class RegistryWorld : IAsyncDisposable
 {
     private readonly TestAccounts accounts;
 
-    private RegistryWorld(ForgeTestWorld world, TestAccounts accounts)
+    private readonly CapturedLogs logs;
+
+    private RegistryWorld(ForgeTestWorld world, TestAccounts accounts, CapturedLogs logs)
     {
         World = world;
         this.accounts = accounts;
+        this.logs = logs;
         Address = world.Service<ForgeHttpServer>().Addresses[0];
     }
 
@@ -31,14 +35,26 @@ public sealed class RegistryWorld : IAsyncDisposable
     /// <summary><c>127.0.0.1:port</c>, as image references name the registry.</summary>
     public string Host => Address.Authority;
 
+    /// <summary>Everything the host logged so far, at every level (debug included), one entry a line.</summary>
+    public string Logs => logs.Text;
+
     public static async Task<RegistryWorld> StartAsync(params (string Key, string? Value)[] settings)
     {
         var accounts = new TestAccounts();
-        var world = await ForgeTestWorld.CreateAsync(s => s.AddSingleton<IAccountDirectory>(accounts), useScheduler: true, settings);
+        var logs = new CapturedLogs();
+        var world = await ForgeTestWorld.CreateAsync(
+            s =>
+            {
+                s.AddSingleton<IAccountDirectory>(accounts);
+                s.AddSingleton<ILoggerProvider>(logs);
+                s.Configure<LoggerFilterOptions>(o => o.Rules.Add(new LoggerFilterRule(typeof(CapturedLogs).FullName, null, LogLevel.Trace, null)));
+            },
+            useScheduler: true,
+            settings);
         try
         {
             await world.App.Host.StartAsync();
-            return new RegistryWorld(world, accounts);
+            return new RegistryWorld(world, accounts, logs);
         }
         catch
         {
@@ -111,6 +127,29 @@ public sealed class RegistryWorld : IAsyncDisposable
             {
                 return Task.FromResult(byName.TryGetValue(name, out var entry) && entry.Password == password ? entry.Account : null);
             }
+        }
+    }
+
+    /// <summary>Keeps every log entry in memory, with its exception, so tests can say what never appears in a log.</summary>
+    private sealed class CapturedLogs : ILoggerProvider, ILogger
+    {
+        private readonly System.Collections.Concurrent.ConcurrentQueue<string> entries = new();
+
+        public string Text => string.Join('\n', entries);
+
+        public ILogger CreateLogger(string categoryName) => this;
+
+        public IDisposable? BeginScope<TState>(TState state)
+            where TState : notnull
+            => null;
+
+        public bool IsEnabled(LogLevel logLevel) => true;
+
+        public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
+            => entries.Enqueue($"{logLevel}: {formatter(state, exception)} {exception}");
+
+        public void Dispose()
+        {
         }
     }
 }
