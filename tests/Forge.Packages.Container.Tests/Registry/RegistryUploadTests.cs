@@ -24,6 +24,28 @@ public sealed class RegistryUploadTests : RegistryApiTest
     }
 
     [Test]
+    public async Task The_same_blob_uploaded_twice_and_an_empty_blob_are_stored_once_each()
+    {
+        var blob = Bytes(1000, seed: 1);
+        await Client.UploadAsync(App, blob);
+        await Client.UploadAsync("alice/other", blob);
+        await Client.UploadAsync(App, blob);
+        await Client.UploadAsync(App, []);
+
+        Assert.That(await BlobRowsAsync(Digest(blob)), Is.EqualTo(1));
+        Assert.That(await BlobRowsAsync(Digest([])), Is.EqualTo(1));
+        Assert.That(
+            await Registry.World.CountAsync("SELECT count(*) FROM package_file f JOIN package_blob b ON b.id = f.blob_id WHERE b.hash_sha256 = $1", Hex(blob)),
+            Is.EqualTo(2),
+            "one file in the _upload version of each repository");
+        await AssertStoredWithNoSessionLeftAsync(blob);
+        await AssertStoredWithNoSessionLeftAsync([]);
+        using var empty = await Client.GetAsync($"/v2/{App}/blobs/{Digest([])}");
+        Assert.That(empty.StatusCode, Is.EqualTo(HttpStatusCode.OK));
+        Assert.That(empty.Content.Headers.ContentLength, Is.Zero);
+    }
+
+    [Test]
     public async Task A_session_finished_by_a_put_with_the_body_is_created()
     {
         var blob = Bytes(1000, seed: 1);
