@@ -89,11 +89,13 @@ public sealed class BlobUploads(NpgsqlDataSource dataSource, ContentStore store,
         command.Parameters.AddWithValue(id);
         var deleted = await command.ExecuteNonQueryAsync(cancellationToken);
         Forget(id);
-        File.Delete(store.UploadPathOf(id));
         if (deleted == 0)
         {
+            // Nothing of an unknown session is touched (its uploads/ folder may not even exist yet).
             throw RegistryException.BlobUploadUnknown(id);
         }
+
+        File.Delete(store.UploadPathOf(id));
     }
 
     /// <summary>True when <paramref name="id"/> could name a session (anything else is unknown, never a path).</summary>

@@ -289,12 +289,13 @@ public sealed partial class RegistryEndpoints(
             }
         }
 
+        // Checked before the session opens: a refused monolithic upload leaves no session behind.
+        var monolithic = query.ContainsKey("digest") ? RegistryReferences.ParseDigest(query["digest"]) : null;
         var id = await uploads.StartAsync(cancellationToken);
-        if (query.ContainsKey("digest"))
+        if (monolithic is not null)
         {
-            var digest = RegistryReferences.ParseDigest(query["digest"]);
-            await ReceiveAsync(context, () => uploads.FinishAsync(owner.Id, name, id, digest, context.Request.Body, cancellationToken));
-            BlobCreated(context, name, digest);
+            await ReceiveAsync(context, () => uploads.FinishAsync(owner.Id, name, id, monolithic, context.Request.Body, cancellationToken));
+            BlobCreated(context, name, monolithic);
             return;
         }
 

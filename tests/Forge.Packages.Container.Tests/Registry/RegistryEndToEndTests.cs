@@ -4,7 +4,6 @@ using Forge.Modularity;
 using Forge.Packages.Cleanup;
 using Forge.Packages.Container.Cleanup;
 using Forge.Packages.Container.Tests.Registry.Support;
-using Forge.Testing;
 using Forge.Testing.Oci;
 
 namespace Forge.Packages.Container.Tests.Registry;
@@ -208,8 +207,7 @@ public sealed class RegistryEndToEndTests
     [Test]
     public async Task Credentials_never_reach_a_log_even_at_trace_level()
     {
-        var logs = new LogRecorder();
-        await using var registry = await RegistryWorld.StartAsync(logs);
+        await using var registry = await RegistryWorld.StartAsync();
         await registry.AddAccountAsync("alice", Password);
         var source = new OciLayout(Path.Combine(scratch, "source"));
         source.WriteImage("v1", seed: 51, platforms: 2);
@@ -219,7 +217,7 @@ public sealed class RegistryEndToEndTests
         Assert.That(wrong.Succeeded, Is.False);
         await CopyAsync(registry.Image("alice/app", "v1"), new OciLayout(Path.Combine(scratch, "pulled")).Reference("v1"), from: Alice);
 
-        var text = logs.Text;
+        var text = registry.Logs;
         Assert.That(text, Does.Contain("/v2/alice/app"), "the requests were logged at trace level");
         foreach (var secret in new[] { Password, "a wrong password" })
         {

@@ -20,10 +20,13 @@ public sealed class RegistryWorld : IAsyncDisposable
 {
     private readonly TestAccounts accounts;
 
-    private RegistryWorld(ForgeTestWorld world, TestAccounts accounts)
+    private readonly LogRecorder logs;
+
+    private RegistryWorld(ForgeTestWorld world, TestAccounts accounts, LogRecorder logs)
     {
         World = world;
         this.accounts = accounts;
+        this.logs = logs;
         Address = world.Service<ForgeHttpServer>().Addresses[0];
     }
 
@@ -35,28 +38,26 @@ public sealed class RegistryWorld : IAsyncDisposable
     /// <summary><c>127.0.0.1:port</c>, as image references name the registry.</summary>
     public string Host => Address.Authority;
 
-    public static Task<RegistryWorld> StartAsync(params (string Key, string? Value)[] settings) => StartAsync(null, settings);
+    /// <summary>Everything the host logged so far, at every level (debug included), one entry a line.</summary>
+    public string Logs => logs.Text;
 
-    /// <summary>Starts the registry; with <paramref name="logs"/>, every log entry of the host at every level goes there too.</summary>
-    public static async Task<RegistryWorld> StartAsync(LogRecorder? logs, params (string Key, string? Value)[] settings)
+    public static async Task<RegistryWorld> StartAsync(params (string Key, string? Value)[] settings)
     {
         var accounts = new TestAccounts();
-        (string, string?)[] everything = logs is null ? settings : [("Logging:LogLevel:Default", "Trace"), ("Logging:LogLevel:Microsoft", "Trace"), .. settings];
+        var logs = new LogRecorder();
         var world = await ForgeTestWorld.CreateAsync(
             s =>
             {
                 s.AddSingleton<IAccountDirectory>(accounts);
-                if (logs is not null)
-                {
-                    s.AddSingleton<ILoggerProvider>(logs);
-                }
+                s.AddSingleton<ILoggerProvider>(logs);
+                s.Configure<LoggerFilterOptions>(o => o.Rules.Add(new LoggerFilterRule(typeof(LogRecorder).FullName, null, LogLevel.Trace, null)));
             },
             useScheduler: true,
-            everything);
+            settings);
         try
         {
             await world.App.Host.StartAsync();
-            return new RegistryWorld(world, accounts);
+            return new RegistryWorld(world, accounts, logs);
         }
         catch
         {
