@@ -387,7 +387,13 @@ public sealed partial class RegistryEndpoints(
             return (null, null);
         }
 
-        var range = header.StartsWith("bytes", StringComparison.OrdinalIgnoreCase) ? header.TrimStart('b', 'y', 't', 'e', 's', '=', ' ') : header;
+        // The specification's "<start>-<end>", and HTTP's "bytes <start>-<end>/<total>" that some clients send.
+        var range = header.StartsWith("bytes", StringComparison.OrdinalIgnoreCase) ? header["bytes".Length..].TrimStart('=', ' ') : header;
+        if (range.IndexOf('/', StringComparison.Ordinal) is var slash and >= 0)
+        {
+            range = range[..slash];
+        }
+
         var dash = range.IndexOf('-', StringComparison.Ordinal);
         if (dash > 0
             && long.TryParse(range[..dash], NumberStyles.None, CultureInfo.InvariantCulture, out var start)

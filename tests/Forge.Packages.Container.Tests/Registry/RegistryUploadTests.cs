@@ -91,6 +91,25 @@ public sealed class RegistryUploadTests : RegistryApiTest
         await AssertNoSessionLeftAsync();
     }
 
+    [TestCase("bytes 0-999/3000", "bytes 1000-2999/3000")]
+    [TestCase("bytes=0-999", "bytes=1000-2999")]
+    public async Task Chunks_may_name_their_range_the_HTTP_way(string firstRange, string secondRange)
+    {
+        var blob = Bytes(3000, seed: 2);
+        var digest = Digest(blob);
+        using var started = await Client.PostAsync($"/v2/{App}/blobs/uploads/", null);
+        var location = started.Headers.Location!.OriginalString;
+
+        using var first = await Client.SendAsync(HttpMethod.Patch, location, blob[..1000], firstRange);
+        using var second = await Client.SendAsync(HttpMethod.Patch, location, blob[1000..], secondRange);
+        using var finished = await Client.PutAsync($"{location}?digest={digest}", null);
+
+        Assert.That(Header(first, "Range"), Is.EqualTo("0-999"), await first.Content.ReadAsStringAsync());
+        Assert.That(Header(second, "Range"), Is.EqualTo("0-2999"), await second.Content.ReadAsStringAsync());
+        Assert.That(finished.StatusCode, Is.EqualTo(HttpStatusCode.Created), await finished.Content.ReadAsStringAsync());
+        await AssertNoSessionLeftAsync();
+    }
+
     [Test]
     public async Task A_chunk_that_does_not_start_at_the_sessions_offset_is_416_and_the_session_goes_on()
     {
