@@ -291,7 +291,7 @@ public sealed partial class RegistryEndpoints(
 
         // Checked before the session opens: a refused monolithic upload leaves no session behind.
         var monolithic = query.ContainsKey("digest") ? RegistryReferences.ParseDigest(query["digest"]) : null;
-        var id = await uploads.StartAsync(cancellationToken);
+        var id = await uploads.StartAsync(name, cancellationToken);
         if (monolithic is not null)
         {
             await ReceiveAsync(context, () => uploads.FinishAsync(owner.Id, name, id, monolithic, context.Request.Body, cancellationToken));
@@ -325,7 +325,7 @@ public sealed partial class RegistryEndpoints(
         var name = RegistryReferences.ParseName(route.Name!);
         await AuthorizeAsync(context, name, Access.Push, cancellationToken);
         var id = SessionId(route);
-        UploadAccepted(context, name, id, await uploads.StatusAsync(id, cancellationToken), StatusCodes.Status204NoContent);
+        UploadAccepted(context, name, id, await uploads.StatusAsync(name, id, cancellationToken), StatusCodes.Status204NoContent);
     }
 
     private async Task PatchUploadAsync(HttpContext context, Route route, CancellationToken cancellationToken)
@@ -335,7 +335,7 @@ public sealed partial class RegistryEndpoints(
         var id = SessionId(route);
         var (start, length) = ContentRange(context.Request.Headers[HeaderNames.ContentRange].ToString());
         var received = 0L;
-        await ReceiveAsync(context, async () => received = await uploads.AppendAsync(id, start, length, context.Request.Body, cancellationToken));
+        await ReceiveAsync(context, async () => received = await uploads.AppendAsync(name, id, start, length, context.Request.Body, cancellationToken));
         UploadAccepted(context, name, id, received, StatusCodes.Status202Accepted);
     }
 
@@ -353,7 +353,7 @@ public sealed partial class RegistryEndpoints(
     {
         var name = RegistryReferences.ParseName(route.Name!);
         await AuthorizeAsync(context, name, Access.Push, cancellationToken);
-        await uploads.CancelAsync(SessionId(route), cancellationToken);
+        await uploads.CancelAsync(name, SessionId(route), cancellationToken);
         context.Response.StatusCode = StatusCodes.Status204NoContent;
     }
 

@@ -111,6 +111,37 @@ public sealed class RegistryUploadTests : RegistryApiTest
     }
 
     [Test]
+    public async Task A_session_belongs_to_its_repository_and_is_unknown_to_every_other()
+    {
+        await Registry.AddAccountAsync("bob", "bobs pw");
+        using var bob = Registry.Client("bob", "bobs pw");
+        var blob = Bytes(2000, seed: 3);
+        var digest = Digest(blob);
+        using var started = await Client.PostAsync($"/v2/{App}/blobs/uploads/", null);
+        var id = Header(started, "Docker-Upload-UUID");
+        using var first = await Client.SendAsync(HttpMethod.Patch, started.Headers.Location!.OriginalString, blob[..1000], "0-999");
+
+        foreach (var (client, repository) in new[] { (Client, "alice/other"), (bob, "bob/app") })
+        {
+            var elsewhere = $"/v2/{repository}/blobs/uploads/{id}";
+            using var status = await client.GetAsync(elsewhere);
+            using var patch = await client.SendAsync(HttpMethod.Patch, elsewhere, blob[1000..], "1000-1999");
+            using var finish = await client.PutAsync($"{elsewhere}?digest={digest}", null);
+            using var cancel = await client.DeleteAsync(elsewhere);
+            foreach (var refused in new[] { status, patch, finish, cancel })
+            {
+                await AssertErrorAsync(refused, HttpStatusCode.NotFound, "BLOB_UPLOAD_UNKNOWN");
+            }
+        }
+
+        using var second = await Client.SendAsync(HttpMethod.Patch, first.Headers.Location!.OriginalString, blob[1000..], "1000-1999");
+        using var finished = await Client.PutAsync($"{second.Headers.Location!.OriginalString}?digest={digest}", null);
+        Assert.That(finished.StatusCode, Is.EqualTo(HttpStatusCode.Created), await finished.Content.ReadAsStringAsync());
+        await AssertStoredWithNoSessionLeftAsync(blob);
+        Assert.That(await Registry.World.CountAsync("SELECT count(*) FROM package WHERE lower_name <> 'app'"), Is.Zero, "nothing landed elsewhere");
+    }
+
+    [Test]
     public async Task A_chunk_that_does_not_start_at_the_sessions_offset_is_416_and_the_session_goes_on()
     {
         var blob = Bytes(2000, seed: 1);
