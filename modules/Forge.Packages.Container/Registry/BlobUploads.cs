@@ -137,7 +137,9 @@ public sealed class BlobUploads(NpgsqlDataSource dataSource, ContentStore store,
         var written = 0L;
         try
         {
-            await using var file = new FileStream(path, FileMode.OpenOrCreate, FileAccess.Write, FileShare.Read, BufferSize, useAsync: true);
+            await using var file = OpenPartial(id, path, received);
+            // Bytes past bytes_received are a chunk that failed halfway: cut off. Never extended: a file shorter than
+            // the session says would be padded with zeros that the hashes never saw.
             file.SetLength(received);
             file.Position = received;
             var buffer = new byte[BufferSize];
@@ -174,6 +176,27 @@ public sealed class BlobUploads(NpgsqlDataSource dataSource, ContentStore store,
         return hasher.Hasher.Finish();
     }
 
+    private static FileStream OpenPartial(string id, string path, long received)
+    {
+        FileStream file;
+        try
+        {
+            file = new FileStream(path, received > 0 ? FileMode.Open : FileMode.OpenOrCreate, FileAccess.Write, FileShare.Read, BufferSize, useAsync: true);
+        }
+        catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
+        {
+            throw RegistryException.BlobUploadInvalid($"upload {id} lost the bytes it had received; start the upload again");
+        }
+
+        if (file.Length < received)
+        {
+            file.Dispose();
+            throw RegistryException.BlobUploadInvalid($"upload {id} lost bytes it had received; start the upload again");
+        }
+
+        return file;
+    }
+
     private async Task<RunningHash> HasherAtAsync(string id, string path, long received, CancellationToken cancellationToken)
     {
         if (hashers.TryGetValue(id, out var running) && running.Hasher.Length == received)
@@ -192,7 +215,18 @@ public sealed class BlobUploads(NpgsqlDataSource dataSource, ContentStore store,
         if (received > 0)
         {
             // Continued here after a restart or on another node: hash what the session already has.
-            await using var file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite, BufferSize, useAsync: true);
+            FileStream file;
+            try
+            {
+                file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite, BufferSize, useAsync: true);
+            }
+            catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
+            {
+                running.Hasher.Dispose();
+                throw RegistryException.BlobUploadInvalid($"upload {id} lost the bytes it had received; start the upload again");
+            }
+
+            await using var partial = file;
             if (file.Length < received)
             {
                 running.Hasher.Dispose();

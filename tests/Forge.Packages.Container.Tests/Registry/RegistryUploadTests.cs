@@ -141,6 +141,34 @@ public sealed class RegistryUploadTests : RegistryApiTest
         Assert.That(await Registry.World.CountAsync("SELECT count(*) FROM package WHERE lower_name <> 'app'"), Is.Zero, "nothing landed elsewhere");
     }
 
+    [TestCase(true)]
+    [TestCase(false)]
+    public async Task A_session_whose_partial_file_lost_bytes_is_refused_never_padded(bool removed)
+    {
+        var blob = Bytes(2000, seed: 4);
+        using var started = await Client.PostAsync($"/v2/{App}/blobs/uploads/", null);
+        var location = started.Headers.Location!.OriginalString;
+        using var first = await Client.SendAsync(HttpMethod.Patch, location, blob[..1000], "0-999");
+        var partial = Path.Combine(UploadFolder, Header(started, "Docker-Upload-UUID"));
+        if (removed)
+        {
+            File.Delete(partial);
+        }
+        else
+        {
+            await using var file = new FileStream(partial, FileMode.Open);
+            file.SetLength(500);
+        }
+
+        using var second = await Client.SendAsync(HttpMethod.Patch, location, blob[1000..], "1000-1999");
+        using var finished = await Client.PutAsync($"{location}?digest={Digest(blob)}", null);
+
+        await AssertErrorAsync(second, HttpStatusCode.BadRequest, "BLOB_UPLOAD_INVALID");
+        await AssertErrorAsync(finished, HttpStatusCode.BadRequest, "BLOB_UPLOAD_INVALID");
+        Assert.That(await BlobRowsAsync(Digest(blob)), Is.Zero);
+        Assert.That(File.Exists(ContentPath(Digest(blob))), Is.False);
+    }
+
     [Test]
     public async Task A_chunk_that_does_not_start_at_the_sessions_offset_is_416_and_the_session_goes_on()
     {
