@@ -14,18 +14,15 @@ namespace Forge.Packages.Container.Tests.Registry.Support;
 
 /// <summary>
 /// A running Forge host serving the registry on a free loopback port (real clock, real HTTP), over a fresh
-/// database and content store, with accounts to push as.
+/// database and content store, with accounts (the Accounts module's, real password hashes) to push as.
 /// </summary>
 public sealed class RegistryWorld : IAsyncDisposable
 {
-    private readonly TestAccounts accounts;
-
     private readonly LogRecorder logs;
 
-    private RegistryWorld(ForgeTestWorld world, TestAccounts accounts, LogRecorder logs)
+    private RegistryWorld(ForgeTestWorld world, LogRecorder logs)
     {
         World = world;
-        this.accounts = accounts;
         this.logs = logs;
         Address = world.Service<ForgeHttpServer>().Addresses[0];
     }
@@ -43,12 +40,10 @@ public sealed class RegistryWorld : IAsyncDisposable
 
     public static async Task<RegistryWorld> StartAsync(params (string Key, string? Value)[] settings)
     {
-        var accounts = new TestAccounts();
         var logs = new LogRecorder();
         var world = await ForgeTestWorld.CreateAsync(
             s =>
             {
-                s.AddSingleton<IAccountDirectory>(accounts);
                 s.AddSingleton<ILoggerProvider>(logs);
                 s.Configure<LoggerFilterOptions>(o => o.Rules.Add(new LoggerFilterRule(typeof(LogRecorder).FullName, null, LogLevel.Trace, null)));
             },
@@ -57,7 +52,7 @@ public sealed class RegistryWorld : IAsyncDisposable
         try
         {
             await world.App.Host.StartAsync();
-            return new RegistryWorld(world, accounts, logs);
+            return new RegistryWorld(world, logs);
         }
         catch
         {
@@ -67,7 +62,9 @@ public sealed class RegistryWorld : IAsyncDisposable
     }
 
     /// <summary>Adds an account that may push to <c>&lt;name&gt;/…</c>.</summary>
-    public Task<Account> AddAccountAsync(string name, string password) => Task.FromResult(accounts.Add(name, password));
+    public async Task<Account> AddAccountAsync(string name, string password)
+        => await World.Service<AccountStore>().AddAsync(name, PasswordHash.Create(password), CancellationToken.None)
+            ?? throw new InvalidOperationException($"The account {name} exists already.");
 
     /// <summary>A client of the registry; with a name and password, it sends them as HTTP Basic credentials.</summary>
     public HttpClient Client(string? name = null, string? password = null)
@@ -117,39 +114,6 @@ public sealed class RegistryWorld : IAsyncDisposable
         finally
         {
             await World.DisposeAsync();
-        }
-    }
-
-    /// <summary>Stands in for the Accounts module until it lands.</summary>
-    private sealed class TestAccounts : IAccountDirectory
-    {
-        private readonly Dictionary<string, (Account Account, string Password)> byName = new(StringComparer.OrdinalIgnoreCase);
-        private long next = 1;
-
-        public Account Add(string name, string password)
-        {
-            lock (byName)
-            {
-                var account = new Account(next++, name);
-                byName[name] = (account, password);
-                return account;
-            }
-        }
-
-        public Task<Account?> FindAsync(string name, CancellationToken cancellationToken)
-        {
-            lock (byName)
-            {
-                return Task.FromResult(byName.TryGetValue(name, out var entry) ? entry.Account : null);
-            }
-        }
-
-        public Task<Account?> VerifyAsync(string name, string password, CancellationToken cancellationToken)
-        {
-            lock (byName)
-            {
-                return Task.FromResult(byName.TryGetValue(name, out var entry) && entry.Password == password ? entry.Account : null);
-            }
         }
     }
 }
