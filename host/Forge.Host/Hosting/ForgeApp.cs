@@ -169,8 +169,37 @@ public sealed class ForgeApp : IAsyncDisposable
         }
     }
 
+    // The advisory lock key of migrations ("FrgMigra"), apart from the cleanups' run locks.
+    private const long MigrationLock = 0x4672_674D_6967_7261;
+
     /// <summary>Applies every pending schema migration (the host's, then each module's); running it again changes nothing.</summary>
     public async Task<IReadOnlyList<string>> MigrateAsync(CancellationToken cancellationToken)
+    {
+        // Nodes of a cluster that start together migrate one after the other: CREATE SCHEMA IF NOT EXISTS (and a
+        // history table's first creation) is not safe to run concurrently.
+        await using var lockConnection = await dataSource.OpenConnectionAsync(cancellationToken);
+        await using (var take = new Npgsql.NpgsqlCommand($"SELECT pg_advisory_lock({MigrationLock})", lockConnection))
+        {
+            await take.ExecuteNonQueryAsync(cancellationToken);
+        }
+
+        try
+        {
+            return await MigrateLockedAsync(cancellationToken);
+        }
+        finally
+        {
+            // A pooled connection keeps its session's locks: released here, not when the pool reuses it. A broken
+            // connection has lost the lock with its session.
+            if (lockConnection.State == System.Data.ConnectionState.Open)
+            {
+                await using var release = new Npgsql.NpgsqlCommand($"SELECT pg_advisory_unlock({MigrationLock})", lockConnection);
+                await release.ExecuteNonQueryAsync(CancellationToken.None);
+            }
+        }
+    }
+
+    private async Task<IReadOnlyList<string>> MigrateLockedAsync(CancellationToken cancellationToken)
     {
         var applied = new List<string>();
         await using var scope = Services.CreateAsyncScope();
