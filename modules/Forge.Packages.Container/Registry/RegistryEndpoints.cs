@@ -111,7 +111,7 @@ public sealed partial class RegistryEndpoints(
             RouteKind.Upload when HttpMethods.IsPatch(method) => PatchUploadAsync(context, route, cancellationToken),
             RouteKind.Upload when HttpMethods.IsPut(method) => FinishUploadAsync(context, route, cancellationToken),
             RouteKind.Upload when HttpMethods.IsDelete(method) => CancelUploadAsync(context, route, cancellationToken),
-            RouteKind.Unknown => throw new RegistryException(404, "NOT_FOUND", $"'{context.Request.Path}' is not an endpoint of the registry API"),
+            RouteKind.Unknown => throw new RegistryException(404, "UNSUPPORTED", $"'{context.Request.Path}' is not an endpoint of the registry API"),
             _ => throw new RegistryException(405, "UNSUPPORTED", $"{method} is not supported on '{context.Request.Path}'"),
         };
     }
