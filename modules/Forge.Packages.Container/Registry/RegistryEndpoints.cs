@@ -124,7 +124,7 @@ public sealed partial class RegistryEndpoints(
         // this registry takes Basic credentials, and send theirs (or an empty pair, for an anonymous pull).
         if (!context.Request.Headers.ContainsKey(HeaderNames.Authorization))
         {
-            telemetry.AuthFailures.Add(1, new KeyValuePair<string, object?>("reason", "missing"));
+            // The normal first step of every client, not a refusal worth counting.
             throw RegistryException.Unauthorized("authentication required: send HTTP Basic credentials of a Forge account");
         }
 

@@ -10,10 +10,10 @@ public sealed class RegistryTelemetry
     {
         var meter = meters.Create(ContainerModule.TelemetryName);
         Requests = meter.CreateCounter<long>("forge.registry.requests", "{request}", "Registry API requests by operation and status code.");
-        BytesReceived = meter.CreateCounter<long>("forge.registry.blob.bytes.received", "By", "Blob bytes received by uploads.");
-        BytesSent = meter.CreateCounter<long>("forge.registry.blob.bytes.sent", "By", "Blob bytes served (whole blobs and ranges).");
+        BytesReceived = meter.CreateCounter<long>("forge.registry.blob.received", "By", "Blob bytes received by uploads.");
+        BytesSent = meter.CreateCounter<long>("forge.registry.blob.sent", "By", "Blob bytes served (whole blobs and ranges).");
         ManifestsPushed = meter.CreateCounter<long>("forge.registry.manifests.pushed", "{manifest}", "Manifests pushed, by kind (image, index).");
-        AuthFailures = meter.CreateCounter<long>("forge.registry.auth.failures", "{request}", "Requests refused for credentials, by reason (missing, invalid, denied).");
+        AuthFailures = meter.CreateCounter<long>("forge.registry.auth.failures", "{request}", "Requests refused for credentials, by reason (missing, invalid, denied); the ping's challenge to a client that sent none is not counted.");
         AuthFailures.Add(0, new KeyValuePair<string, object?>("reason", "invalid"));
     }
 

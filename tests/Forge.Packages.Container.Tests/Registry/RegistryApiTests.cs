@@ -192,4 +192,36 @@ public sealed class RegistryApiTests : RegistryApiTest
         await AssertErrorAsync(response, status, "UNSUPPORTED");
         Assert.That(await Registry.World.SnapshotAsync(), Is.EqualTo(before));
     }
+
+    [Test]
+    public async Task What_the_registry_did_is_in_the_metrics_scrape()
+    {
+        await Registry.AddAccountAsync("bob", "bobs pw");
+        using var bob = Registry.Client("bob", "bobs pw");
+        using var anonymous = Registry.Client();
+        var image = Image(seed: 5);
+
+        using (await anonymous.GetAsync("/v2/"))
+        {
+        }
+
+        await Client.PushOkAsync(App, image, "v1");
+        using (await bob.PostAsync($"/v2/{App}/blobs/uploads/", null))
+        {
+        }
+
+        using (await Client.GetAsync($"/v2/{App}/blobs/{Digest(image.Layers[0])}"))
+        {
+        }
+
+        var scrape = await Client.GetStringAsync("/metrics");
+        var blobBytes = image.Blobs.Sum(b => (long)b.Length);
+        Assert.That(scrape, Does.Contain("""forge_registry_requests_total{otel_scope_name="Forge.Packages.Container",operation="manifest.put",status="201"} 1"""));
+        Assert.That(scrape, Does.Contain($$"""forge_registry_requests_total{otel_scope_name="Forge.Packages.Container",operation="upload.start",status="201"} {{image.Blobs.Count()}}"""));
+        Assert.That(scrape, Does.Contain($"forge_registry_blob_received_bytes_total{{otel_scope_name=\"Forge.Packages.Container\"}} {blobBytes}"));
+        Assert.That(scrape, Does.Contain($"forge_registry_blob_sent_bytes_total{{otel_scope_name=\"Forge.Packages.Container\"}} {image.Layers[0].Length}"));
+        Assert.That(scrape, Does.Contain("""forge_registry_manifests_pushed_total{otel_scope_name="Forge.Packages.Container",kind="image"} 1"""));
+        Assert.That(scrape, Does.Contain("""forge_registry_auth_failures_total{otel_scope_name="Forge.Packages.Container",reason="denied"} 1"""));
+        Assert.That(scrape, Does.Not.Contain("reason=\"missing\""), "the ping's challenge is not a refusal");
+    }
 }
