@@ -28,12 +28,14 @@ public sealed record RegistryBenchOptions
     public string WorkParent { get; init; } = Path.GetTempPath();
 }
 
-/// <summary>One contender's figures from one run, sizes in MiB.</summary>
+/// <summary>One contender's figures from one run, sizes in MiB; CPU seconds are the server process's own during the copy.</summary>
 public sealed record RegistryRun(
     string Contender,
     int Run,
     double PushSeconds,
     double PullSeconds,
+    double PushCpuSeconds,
+    double PullCpuSeconds,
     double PeakResidentMegabytes,
     double IdleResidentMegabytes,
     double DiskMegabytes)
@@ -119,7 +121,7 @@ public sealed class RegistryBench(RegistryBenchOptions options, TextWriter log)
             {
                 var figures = await RunContenderAsync(contender, run, image, summary, Path.Combine(root, $"run{run}-{contender}"));
                 runs.Add(figures);
-                log.WriteLine($"  {contender}: push {figures.PushSeconds:0.00} s, pull {figures.PullSeconds:0.00} s, peak RSS {figures.PeakResidentMegabytes:0} MiB, " +
+                log.WriteLine($"  {contender}: push {figures.PushSeconds:0.00} s (server CPU {figures.PushCpuSeconds:0.00} s), pull {figures.PullSeconds:0.00} s (server CPU {figures.PullCpuSeconds:0.00} s), peak RSS {figures.PeakResidentMegabytes:0} MiB, " +
                               $"idle RSS {figures.IdleResidentMegabytes:0} MiB, disk {figures.DiskMegabytes:0.0} MiB; pulled layout identical");
             }
         }
@@ -150,15 +152,19 @@ public sealed class RegistryBench(RegistryBenchOptions options, TextWriter log)
             _ => throw new BenchException($"unknown contender '{contender}'"),
         };
         var pulled = Path.Combine(directory, "pulled");
-        double push, pull, idle, peak, disk;
+        double push, pull, pushCpu, pullCpu, idle, peak, disk;
         await using (server)
         {
             await Task.Delay(Settle);
             idle = server.ResidentBytes() / 1048576.0;
+            var cpu = server.CpuSeconds();
             push = await SkopeoCopy.PushAsync(image, summary.Tag, server, Repository, directory);
+            pushCpu = server.CpuSeconds() - cpu;
             disk = server.StorageBytes() / 1048576.0;
             await FlushAsync();
+            cpu = server.CpuSeconds();
             pull = await SkopeoCopy.PullAsync(server, Repository, summary.Tag, pulled, directory);
+            pullCpu = server.CpuSeconds() - cpu;
             peak = server.PeakResidentBytes() / 1048576.0;
         }
 
@@ -173,7 +179,7 @@ public sealed class RegistryBench(RegistryBenchOptions options, TextWriter log)
             Directory.Delete(directory, recursive: true);
         }
 
-        return new RegistryRun(contender, run, push, pull, peak, idle, disk);
+        return new RegistryRun(contender, run, push, pull, pushCpu, pullCpu, peak, idle, disk);
     }
 
     /// <summary>Writes dirty pages out now, so that no contender's copy pays for the previous one's writes.</summary>
@@ -209,6 +215,8 @@ public sealed class RegistryBench(RegistryBenchOptions options, TextWriter log)
             0,
             M(runs.Select(r => r.PushSeconds)),
             M(runs.Select(r => r.PullSeconds)),
+            M(runs.Select(r => r.PushCpuSeconds)),
+            M(runs.Select(r => r.PullCpuSeconds)),
             M(runs.Select(r => r.PeakResidentMegabytes)),
             M(runs.Select(r => r.IdleResidentMegabytes)),
             M(runs.Select(r => r.DiskMegabytes)));

@@ -20,14 +20,14 @@ public static class RegistryBenchReport
             $"Registry benchmark: skopeo copy --all of a {image.Platforms}-platform image, {image.Layers} layers, {megabytes:0.0} MiB of incompressible layers, {image.Blobs} blobs; seed {result.Seed}");
         text.AppendLine(CultureInfo.InvariantCulture,
             $"{result.SkopeoVersion}; reference: {result.ReferenceVersion ?? "not run"}; medians of {result.Runs} run(s), contenders alternating; every pull identical to the push: {(result.DigestsIdentical ? "yes" : "NO")}");
-        text.AppendLine("forge: Basic credentials checked on every request; reference: no authentication. RSS is the server process's own (Forge's embedded PostgreSQL not included).");
+        text.AppendLine("forge: Basic credentials checked on every request; reference: no authentication. RSS and CPU are the server process's own (Forge's embedded PostgreSQL not included); MB = 2^20 bytes.");
         text.AppendLine();
         text.AppendLine(CultureInfo.InvariantCulture,
-            $"{"contender",-10} {"push s",8} {"pull s",8} {"push MB/s",10} {"pull MB/s",10} {"peak RSS MB",12} {"idle RSS MB",12} {"disk MB",9}");
+            $"{"contender",-10} {"push s",8} {"pull s",8} {"push MB/s",10} {"pull MB/s",10} {"push CPU s",11} {"pull CPU s",11} {"peak RSS MB",12} {"idle RSS MB",12} {"disk MB",9}");
         foreach (var row in result.Medians)
         {
             text.AppendLine(CultureInfo.InvariantCulture,
-                $"{row.Contender,-10} {row.PushSeconds,8:0.00} {row.PullSeconds,8:0.00} {row.PushMegabytesPerSecond(megabytes),10:0.0} {row.PullMegabytesPerSecond(megabytes),10:0.0} {row.PeakResidentMegabytes,12:0} {row.IdleResidentMegabytes,12:0} {row.DiskMegabytes,9:0.0}");
+                $"{row.Contender,-10} {row.PushSeconds,8:0.00} {row.PullSeconds,8:0.00} {row.PushMegabytesPerSecond(megabytes),10:0.0} {row.PullMegabytesPerSecond(megabytes),10:0.0} {row.PushCpuSeconds,11:0.00} {row.PullCpuSeconds,11:0.00} {row.PeakResidentMegabytes,12:0} {row.IdleResidentMegabytes,12:0} {row.DiskMegabytes,9:0.0}");
         }
 
         var forge = result.Medians.FirstOrDefault(m => m.Contender == RegistryBenchOptions.Forge);
@@ -37,6 +37,7 @@ public static class RegistryBenchReport
             text.AppendLine();
             text.AppendLine(CultureInfo.InvariantCulture,
                 $"Forge/reference: push {Ratio(forge.PushSeconds, reference.PushSeconds)}, pull {Ratio(forge.PullSeconds, reference.PullSeconds)}, " +
+                $"server CPU push {Ratio(forge.PushCpuSeconds, reference.PushCpuSeconds)}, pull {Ratio(forge.PullCpuSeconds, reference.PullCpuSeconds)}, " +
                 $"peak RSS {Ratio(forge.PeakResidentMegabytes, reference.PeakResidentMegabytes)}, idle RSS {Ratio(forge.IdleResidentMegabytes, reference.IdleResidentMegabytes)}, " +
                 $"disk {Ratio(forge.DiskMegabytes, reference.DiskMegabytes)}");
         }

@@ -187,6 +187,19 @@ public sealed class RegistryServer : IAsyncDisposable
     /// <summary>The process's peak resident memory since it started (<c>VmHWM</c>), in bytes.</summary>
     public long PeakResidentBytes() => ProcStatus("VmHWM");
 
+    /// <summary>The CPU time the process has used so far, user and system (<c>/proc/&lt;pid&gt;/stat</c>), in seconds.</summary>
+    public double CpuSeconds()
+    {
+        // The fields after the command's closing parenthesis, from the state (field 3) on: utime and stime are fields 14 and 15.
+        var stat = File.ReadAllText($"/proc/{process.Id.ToString(CultureInfo.InvariantCulture)}/stat");
+        var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
+        var ticks = long.Parse(fields[11], CultureInfo.InvariantCulture) + long.Parse(fields[12], CultureInfo.InvariantCulture);
+        return ticks / ClockTicksPerSecond;
+    }
+
+    // USER_HZ, which /proc reports in, is 100 on every Linux architecture .NET runs on.
+    private const double ClockTicksPerSecond = 100.0;
+
     private long ProcStatus(string field)
     {
         foreach (var line in File.ReadLines($"/proc/{process.Id.ToString(CultureInfo.InvariantCulture)}/status"))
