@@ -1,3 +1,4 @@
+using Forge.Accounts;
 using Forge.Modularity;
 using Forge.Packages.Container.Cleanup;
 using Forge.Packages.Container.Cli;
@@ -21,7 +22,8 @@ public sealed class ContainerModule : IModule, IModuleCommands
 
     public string Name => ModuleName;
 
-    public IReadOnlyList<string> Dependencies => [PackagesModule.ModuleName];
+    /// <summary>Accounts: the registry authenticates pushes and pulls with the accounts' passwords.</summary>
+    public IReadOnlyList<string> Dependencies => [PackagesModule.ModuleName, AccountsModule.ModuleName];
 
     public IReadOnlyList<string> CronTaskNames => [DanglingImageCleanupTask.Name];
 

@@ -86,6 +86,7 @@ public sealed class BadInvocationTests : DatabaseTest
         new("Admin:Token of two words, run", "run", ExitCodes.UsageError, "Forge:Admin:Token contains white space or control characters: a token is one word", "Forge__Admin__Token=two words"),
         new("unknown key of the task", Cleanup, ExitCodes.UsageError, "Forge:Cron:cleanup_container_sha256:BatchSise is not a setting", "Forge__Cron__cleanup_container_sha256__BatchSise=10"),
         new("unknown cron task", Cleanup, ExitCodes.UsageError, "no cron task named 'cleanup_container_sha265'", "Forge__Cron__cleanup_container_sha265__Enabled=true"),
+        new("Registry:AnonymousPull not a boolean, run", "run", ExitCodes.UsageError, "Forge:Registry:AnonymousPull is 'maybe': it must be true or false", "Forge__Registry__AnonymousPull=maybe"),
         new("unknown module", Cleanup, ExitCodes.UsageError, "Forge:Modules:Packages.Containers", "Forge__Modules__Packages.Containers__Enabled=false"),
 
         // The database.

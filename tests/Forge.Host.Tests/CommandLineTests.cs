@@ -40,7 +40,7 @@ public sealed class CommandLineTests
     }
 
     [Test]
-    public async Task Modules_list_shows_both_real_modules_enabled()
+    public async Task Modules_list_shows_every_real_module_enabled()
     {
         var result = await ForgeCli.RunAsync(new ForgeAppOptions(), "modules", "list");
 
@@ -48,7 +48,7 @@ public sealed class CommandLineTests
         Assert.Multiple(() =>
         {
             Assert.That(result.ExitCode, Is.EqualTo(ExitCodes.Success));
-            Assert.That(rows.Select(r => string.Join(' ', r[..2])), Is.EquivalentTo((string[])["Packages yes", "Packages.Container yes"]));
+            Assert.That(rows.Select(r => string.Join(' ', r[..2])), Is.EquivalentTo((string[])["Accounts yes", "Packages yes", "Packages.Container yes"]));
         });
     }
 

@@ -1,3 +1,4 @@
+using Forge.Accounts;
 using Forge.Host.Hosting;
 using Forge.Host.Modules;
 using Forge.Host.Tests.Support;
@@ -10,13 +11,13 @@ namespace Forge.Host.Tests;
 public sealed class ModuleCatalogTests
 {
     [Test]
-    public void The_default_configuration_enables_both_real_modules()
+    public void The_default_configuration_enables_every_real_module()
     {
         var configuration = ForgeApp.LoadConfiguration(new ForgeAppOptions());
 
         var enabled = ModuleCatalog.Default.Resolve(configuration);
 
-        Assert.That(enabled.Select(m => m.Name), Is.EqualTo((string[])[PackagesModule.ModuleName, ContainerModule.ModuleName]));
+        Assert.That(enabled.Select(m => m.Name), Is.EqualTo((string[])[AccountsModule.ModuleName, PackagesModule.ModuleName, ContainerModule.ModuleName]));
     }
 
     [Test]
@@ -25,7 +26,7 @@ public sealed class ModuleCatalogTests
         var configuration = InMemoryConfiguration.From(("Forge:Modules:Nope:Enabled", "true"));
 
         Assert.That(() => ModuleCatalog.Default.Resolve(configuration), Throws.TypeOf<ForgeConfigurationException>()
-            .With.Message.Contains("Forge:Modules:Nope").And.Message.Contains("known modules: Packages, Packages.Container"));
+            .With.Message.Contains("Forge:Modules:Nope").And.Message.Contains("known modules: Accounts, Packages, Packages.Container"));
     }
 
     [Test]

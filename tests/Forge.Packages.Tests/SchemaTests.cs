@@ -51,6 +51,8 @@ public sealed class SchemaTests
         ("package_blob_upload", "hash_state_bytes", "bytea", null, true),
         ("package_blob_upload", "created_unix", "bigint", null, false),
         ("package_blob_upload", "updated_unix", "bigint", null, false),
+        // Forge's addition, not Forgejo's: the repository a registry upload session belongs to (NULL: not bound).
+        ("package_blob_upload", "repository", "character varying", 255, true),
         ("package_property", "id", "bigint", null, false),
         ("package_property", "ref_type", "bigint", null, false),
         ("package_property", "ref_id", "bigint", null, false),

@@ -39,7 +39,7 @@ public static class ForgeCommandLine
         {
             return await parsed.InvokeAsync(new InvocationConfiguration { Output = output, Error = error, ProcessTerminationTimeout = null, EnableDefaultExceptionHandler = false }, stopping.Token);
         }
-        catch (Exception e) when (e is ForgeConfigurationException or ModuleSettingException)
+        catch (Exception e) when (e is ForgeConfigurationException or ModuleSettingException or CommandUsageException)
         {
             await error.WriteLineAsync($"forge: error: {e.Message}");
             return ExitCodes.UsageError;

@@ -12,6 +12,7 @@ internal sealed class ModuleCommandHost(ForgeAppOptions options, TextWriter outp
     {
         ["packages"] = "Package registries: cleanups and maintenance.",
         ["packages container"] = "Container images.",
+        ["users"] = "User accounts: add users, set their passwords, list them.",
     };
 
     public TextWriter Output => output;

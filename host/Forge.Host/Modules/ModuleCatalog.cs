@@ -1,3 +1,4 @@
+using Forge.Accounts;
 using Forge.Modularity;
 using Forge.Packages;
 using Forge.Packages.Container;
@@ -22,7 +23,7 @@ public sealed class ModuleCatalog
         }
     }
 
-    public static ModuleCatalog Default => new([new PackagesModule(), new ContainerModule()]);
+    public static ModuleCatalog Default => new([new AccountsModule(), new PackagesModule(), new ContainerModule()]);
 
     public IReadOnlyList<IModule> Modules { get; }
 

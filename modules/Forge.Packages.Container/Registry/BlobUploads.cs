@@ -21,8 +21,8 @@ public sealed class BlobUploads(NpgsqlDataSource dataSource, ContentStore store,
     private static readonly TimeSpan IdleHasher = TimeSpan.FromHours(1);
     private readonly ConcurrentDictionary<string, RunningHash> hashers = new(StringComparer.Ordinal);
 
-    /// <summary>Starts a session; returns its id.</summary>
-    public async Task<string> StartAsync(CancellationToken cancellationToken)
+    /// <summary>Starts a session for <paramref name="repository"/>, which alone may continue it; returns its id.</summary>
+    public async Task<string> StartAsync(RepositoryName repository, CancellationToken cancellationToken)
     {
         var id = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(16));
         var path = store.UploadPathOf(id);
@@ -30,18 +30,20 @@ public sealed class BlobUploads(NpgsqlDataSource dataSource, ContentStore store,
         await File.WriteAllBytesAsync(path, [], cancellationToken);
         var now = time.GetUtcNow().ToUnixTimeSeconds();
         await using var command = dataSource.CreateCommand(
-            "INSERT INTO package_blob_upload (id, bytes_received, created_unix, updated_unix) VALUES ($1, 0, $2, $2)");
+            "INSERT INTO package_blob_upload (id, bytes_received, created_unix, updated_unix, repository) VALUES ($1, 0, $2, $2, $3)");
         command.Parameters.AddWithValue(id);
         command.Parameters.AddWithValue(now);
+        command.Parameters.AddWithValue(Bound(repository));
         await command.ExecuteNonQueryAsync(cancellationToken);
         return id;
     }
 
     /// <summary>The bytes a session has received; throws BLOB_UPLOAD_UNKNOWN for an unknown session.</summary>
-    public async Task<long> StatusAsync(string id, CancellationToken cancellationToken)
+    public async Task<long> StatusAsync(RepositoryName repository, string id, CancellationToken cancellationToken)
     {
-        await using var command = dataSource.CreateCommand("SELECT bytes_received FROM package_blob_upload WHERE id = $1");
+        await using var command = dataSource.CreateCommand($"SELECT bytes_received FROM package_blob_upload WHERE id = $1 AND {OfRepository}");
         command.Parameters.AddWithValue(id);
+        command.Parameters.AddWithValue(Bound(repository));
         return await command.ExecuteScalarAsync(cancellationToken) is long received ? received : throw RegistryException.BlobUploadUnknown(id);
     }
 
@@ -49,8 +51,8 @@ public sealed class BlobUploads(NpgsqlDataSource dataSource, ContentStore store,
     /// Appends <paramref name="body"/> to the session. <paramref name="start"/>, from a Content-Range, must be
     /// where the session stands (416 otherwise). Returns the bytes received in all.
     /// </summary>
-    public async Task<long> AppendAsync(string id, long? start, long? expectedLength, Stream body, CancellationToken cancellationToken)
-        => (await AppendCoreAsync(id, start, expectedLength, body, cancellationToken)).Size;
+    public async Task<long> AppendAsync(RepositoryName repository, string id, long? start, long? expectedLength, Stream body, CancellationToken cancellationToken)
+        => (await AppendCoreAsync(repository, id, start, expectedLength, body, cancellationToken)).Size;
 
     /// <summary>
     /// Finishes a session with its last bytes: the whole content must have <paramref name="digest"/>. A match is
@@ -59,10 +61,10 @@ public sealed class BlobUploads(NpgsqlDataSource dataSource, ContentStore store,
     public async Task<BlobHashes> FinishAsync(
         long ownerId, RepositoryName repository, string id, string digest, Stream body, CancellationToken cancellationToken)
     {
-        var hashes = await AppendCoreAsync(id, null, null, body, cancellationToken);
+        var hashes = await AppendCoreAsync(repository, id, null, null, body, cancellationToken);
         if (!string.Equals(hashes.Digest, digest, StringComparison.Ordinal))
         {
-            await CancelAsync(id, cancellationToken);
+            await CancelAsync(repository, id, cancellationToken);
             throw RegistryException.DigestInvalid($"the upload's content has digest {hashes.Digest}, not {digest}; the upload is discarded");
         }
 
@@ -83,23 +85,32 @@ public sealed class BlobUploads(NpgsqlDataSource dataSource, ContentStore store,
     }
 
     /// <summary>Ends a session and removes its bytes; throws BLOB_UPLOAD_UNKNOWN for an unknown session.</summary>
-    public async Task CancelAsync(string id, CancellationToken cancellationToken)
+    public async Task CancelAsync(RepositoryName repository, string id, CancellationToken cancellationToken)
     {
-        await using var command = dataSource.CreateCommand("DELETE FROM package_blob_upload WHERE id = $1");
+        await using var command = dataSource.CreateCommand($"DELETE FROM package_blob_upload WHERE id = $1 AND {OfRepository}");
         command.Parameters.AddWithValue(id);
+        command.Parameters.AddWithValue(Bound(repository));
         var deleted = await command.ExecuteNonQueryAsync(cancellationToken);
-        Forget(id);
-        File.Delete(store.UploadPathOf(id));
         if (deleted == 0)
         {
+            // Nothing of an unknown session is touched (its uploads/ folder may not even exist yet).
             throw RegistryException.BlobUploadUnknown(id);
         }
+
+        Forget(id);
+        File.Delete(store.UploadPathOf(id));
     }
+
+    // Another repository's session is unknown here, as if it did not exist: its bytes are not this request's to
+    // read, extend, finish or cancel. A session without a repository (written by another tool) is not bound.
+    private const string OfRepository = "(repository IS NULL OR repository = $2)";
+
+    private static string Bound(RepositoryName repository) => repository.Full.ToLowerInvariant();
 
     /// <summary>True when <paramref name="id"/> could name a session (anything else is unknown, never a path).</summary>
     public static bool IsSessionId(string id) => id.Length == 32 && id.All(char.IsAsciiHexDigitLower);
 
-    private async Task<BlobHashes> AppendCoreAsync(string id, long? start, long? expectedLength, Stream body, CancellationToken cancellationToken)
+    private async Task<BlobHashes> AppendCoreAsync(RepositoryName repository, string id, long? start, long? expectedLength, Stream body, CancellationToken cancellationToken)
     {
         if (!IsSessionId(id))
         {
@@ -109,9 +120,10 @@ public sealed class BlobUploads(NpgsqlDataSource dataSource, ContentStore store,
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
         long received;
-        await using (var select = new NpgsqlCommand("SELECT bytes_received FROM package_blob_upload WHERE id = $1 FOR UPDATE", connection, transaction))
+        await using (var select = new NpgsqlCommand($"SELECT bytes_received FROM package_blob_upload WHERE id = $1 AND {OfRepository} FOR UPDATE", connection, transaction))
         {
             select.Parameters.AddWithValue(id);
+            select.Parameters.AddWithValue(Bound(repository));
             received = await select.ExecuteScalarAsync(cancellationToken) is long value ? value : throw RegistryException.BlobUploadUnknown(id);
         }
 
@@ -125,7 +137,9 @@ public sealed class BlobUploads(NpgsqlDataSource dataSource, ContentStore store,
         var written = 0L;
         try
         {
-            await using var file = new FileStream(path, FileMode.OpenOrCreate, FileAccess.Write, FileShare.Read, BufferSize, useAsync: true);
+            await using var file = OpenPartial(id, path, received);
+            // Bytes past bytes_received are a chunk that failed halfway: cut off. Never extended: a file shorter than
+            // the session says would be padded with zeros that the hashes never saw.
             file.SetLength(received);
             file.Position = received;
             var buffer = new byte[BufferSize];
@@ -162,6 +176,27 @@ public sealed class BlobUploads(NpgsqlDataSource dataSource, ContentStore store,
         return hasher.Hasher.Finish();
     }
 
+    private static FileStream OpenPartial(string id, string path, long received)
+    {
+        FileStream file;
+        try
+        {
+            file = new FileStream(path, received > 0 ? FileMode.Open : FileMode.OpenOrCreate, FileAccess.Write, FileShare.Read, BufferSize, useAsync: true);
+        }
+        catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
+        {
+            throw RegistryException.BlobUploadInvalid($"upload {id} lost the bytes it had received; start the upload again");
+        }
+
+        if (file.Length < received)
+        {
+            file.Dispose();
+            throw RegistryException.BlobUploadInvalid($"upload {id} lost bytes it had received; start the upload again");
+        }
+
+        return file;
+    }
+
     private async Task<RunningHash> HasherAtAsync(string id, string path, long received, CancellationToken cancellationToken)
     {
         if (hashers.TryGetValue(id, out var running) && running.Hasher.Length == received)
@@ -180,7 +215,18 @@ public sealed class BlobUploads(NpgsqlDataSource dataSource, ContentStore store,
         if (received > 0)
         {
             // Continued here after a restart or on another node: hash what the session already has.
-            await using var file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite, BufferSize, useAsync: true);
+            FileStream file;
+            try
+            {
+                file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite, BufferSize, useAsync: true);
+            }
+            catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
+            {
+                running.Hasher.Dispose();
+                throw RegistryException.BlobUploadInvalid($"upload {id} lost the bytes it had received; start the upload again");
+            }
+
+            await using var partial = file;
             if (file.Length < received)
             {
                 running.Hasher.Dispose();

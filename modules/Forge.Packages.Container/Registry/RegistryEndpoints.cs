@@ -289,12 +289,13 @@ public sealed partial class RegistryEndpoints(
             }
         }
 
-        var id = await uploads.StartAsync(cancellationToken);
-        if (query.ContainsKey("digest"))
+        // Checked before the session opens: a refused monolithic upload leaves no session behind.
+        var monolithic = query.ContainsKey("digest") ? RegistryReferences.ParseDigest(query["digest"]) : null;
+        var id = await uploads.StartAsync(name, cancellationToken);
+        if (monolithic is not null)
         {
-            var digest = RegistryReferences.ParseDigest(query["digest"]);
-            await ReceiveAsync(context, () => uploads.FinishAsync(owner.Id, name, id, digest, context.Request.Body, cancellationToken));
-            BlobCreated(context, name, digest);
+            await ReceiveAsync(context, () => uploads.FinishAsync(owner.Id, name, id, monolithic, context.Request.Body, cancellationToken));
+            BlobCreated(context, name, monolithic);
             return;
         }
 
@@ -324,7 +325,7 @@ public sealed partial class RegistryEndpoints(
         var name = RegistryReferences.ParseName(route.Name!);
         await AuthorizeAsync(context, name, Access.Push, cancellationToken);
         var id = SessionId(route);
-        UploadAccepted(context, name, id, await uploads.StatusAsync(id, cancellationToken), StatusCodes.Status204NoContent);
+        UploadAccepted(context, name, id, await uploads.StatusAsync(name, id, cancellationToken), StatusCodes.Status204NoContent);
     }
 
     private async Task PatchUploadAsync(HttpContext context, Route route, CancellationToken cancellationToken)
@@ -334,7 +335,7 @@ public sealed partial class RegistryEndpoints(
         var id = SessionId(route);
         var (start, length) = ContentRange(context.Request.Headers[HeaderNames.ContentRange].ToString());
         var received = 0L;
-        await ReceiveAsync(context, async () => received = await uploads.AppendAsync(id, start, length, context.Request.Body, cancellationToken));
+        await ReceiveAsync(context, async () => received = await uploads.AppendAsync(name, id, start, length, context.Request.Body, cancellationToken));
         UploadAccepted(context, name, id, received, StatusCodes.Status202Accepted);
     }
 
@@ -352,7 +353,7 @@ public sealed partial class RegistryEndpoints(
     {
         var name = RegistryReferences.ParseName(route.Name!);
         await AuthorizeAsync(context, name, Access.Push, cancellationToken);
-        await uploads.CancelAsync(SessionId(route), cancellationToken);
+        await uploads.CancelAsync(name, SessionId(route), cancellationToken);
         context.Response.StatusCode = StatusCodes.Status204NoContent;
     }
 
@@ -386,7 +387,13 @@ public sealed partial class RegistryEndpoints(
             return (null, null);
         }
 
-        var range = header.StartsWith("bytes", StringComparison.OrdinalIgnoreCase) ? header.TrimStart('b', 'y', 't', 'e', 's', '=', ' ') : header;
+        // The specification's "<start>-<end>", and HTTP's "bytes <start>-<end>/<total>" that some clients send.
+        var range = header.StartsWith("bytes", StringComparison.OrdinalIgnoreCase) ? header["bytes".Length..].TrimStart('=', ' ') : header;
+        if (range.IndexOf('/', StringComparison.Ordinal) is var slash and >= 0)
+        {
+            range = range[..slash];
+        }
+
         var dash = range.IndexOf('-', StringComparison.Ordinal);
         if (dash > 0
             && long.TryParse(range[..dash], NumberStyles.None, CultureInfo.InvariantCulture, out var start)

@@ -68,6 +68,12 @@ public sealed class PackageBlobUpload
     public byte[]? HashStateBytes { get; set; }
     public long CreatedUnix { get; set; }
     public long UpdatedUnix { get; set; }
+
+    /// <summary>
+    /// Forge's addition: the repository (<c>owner/image</c>, lower case) the session was started for; only that
+    /// repository's requests may continue it. NULL for sessions other tools wrote.
+    /// </summary>
+    public string? Repository { get; set; }
 }
 
 /// <summary>What a property row belongs to: the table that <see cref="PackageProperty.RefId"/> points into.</summary>

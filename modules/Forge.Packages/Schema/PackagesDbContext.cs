@@ -122,6 +122,7 @@ public sealed class PackagesDbContext(DbContextOptions<PackagesDbContext> option
             e.Property(u => u.HashStateBytes).HasColumnName("hash_state_bytes").HasColumnType("bytea").IsRequired(false);
             e.Property(u => u.CreatedUnix).HasColumnName("created_unix");
             e.Property(u => u.UpdatedUnix).HasColumnName("updated_unix");
+            e.Property(u => u.Repository).HasColumnName("repository").HasColumnType("character varying(255)").IsRequired(false);
             e.HasIndex(u => u.UpdatedUnix).HasDatabaseName("IDX_package_blob_upload_updated_unix");
         });
 

@@ -2,8 +2,6 @@ using Forge.Host.Hosting;
 using Forge.Host.Http;
 using Forge.Host.Modules;
 using Forge.Modularity;
-using Forge.Packages;
-using Forge.Packages.Container;
 using Forge.Testing;
 using Microsoft.Extensions.DependencyInjection;
 
@@ -18,7 +16,7 @@ public static class TestHosts
     public static ForgeAppOptions Options(
         string connectionString, IModule module, bool moduleEnabled, bool useScheduler, params (string Key, string? Value)[] settings) => new()
     {
-        Catalog = new ModuleCatalog([new PackagesModule(), new ContainerModule(), module]),
+        Catalog = new ModuleCatalog([.. ModuleCatalog.Default.Modules, module]),
         Settings = ForgeSettings.For(connectionString, [($"Forge:Modules:{module.Name}:Enabled", moduleEnabled ? "true" : "false"), .. settings]),
         UseScheduler = useScheduler,
     };

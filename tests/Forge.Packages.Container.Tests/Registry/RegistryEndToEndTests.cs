@@ -4,7 +4,6 @@ using Forge.Modularity;
 using Forge.Packages.Cleanup;
 using Forge.Packages.Container.Cleanup;
 using Forge.Packages.Container.Tests.Registry.Support;
-using Forge.Testing;
 using Forge.Testing.Oci;
 
 namespace Forge.Packages.Container.Tests.Registry;
@@ -187,10 +186,28 @@ public sealed class RegistryEndToEndTests
     }
 
     [Test]
+    public async Task With_anonymous_pulls_on_skopeo_pulls_without_credentials_and_still_cannot_push()
+    {
+        await using var registry = await RegistryWorld.StartAsync(("Forge:Registry:AnonymousPull", "true"));
+        await registry.AddAccountAsync("alice", Password);
+        var source = new OciLayout(Path.Combine(scratch, "source"));
+        var image = source.WriteImage("v1", seed: 61, platforms: 2);
+        await CopyAsync(source.Reference("v1"), registry.Image("alice/app", "v1"), to: Alice);
+
+        var pulled = new OciLayout(Path.Combine(scratch, "pulled"));
+        await CopyAsync(registry.Image("alice/app", "v1"), pulled.Reference("v1"), from: SkopeoAccess.Http);
+        Assert.That(pulled.Tags()["v1"].Digest, Is.EqualTo(image.Index.Digest));
+
+        var pushed = await skopeo.CopyAllAsync(source.Reference("v1"), registry.Image("alice/other", "v1"), to: SkopeoAccess.Http);
+        Assert.That(pushed.Succeeded, Is.False);
+        Assert.That(pushed.Errors, Does.Contain("authentication required").IgnoreCase);
+        Assert.That(await registry.World.CountAsync("SELECT count(*) FROM package WHERE name = 'other'"), Is.Zero);
+    }
+
+    [Test]
     public async Task Credentials_never_reach_a_log_even_at_trace_level()
     {
-        var logs = new LogRecorder();
-        await using var registry = await RegistryWorld.StartAsync(logs);
+        await using var registry = await RegistryWorld.StartAsync();
         await registry.AddAccountAsync("alice", Password);
         var source = new OciLayout(Path.Combine(scratch, "source"));
         source.WriteImage("v1", seed: 51, platforms: 2);
@@ -200,7 +217,7 @@ public sealed class RegistryEndToEndTests
         Assert.That(wrong.Succeeded, Is.False);
         await CopyAsync(registry.Image("alice/app", "v1"), new OciLayout(Path.Combine(scratch, "pulled")).Reference("v1"), from: Alice);
 
-        var text = logs.Text;
+        var text = registry.Logs;
         Assert.That(text, Does.Contain("/v2/alice/app"), "the requests were logged at trace level");
         foreach (var secret in new[] { Password, "a wrong password" })
         {

@@ -172,6 +172,10 @@ namespace Forge.Packages.Schema.Migrations
                         .HasColumnType("bytea")
                         .HasColumnName("hash_state_bytes");
 
+                    b.Property<string>("Repository")
+                        .HasColumnType("character varying(255)")
+                        .HasColumnName("repository");
+
                     b.Property<long>("UpdatedUnix")
                         .HasColumnType("bigint")
                         .HasColumnName("updated_unix");

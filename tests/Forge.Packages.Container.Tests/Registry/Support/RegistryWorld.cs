@@ -14,16 +14,16 @@ namespace Forge.Packages.Container.Tests.Registry.Support;
 
 /// <summary>
 /// A running Forge host serving the registry on a free loopback port (real clock, real HTTP), over a fresh
-/// database and content store, with accounts to push as.
+/// database and content store, with accounts (the Accounts module's, real password hashes) to push as.
 /// </summary>
 public sealed class RegistryWorld : IAsyncDisposable
 {
-    private readonly TestAccounts accounts;
+    private readonly LogRecorder logs;
 
-    private RegistryWorld(ForgeTestWorld world, TestAccounts accounts)
+    private RegistryWorld(ForgeTestWorld world, LogRecorder logs)
     {
         World = world;
-        this.accounts = accounts;
+        this.logs = logs;
         Address = world.Service<ForgeHttpServer>().Addresses[0];
     }
 
@@ -35,28 +35,24 @@ public sealed class RegistryWorld : IAsyncDisposable
     /// <summary><c>127.0.0.1:port</c>, as image references name the registry.</summary>
     public string Host => Address.Authority;
 
-    public static Task<RegistryWorld> StartAsync(params (string Key, string? Value)[] settings) => StartAsync(null, settings);
+    /// <summary>Everything the host logged so far, at every level (debug included), one entry a line.</summary>
+    public string Logs => logs.Text;
 
-    /// <summary>Starts the registry; with <paramref name="logs"/>, every log entry of the host at every level goes there too.</summary>
-    public static async Task<RegistryWorld> StartAsync(LogRecorder? logs, params (string Key, string? Value)[] settings)
+    public static async Task<RegistryWorld> StartAsync(params (string Key, string? Value)[] settings)
     {
-        var accounts = new TestAccounts();
-        (string, string?)[] everything = logs is null ? settings : [("Logging:LogLevel:Default", "Trace"), ("Logging:LogLevel:Microsoft", "Trace"), .. settings];
+        var logs = new LogRecorder();
         var world = await ForgeTestWorld.CreateAsync(
             s =>
             {
-                s.AddSingleton<IAccountDirectory>(accounts);
-                if (logs is not null)
-                {
-                    s.AddSingleton<ILoggerProvider>(logs);
-                }
+                s.AddSingleton<ILoggerProvider>(logs);
+                s.Configure<LoggerFilterOptions>(o => o.Rules.Add(new LoggerFilterRule(typeof(LogRecorder).FullName, null, LogLevel.Trace, null)));
             },
             useScheduler: true,
-            everything);
+            settings);
         try
         {
             await world.App.Host.StartAsync();
-            return new RegistryWorld(world, accounts);
+            return new RegistryWorld(world, logs);
         }
         catch
         {
@@ -66,7 +62,9 @@ public sealed class RegistryWorld : IAsyncDisposable
     }
 
     /// <summary>Adds an account that may push to <c>&lt;name&gt;/…</c>.</summary>
-    public Task<Account> AddAccountAsync(string name, string password) => Task.FromResult(accounts.Add(name, password));
+    public async Task<Account> AddAccountAsync(string name, string password)
+        => await World.Service<AccountStore>().AddAsync(name, PasswordHash.Create(password), CancellationToken.None)
+            ?? throw new InvalidOperationException($"The account {name} exists already.");
 
     /// <summary>A client of the registry; with a name and password, it sends them as HTTP Basic credentials.</summary>
     public HttpClient Client(string? name = null, string? password = null)
@@ -116,39 +114,6 @@ public sealed class RegistryWorld : IAsyncDisposable
         finally
         {
             await World.DisposeAsync();
-        }
-    }
-
-    /// <summary>Stands in for the Accounts module until it lands.</summary>
-    private sealed class TestAccounts : IAccountDirectory
-    {
-        private readonly Dictionary<string, (Account Account, string Password)> byName = new(StringComparer.OrdinalIgnoreCase);
-        private long next = 1;
-
-        public Account Add(string name, string password)
-        {
-            lock (byName)
-            {
-                var account = new Account(next++, name);
-                byName[name] = (account, password);
-                return account;
-            }
-        }
-
-        public Task<Account?> FindAsync(string name, CancellationToken cancellationToken)
-        {
-            lock (byName)
-            {
-                return Task.FromResult(byName.TryGetValue(name, out var entry) ? entry.Account : null);
-            }
-        }
-
-        public Task<Account?> VerifyAsync(string name, string password, CancellationToken cancellationToken)
-        {
-            lock (byName)
-            {
-                return Task.FromResult(byName.TryGetValue(name, out var entry) && entry.Password == password ? entry.Account : null);
-            }
         }
     }
 }

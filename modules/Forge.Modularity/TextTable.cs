@@ -1,7 +1,7 @@
-namespace Forge.Host.Cli;
+namespace Forge.Modularity;
 
 /// <summary>Plain aligned columns: readable on a terminal, easy to cut and grep when redirected.</summary>
-internal static class TextTable
+public static class TextTable
 {
     public static async Task WriteAsync(TextWriter output, string[] headers, IEnumerable<string[]> rows)
     {

@@ -1,0 +1,38 @@
+using Forge.Accounts.Cli;
+using Forge.Accounts.Schema;
+using Forge.Modularity;
+using Microsoft.Extensions.DependencyInjection;
+using Npgsql;
+
+namespace Forge.Accounts;
+
+/// <summary>
+/// User accounts: Forgejo's <c>"user"</c> table (the columns Forge needs), salted password hashes,
+/// <see cref="IAccountDirectory"/> for modules that authenticate users (the container registry), and the
+/// commands <c>users add</c>, <c>users passwd</c> and <c>users list</c>. No settings of its own.
+/// </summary>
+public sealed class AccountsModule : IModule, IModuleCommands
+{
+    public const string ModuleName = "Accounts";
+
+    public string Name => ModuleName;
+
+    public IReadOnlyList<string> Dependencies => [];
+
+    public void Register(ModuleContext context)
+    {
+        context.Services.AddDbContext<AccountsDbContext>((sp, options) =>
+            options.UseForgeAccounts(sp.GetRequiredService<NpgsqlDataSource>()));
+        context.AddSchemaMigrations<AccountsDbContext>();
+        context.Services.AddSingleton<AccountStore>();
+        context.Services.AddSingleton(sp => new VerificationCache(sp.GetRequiredService<TimeProvider>()));
+        context.Services.AddSingleton<IAccountDirectory, AccountDirectory>();
+    }
+
+    public IEnumerable<ModuleCommand> BuildCommands(IModuleCommandHost host)
+    {
+        yield return new ModuleCommand(["users"], UsersCommands.Add(host));
+        yield return new ModuleCommand(["users"], UsersCommands.Passwd(host));
+        yield return new ModuleCommand(["users"], UsersCommands.List(host));
+    }
+}

@@ -1,0 +1,66 @@
+namespace Forge.Accounts.Tests;
+
+/// <summary>Which user names and passwords a new user may have.</summary>
+public sealed class AccountRulesTests
+{
+    [TestCase("alice")]
+    [TestCase("a")]
+    [TestCase("ci-bot")]
+    [TestCase("j.doe")]
+    [TestCase("build_2")]
+    [TestCase("0123456789012345678901234567890123456789")]
+    public void A_valid_name_is_accepted(string name)
+    {
+        Assert.That(AccountNameRules.Problem(name), Is.Null);
+    }
+
+    [TestCase("Alice", "lower case")]
+    [TestCase("", "empty")]
+    [TestCase("01234567890123456789012345678901234567890", "at most 40")]
+    [TestCase("-alice", "not valid")]
+    [TestCase("alice.", "not valid")]
+    [TestCase("a..b", "not valid")]
+    [TestCase("a_-b", "not valid")]
+    [TestCase("al ice", "not valid")]
+    [TestCase("alice/app", "not valid")]
+    [TestCase("ålice", "not valid")]
+    [TestCase("alice\n", "not valid")]
+    public void An_invalid_name_is_refused_saying_why(string name, string reason)
+    {
+        Assert.That(AccountNameRules.Problem(name), Does.Contain(reason));
+    }
+
+    [TestCase("12345678")]
+    [TestCase("pässwörd")]
+    [TestCase("with spaces and ✓")]
+    public void An_acceptable_password_passes(string password)
+    {
+        Assert.That(PasswordRules.Problem(password), Is.Null);
+    }
+
+    [TestCase("1234567", "too short")]
+    [TestCase("", "too short")]
+    [TestCase("abcd\0efgh", "NUL")]
+    public void A_bad_password_is_refused_without_naming_it(string password, string reason)
+    {
+        var problem = PasswordRules.Problem(password);
+
+        Assert.That(problem, Does.Contain(reason));
+        if (password.Length > 0)
+        {
+            Assert.That(problem, Does.Not.Contain(password));
+        }
+    }
+
+    [Test]
+    public void The_password_length_counts_characters_up_to_1024()
+    {
+        Assert.Multiple(() =>
+        {
+            Assert.That(PasswordRules.Problem(new string('x', 1024)), Is.Null);
+            Assert.That(PasswordRules.Problem(new string('x', 1025)), Does.Contain("too long"));
+            // Four emoji are four characters (eight UTF-16 code units): too short.
+            Assert.That(PasswordRules.Problem("😀😀😀😀"), Does.Contain("too short"));
+        });
+    }
+}

@@ -1,0 +1,75 @@
+using Forge.Accounts;
+
+namespace Forge.Packages.Container.Tests.Registry.Support;
+
+/// <summary>
+/// A registry started for each test, with the account alice (password <c>pw</c>) and a client sending her
+/// credentials; and what the tests read from the rows and files the registry leaves behind.
+/// </summary>
+public abstract class RegistryApiTest
+{
+    protected const string App = "alice/app";
+
+    protected RegistryWorld Registry { get; private set; } = null!;
+
+    protected Account Alice { get; private set; } = null!;
+
+    protected HttpClient Client { get; private set; } = null!;
+
+    [SetUp]
+    public async Task StartRegistry()
+    {
+        Registry = await RegistryWorld.StartAsync();
+        Alice = await Registry.AddAccountAsync("alice", "pw");
+        Client = Registry.Client("alice", "pw");
+    }
+
+    [TearDown]
+    public async Task StopRegistry()
+    {
+        Client.Dispose();
+        await Registry.DisposeAsync();
+    }
+
+    protected string ContentPath(string digestOrHex)
+    {
+        var hex = digestOrHex.StartsWith("sha256:", StringComparison.Ordinal) ? digestOrHex["sha256:".Length..] : digestOrHex;
+        return Path.Combine(Registry.World.StorePath, hex[..2], hex[2..4], hex);
+    }
+
+    protected string UploadFolder => Path.Combine(Registry.World.StorePath, "uploads");
+
+    protected string[] UploadFiles => Directory.Exists(UploadFolder) ? Directory.GetFiles(UploadFolder) : [];
+
+    /// <summary>The blob's bytes are in the content store under its sha256, and no upload session is left.</summary>
+    protected async Task AssertStoredWithNoSessionLeftAsync(byte[] blob)
+    {
+        Assert.That(await File.ReadAllBytesAsync(ContentPath(RegistryCalls.Digest(blob))), Is.EqualTo(blob));
+        await AssertNoSessionLeftAsync();
+    }
+
+    /// <summary>No package_blob_upload row and no file under uploads/.</summary>
+    protected async Task AssertNoSessionLeftAsync()
+    {
+        Assert.That(await SessionsAsync(), Is.Zero);
+        Assert.That(UploadFiles, Is.Empty);
+    }
+
+    protected Task<long> SessionsAsync() => Registry.World.CountAsync("SELECT count(*) FROM package_blob_upload");
+
+    protected Task<long> BlobRowsAsync(string digest)
+        => Registry.World.CountAsync("SELECT count(*) FROM package_blob WHERE hash_sha256 = $1", digest["sha256:".Length..]);
+
+    /// <summary>The versions of a package of alice's, by name, that clients can see (not <c>_upload</c>).</summary>
+    protected async Task<long> VersionsAsync(string image = "app")
+        => await Registry.World.CountAsync("""
+            SELECT count(*) FROM package_version v JOIN package p ON p.id = v.package_id
+            WHERE p.owner_id = $1 AND p.lower_name = $2 AND NOT v.is_internal
+            """, Alice.Id, image);
+
+    protected async Task<long?> VersionIdAsync(string version, string image = "app")
+        => await Registry.World.ScalarAsync<long?>("""
+            SELECT v.id FROM package_version v JOIN package p ON p.id = v.package_id
+            WHERE p.owner_id = $1 AND p.lower_name = $2 AND v.lower_version = lower($3)
+            """, Alice.Id, image, version);
+}
