@@ -128,7 +128,7 @@ public sealed class BenchPipeline(BenchServer server, BenchOptions options, Text
             Generation = generation,
             AgreedVersions = agreed.Count,
             AllRuns = runs,
-            Medians = Contenders.Where(_ => runs.Count > 0).Select(c => Median(runs.Where(r => r.Contender == c).ToList())).ToList(),
+            Medians = Contenders.Where(_ => runs.Count > 0).Select(c => MedianRun(runs.Where(r => r.Contender == c).ToList())).ToList(),
             DatabasesIdentical = true, // CompareStates threw otherwise
         };
     }
@@ -274,13 +274,9 @@ public sealed class BenchPipeline(BenchServer server, BenchOptions options, Text
         }
     }
 
-    private static ContenderRun Median(List<ContenderRun> runs)
+    private static ContenderRun MedianRun(List<ContenderRun> runs)
     {
-        static double M(IEnumerable<double> values)
-        {
-            var sorted = values.Order().ToList();
-            return sorted.Count % 2 == 1 ? sorted[sorted.Count / 2] : (sorted[(sorted.Count / 2) - 1] + sorted[sorted.Count / 2]) / 2;
-        }
+        static double M(IEnumerable<double> values) => Median.Of(values);
 
         return new ContenderRun(
             runs[0].Contender,

@@ -22,7 +22,39 @@ public static class ChildProcess
         ["Forge__DataPath"] = Path.Combine(Path.GetTempPath(), $"forge-bench-data-{Environment.ProcessId}"),
     };
 
-    public static async Task<ProcessResult> RunAsync(string dll, IEnumerable<string> arguments, IReadOnlyDictionary<string, string> environment, string? peakMemoryFile)
+    /// <summary>Runs <c>dotnet &lt;dll&gt; args</c> to its end; <paramref name="standardInput"/>, when given, is written to its input before it is closed.</summary>
+    public static async Task<ProcessResult> RunAsync(string dll, IEnumerable<string> arguments, IReadOnlyDictionary<string, string> environment, string? peakMemoryFile, string? standardInput = null)
+    {
+        var start = StartInfo(dll, arguments, environment, peakMemoryFile);
+        var clock = Stopwatch.StartNew();
+        using var process = Process.Start(start) ?? throw new BenchException($"Could not start {start.FileName}.");
+        if (standardInput is not null)
+        {
+            await process.StandardInput.WriteAsync(standardInput);
+        }
+
+        process.StandardInput.Close();
+        var output = process.StandardOutput.ReadToEndAsync();
+        var error = process.StandardError.ReadToEndAsync();
+        await process.WaitForExitAsync();
+        var wall = clock.Elapsed.TotalSeconds;
+        long? peak = null;
+        if (peakMemoryFile is not null && File.Exists(peakMemoryFile))
+        {
+            // /usr/bin/time writes "Command exited with non-zero status N" before the figure when the command fails.
+            var last = File.ReadAllLines(peakMemoryFile).LastOrDefault(l => l.Length > 0);
+            peak = long.TryParse(last, NumberStyles.Integer, CultureInfo.InvariantCulture, out var kilobytes) ? kilobytes : null;
+        }
+
+        return new ProcessResult(process.ExitCode, await output, await error, wall, peak);
+    }
+
+    /// <summary>
+    /// How to start <c>dotnet &lt;dll&gt; args</c> with its outputs and input redirected, in the dll's folder, with
+    /// <paramref name="environment"/> (and no inherited <c>ConnectionStrings__Forge</c>); under <c>/usr/bin/time -f %M</c>
+    /// writing to <paramref name="peakMemoryFile"/> when given.
+    /// </summary>
+    public static ProcessStartInfo StartInfo(string dll, IEnumerable<string> arguments, IReadOnlyDictionary<string, string> environment, string? peakMemoryFile = null)
     {
         var start = new ProcessStartInfo
         {
@@ -57,22 +89,7 @@ public static class ChildProcess
             start.Environment[key] = value;
         }
 
-        var clock = Stopwatch.StartNew();
-        using var process = Process.Start(start) ?? throw new BenchException($"Could not start {start.FileName}.");
-        process.StandardInput.Close();
-        var output = process.StandardOutput.ReadToEndAsync();
-        var error = process.StandardError.ReadToEndAsync();
-        await process.WaitForExitAsync();
-        var wall = clock.Elapsed.TotalSeconds;
-        long? peak = null;
-        if (peakMemoryFile is not null && File.Exists(peakMemoryFile))
-        {
-            // /usr/bin/time writes "Command exited with non-zero status N" before the figure when the command fails.
-            var last = File.ReadAllLines(peakMemoryFile).LastOrDefault(l => l.Length > 0);
-            peak = long.TryParse(last, NumberStyles.Integer, CultureInfo.InvariantCulture, out var kilobytes) ? kilobytes : null;
-        }
-
-        return new ProcessResult(process.ExitCode, await output, await error, wall, peak);
+        return start;
     }
 
     /// <summary>The dotnet executable: the one the CLI names in DOTNET_HOST_PATH, else the one running this process, else the one on PATH.</summary>

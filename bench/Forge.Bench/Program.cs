@@ -1,9 +1,12 @@
 using System.Globalization;
 using Forge.Bench;
+using Forge.Bench.Registry;
 using Forge.Modularity;
 
 // forge-bench [run] [--versions N] [--runs R] [--seed S] [--keep] [--json] [--forge PATH] [--server CONNSTR]
 // forge-bench reference|floor [--older-than 24h] [--list]   (the database: ConnectionStrings__Forge)
+// forge-bench registry [--size-mb 256] [--platforms 3] [--runs R] [--seed S] [--contenders forge,reference] [--keep] [--json] [--forge PATH]
+// forge-bench image --out DIR [--size-mb 256] [--platforms 3] [--seed S]
 try
 {
     if (args.Contains("--help") || args.Contains("-h"))
@@ -18,6 +21,8 @@ try
     {
         "run" => await RunAsync(options),
         BenchPipeline.Reference or BenchPipeline.Floor => await CleanAsync(mode, options),
+        "registry" => await RegistryAsync(options),
+        "image" => WriteImage(options),
         _ => Usage($"unknown command '{mode}'"),
     };
 }
@@ -40,6 +45,8 @@ static int Usage(string? error)
 
     Console.Error.WriteLine("usage: forge-bench [run] [--versions N] [--runs R] [--seed S] [--keep] [--json] [--forge PATH] [--server CONNSTR]");
     Console.Error.WriteLine("       forge-bench reference|floor [--older-than 24h] [--list]   (database: ConnectionStrings__Forge)");
+    Console.Error.WriteLine("       forge-bench registry [--size-mb 256] [--platforms 3] [--runs 3] [--seed 1] [--contenders forge,reference] [--keep] [--json] [--forge PATH]");
+    Console.Error.WriteLine("       forge-bench image --out DIR [--size-mb 256] [--platforms 3] [--seed 1]");
     return 2;
 }
 
@@ -94,6 +101,51 @@ static async Task<int> CleanAsync(string mode, Options options)
 
     return 0;
 }
+
+static async Task<int> RegistryAsync(Options options)
+{
+    var contenders = (options.Text("--contenders") ?? string.Join(',', RegistryBenchOptions.AllContenders))
+        .Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Distinct().ToList();
+    if (contenders.Count == 0 || contenders.Except(RegistryBenchOptions.AllContenders).FirstOrDefault() is { } unknown)
+    {
+        throw new ArgumentException($"--contenders takes a comma-separated list of {string.Join(", ", RegistryBenchOptions.AllContenders)}");
+    }
+
+    var bench = new RegistryBenchOptions
+    {
+        SizeMegabytes = Positive(options, "--size-mb", 256),
+        Platforms = Platforms(options),
+        Runs = Positive(options, "--runs", 3),
+        Seed = options.Int("--seed", 1),
+        Contenders = contenders,
+        Keep = options.Flag("--keep"),
+        ForgeDll = options.Text("--forge") is { } forge ? Path.GetFullPath(forge) : new RegistryBenchOptions().ForgeDll,
+    };
+    var result = await new RegistryBench(bench, Console.Error).RunAsync();
+    Console.Out.Write(options.Flag("--json") ? RegistryBenchReport.ToJson(result) + "\n" : RegistryBenchReport.ToTable(result));
+    return 0;
+}
+
+static int WriteImage(Options options)
+{
+    var directory = options.Text("--out") ?? throw new ArgumentException("image needs --out DIR, a folder that does not exist yet");
+    if (Directory.Exists(directory) && Directory.EnumerateFileSystemEntries(directory).Any())
+    {
+        throw new ArgumentException($"--out {directory} is not empty");
+    }
+
+    var summary = BenchImage.Write(directory, Platforms(options), Positive(options, "--size-mb", 256), options.Int("--seed", 1));
+    Console.Out.WriteLine($"oci:{Path.GetFullPath(directory)}:{summary.Tag} {summary.IndexDigest}: {summary.Platforms} platforms, {summary.Layers} layers, {summary.LayerBytes} bytes of layers, {summary.Blobs} blobs");
+    return 0;
+}
+
+static int Positive(Options options, string name, int fallback)
+    => options.Int(name, fallback) is > 0 and var value ? value : throw new ArgumentException($"{name} takes a whole number above 0");
+
+static int Platforms(Options options)
+    => options.Int("--platforms", 3) is var platforms && platforms >= 1 && platforms <= BenchImage.MaxPlatforms
+        ? platforms
+        : throw new ArgumentException($"--platforms takes 1 to {BenchImage.MaxPlatforms}");
 
 /// <summary>--name value and --flag options.</summary>
 internal sealed class Options(Dictionary<string, string?> values)
