@@ -242,6 +242,20 @@ public sealed partial class RegistryEndpoints(
                 return;
             }
 
+            if (!context.Request.Headers.ContainsKey(HeaderNames.Range))
+            {
+                // The whole blob, 1 MiB a read: on Linux every file read is a work item of the thread pool. Against
+                // the file result's 64 KiB reads: server CPU of a 256 MiB pull 0.56 s instead of 0.64 s (medians of
+                // 3, build/bench-registry, within the runs' spread), 1.87x the reference registry's instead of 2.21x.
+                context.Response.Headers[HeaderNames.ETag] = etag.ToString();
+                context.Response.Headers[HeaderNames.AcceptRanges] = "bytes";
+                context.Response.ContentType = "application/octet-stream";
+                context.Response.ContentLength = content.Length;
+                await content.CopyToAsync(context.Response.Body, WholeBlobBuffer, cancellationToken);
+                telemetry.BytesSent.Add(content.Length);
+                return;
+            }
+
             await Results.File(content, "application/octet-stream", entityTag: etag, enableRangeProcessing: true).ExecuteAsync(context);
             telemetry.BytesSent.Add(context.Response.ContentLength ?? size);
         }
@@ -259,11 +273,13 @@ public sealed partial class RegistryEndpoints(
         context.Response.StatusCode = StatusCodes.Status202Accepted;
     }
 
+    private const int WholeBlobBuffer = 1024 * 1024;
+
     private FileStream? OpenContent(string hex)
     {
         try
         {
-            return new FileStream(store.PathOf(hex), FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete, 64 * 1024, useAsync: true);
+            return new FileStream(store.PathOf(hex), FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete, bufferSize: 1, useAsync: true);
         }
         catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
         {
