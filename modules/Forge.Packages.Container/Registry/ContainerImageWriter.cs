@@ -304,25 +304,37 @@ public sealed class ContainerImageWriter(NpgsqlDataSource dataSource, ContentSto
         NpgsqlConnection connection, long packageId, string version, string digest, IReadOnlyList<string> entries, long created, string metadata,
         CancellationToken cancellationToken)
     {
-        // A re-pushed tag keeps its row and gets the new content: old files and properties go first.
-        var existing = await ScalarAsync(connection,
-            "SELECT id FROM package_version WHERE package_id = $1 AND lower_version = lower($2) FOR UPDATE", cancellationToken, packageId, version);
-        if (existing is long id)
+        for (var attempt = 1; ; attempt++)
         {
-            await KeepNamedManifestAsync(connection, packageId, id, digest, entries, cancellationToken);
-            await ScalarAsync(connection, """
-                WITH f AS (DELETE FROM package_file WHERE version_id = $1 RETURNING id),
-                fp AS (DELETE FROM package_property WHERE ref_type = 1 AND ref_id IN (SELECT id FROM f) RETURNING 1),
-                vp AS (DELETE FROM package_property WHERE ref_type = 0 AND ref_id = $1 RETURNING 1)
-                UPDATE package_version SET metadata_json = $2, created_unix = $3 WHERE id = $1 RETURNING id
-                """, cancellationToken, id, metadata, created);
-            return id;
-        }
+            // A re-pushed tag keeps its row and gets the new content: old files and properties go first.
+            var existing = await ScalarAsync(connection,
+                "SELECT id FROM package_version WHERE package_id = $1 AND lower_version = lower($2) FOR UPDATE", cancellationToken, packageId, version);
+            if (existing is long id)
+            {
+                await KeepNamedManifestAsync(connection, packageId, id, digest, entries, cancellationToken);
+                await ScalarAsync(connection, """
+                    WITH f AS (DELETE FROM package_file WHERE version_id = $1 RETURNING id),
+                    fp AS (DELETE FROM package_property WHERE ref_type = 1 AND ref_id IN (SELECT id FROM f) RETURNING 1),
+                    vp AS (DELETE FROM package_property WHERE ref_type = 0 AND ref_id = $1 RETURNING 1)
+                    UPDATE package_version SET metadata_json = $2, created_unix = $3 WHERE id = $1 RETURNING id
+                    """, cancellationToken, id, metadata, created);
+                return id;
+            }
 
-        return (long)(await ScalarAsync(connection, """
-            INSERT INTO package_version (package_id, version, lower_version, created_unix, metadata_json)
-            VALUES ($1, $2, lower($2), $3, $4) RETURNING id
-            """, cancellationToken, packageId, version, created, metadata))!;
+            // Another push of the same tag or digest inserted it meanwhile: once it commits, this one takes it over as above.
+            if (await ScalarAsync(connection, """
+                INSERT INTO package_version (package_id, version, lower_version, created_unix, metadata_json)
+                VALUES ($1, $2, lower($2), $3, $4) ON CONFLICT (package_id, lower_version) DO NOTHING RETURNING id
+                """, cancellationToken, packageId, version, created, metadata) is long inserted)
+            {
+                return inserted;
+            }
+
+            if (attempt == 3)
+            {
+                throw new InvalidOperationException($"The version {version} kept appearing and disappearing while this push created it.");
+            }
+        }
     }
 
     /// <summary>

@@ -200,6 +200,32 @@ public sealed class RegistryManifestTests : RegistryApiTest
     }
 
     [Test]
+    public async Task The_same_manifest_pushed_at_once_by_several_clients_is_created_for_each()
+    {
+        // Two mirroring jobs of one upstream image push the same platform manifest and tag at the same moment.
+        for (var round = 1; round <= 5; round++)
+        {
+            var image = Image(seed: round);
+            foreach (var blob in image.Blobs)
+            {
+                await Client.UploadAsync(App, blob);
+            }
+
+            var pushes = Enumerable.Range(0, 8)
+                .Select(i => Client.PutManifestAsync(App, i % 2 == 0 ? $"t{round}" : image.Digest, image.Manifest, image.MediaType)).ToList();
+            foreach (var response in await Task.WhenAll(pushes))
+            {
+                using (response)
+                {
+                    Assert.That(response.StatusCode, Is.EqualTo(HttpStatusCode.Created), await response.Content.ReadAsStringAsync());
+                }
+            }
+        }
+
+        Assert.That(await VersionsAsync(), Is.EqualTo(10));
+    }
+
+    [Test]
     public async Task An_index_naming_a_manifest_not_in_the_repository_is_MANIFEST_BLOB_UNKNOWN()
     {
         var amd64 = Image(seed: 1);
