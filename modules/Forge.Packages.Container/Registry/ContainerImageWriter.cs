@@ -224,21 +224,38 @@ public sealed class ContainerImageWriter(NpgsqlDataSource dataSource, ContentSto
     {
         var wanted = entries.Select(e => e.ToLowerInvariant()).Distinct().ToArray();
         var found = new Dictionary<string, long>(StringComparer.Ordinal);
-        await using (var lockCommand = new NpgsqlCommand(
-            """
-            SELECT CASE WHEN v.lower_version = ANY($2) THEN v.lower_version ELSE (
-                       SELECT lower(p.value) FROM package_file f JOIN package_property p ON p.ref_type = 1 AND p.ref_id = f.id AND p.name = 'container.digest'
-                       WHERE f.version_id = v.id AND f.is_lead AND lower(p.value) = ANY($2) LIMIT 1) END,
-                   (SELECT coalesce(sum(b.size), 0)::bigint FROM package_file f JOIN package_blob b ON b.id = f.blob_id WHERE f.version_id = v.id)
-            FROM package_version v
-            WHERE v.package_id = $1 AND NOT v.is_internal AND (v.lower_version = ANY($2) OR EXISTS (
-                SELECT 1 FROM package_file f JOIN package_property p ON p.ref_type = 1 AND p.ref_id = f.id AND p.name = 'container.digest'
-                WHERE f.version_id = v.id AND f.is_lead AND lower(p.value) = ANY($2)))
-            ORDER BY v.id FOR KEY SHARE OF v
-            """,
-            connection,
-            transaction))
+        // Twice: the first pass waits for the locks of whoever changes these versions (a re-pushed tag, a
+        // delete), but reads their files in the snapshot from before the wait; the second, with the versions
+        // held, reads what they have now.
+        for (var pass = 1; pass <= 2; pass++)
         {
+            found.Clear();
+            await ReadAndLockAsync();
+        }
+
+        if (wanted.FirstOrDefault(d => !found.ContainsKey(d)) is { } missing)
+        {
+            throw new ManifestBlobUnknownException(missing);
+        }
+
+        return found;
+
+        async Task ReadAndLockAsync()
+        {
+            await using var lockCommand = new NpgsqlCommand(
+                """
+                SELECT CASE WHEN v.lower_version = ANY($2) THEN v.lower_version ELSE (
+                           SELECT lower(p.value) FROM package_file f JOIN package_property p ON p.ref_type = 1 AND p.ref_id = f.id AND p.name = 'container.digest'
+                           WHERE f.version_id = v.id AND f.is_lead AND lower(p.value) = ANY($2) LIMIT 1) END,
+                       (SELECT coalesce(sum(b.size), 0)::bigint FROM package_file f JOIN package_blob b ON b.id = f.blob_id WHERE f.version_id = v.id)
+                FROM package_version v
+                WHERE v.package_id = $1 AND NOT v.is_internal AND (v.lower_version = ANY($2) OR EXISTS (
+                    SELECT 1 FROM package_file f JOIN package_property p ON p.ref_type = 1 AND p.ref_id = f.id AND p.name = 'container.digest'
+                    WHERE f.version_id = v.id AND f.is_lead AND lower(p.value) = ANY($2)))
+                ORDER BY v.id FOR KEY SHARE OF v
+                """,
+                connection,
+                transaction);
             lockCommand.Parameters.AddWithValue(packageId);
             lockCommand.Parameters.Add(new NpgsqlParameter { Value = wanted, NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Varchar });
             await using var reader = await lockCommand.ExecuteReaderAsync(cancellationToken);
@@ -250,13 +267,6 @@ public sealed class ContainerImageWriter(NpgsqlDataSource dataSource, ContentSto
                 }
             }
         }
-
-        if (wanted.FirstOrDefault(d => !found.ContainsKey(d)) is { } missing)
-        {
-            throw new ManifestBlobUnknownException(missing);
-        }
-
-        return found;
     }
 
     private static async Task<long?> LockBlobOfPackageAsync(NpgsqlConnection connection, long packageId, string hex, CancellationToken cancellationToken)
