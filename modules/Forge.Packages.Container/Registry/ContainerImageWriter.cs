@@ -188,7 +188,7 @@ public sealed class ContainerImageWriter(NpgsqlDataSource dataSource, ContentSto
                 blobIds[content.Hex] = await EnsureBlobAsync(connection, transaction, file, content.Content, created, cancellationToken);
             }
 
-            var versionId = await UpsertVersionAsync(connection, packageId, versionName, created, push.Metadata.ToJsonString(), cancellationToken);
+            var versionId = await UpsertVersionAsync(connection, packageId, versionName, digest, push.Entries, created, push.Metadata.ToJsonString(), cancellationToken);
             var files = newBlobs.Select(b => (b.Hex, b.Blob.MediaType, Id: blobIds[b.Hex]))
                 .Concat(push.Blobs.Select(b => (Hex: b.Digest["sha256:".Length..], b.MediaType, Id: existing[b.Digest["sha256:".Length..]])))
                 .DistinctBy(f => f.Hex);
@@ -224,21 +224,38 @@ public sealed class ContainerImageWriter(NpgsqlDataSource dataSource, ContentSto
     {
         var wanted = entries.Select(e => e.ToLowerInvariant()).Distinct().ToArray();
         var found = new Dictionary<string, long>(StringComparer.Ordinal);
-        await using (var lockCommand = new NpgsqlCommand(
-            """
-            SELECT CASE WHEN v.lower_version = ANY($2) THEN v.lower_version ELSE (
-                       SELECT lower(p.value) FROM package_file f JOIN package_property p ON p.ref_type = 1 AND p.ref_id = f.id AND p.name = 'container.digest'
-                       WHERE f.version_id = v.id AND f.is_lead AND lower(p.value) = ANY($2) LIMIT 1) END,
-                   (SELECT coalesce(sum(b.size), 0)::bigint FROM package_file f JOIN package_blob b ON b.id = f.blob_id WHERE f.version_id = v.id)
-            FROM package_version v
-            WHERE v.package_id = $1 AND NOT v.is_internal AND (v.lower_version = ANY($2) OR EXISTS (
-                SELECT 1 FROM package_file f JOIN package_property p ON p.ref_type = 1 AND p.ref_id = f.id AND p.name = 'container.digest'
-                WHERE f.version_id = v.id AND f.is_lead AND lower(p.value) = ANY($2)))
-            ORDER BY v.id FOR KEY SHARE OF v
-            """,
-            connection,
-            transaction))
+        // Twice: the first pass waits for the locks of whoever changes these versions (a re-pushed tag, a
+        // delete), but reads their files in the snapshot from before the wait; the second, with the versions
+        // held, reads what they have now.
+        for (var pass = 1; pass <= 2; pass++)
         {
+            found.Clear();
+            await ReadAndLockAsync();
+        }
+
+        if (wanted.FirstOrDefault(d => !found.ContainsKey(d)) is { } missing)
+        {
+            throw new ManifestBlobUnknownException(missing);
+        }
+
+        return found;
+
+        async Task ReadAndLockAsync()
+        {
+            await using var lockCommand = new NpgsqlCommand(
+                """
+                SELECT CASE WHEN v.lower_version = ANY($2) THEN v.lower_version ELSE (
+                           SELECT lower(p.value) FROM package_file f JOIN package_property p ON p.ref_type = 1 AND p.ref_id = f.id AND p.name = 'container.digest'
+                           WHERE f.version_id = v.id AND f.is_lead AND lower(p.value) = ANY($2) LIMIT 1) END,
+                       (SELECT coalesce(sum(b.size), 0)::bigint FROM package_file f JOIN package_blob b ON b.id = f.blob_id WHERE f.version_id = v.id)
+                FROM package_version v
+                WHERE v.package_id = $1 AND NOT v.is_internal AND (v.lower_version = ANY($2) OR EXISTS (
+                    SELECT 1 FROM package_file f JOIN package_property p ON p.ref_type = 1 AND p.ref_id = f.id AND p.name = 'container.digest'
+                    WHERE f.version_id = v.id AND f.is_lead AND lower(p.value) = ANY($2)))
+                ORDER BY v.id FOR KEY SHARE OF v
+                """,
+                connection,
+                transaction);
             lockCommand.Parameters.AddWithValue(packageId);
             lockCommand.Parameters.Add(new NpgsqlParameter { Value = wanted, NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Varchar });
             await using var reader = await lockCommand.ExecuteReaderAsync(cancellationToken);
@@ -250,13 +267,6 @@ public sealed class ContainerImageWriter(NpgsqlDataSource dataSource, ContentSto
                 }
             }
         }
-
-        if (wanted.FirstOrDefault(d => !found.ContainsKey(d)) is { } missing)
-        {
-            throw new ManifestBlobUnknownException(missing);
-        }
-
-        return found;
     }
 
     private static async Task<long?> LockBlobOfPackageAsync(NpgsqlConnection connection, long packageId, string hex, CancellationToken cancellationToken)
@@ -301,26 +311,110 @@ public sealed class ContainerImageWriter(NpgsqlDataSource dataSource, ContentSto
     }
 
     private static async Task<long> UpsertVersionAsync(
-        NpgsqlConnection connection, long packageId, string version, long created, string metadata, CancellationToken cancellationToken)
+        NpgsqlConnection connection, long packageId, string version, string digest, IReadOnlyList<string> entries, long created, string metadata,
+        CancellationToken cancellationToken)
     {
-        // A re-pushed tag keeps its row and gets the new content: old files and properties go first.
-        var existing = await ScalarAsync(connection,
-            "SELECT id FROM package_version WHERE package_id = $1 AND lower_version = lower($2) FOR UPDATE", cancellationToken, packageId, version);
-        if (existing is long id)
+        for (var attempt = 1; ; attempt++)
         {
-            await ScalarAsync(connection, """
-                WITH f AS (DELETE FROM package_file WHERE version_id = $1 RETURNING id),
-                fp AS (DELETE FROM package_property WHERE ref_type = 1 AND ref_id IN (SELECT id FROM f) RETURNING 1),
-                vp AS (DELETE FROM package_property WHERE ref_type = 0 AND ref_id = $1 RETURNING 1)
-                UPDATE package_version SET metadata_json = $2, created_unix = $3 WHERE id = $1 RETURNING id
-                """, cancellationToken, id, metadata, created);
-            return id;
+            // A re-pushed tag keeps its row and gets the new content: old files and properties go first.
+            var existing = await ScalarAsync(connection,
+                "SELECT id FROM package_version WHERE package_id = $1 AND lower_version = lower($2) FOR UPDATE", cancellationToken, packageId, version);
+            if (existing is long id)
+            {
+                await KeepNamedManifestAsync(connection, packageId, id, digest, entries, cancellationToken);
+                await ScalarAsync(connection, """
+                    WITH f AS (DELETE FROM package_file WHERE version_id = $1 RETURNING id),
+                    fp AS (DELETE FROM package_property WHERE ref_type = 1 AND ref_id IN (SELECT id FROM f) RETURNING 1),
+                    vp AS (DELETE FROM package_property WHERE ref_type = 0 AND ref_id = $1 RETURNING 1)
+                    UPDATE package_version SET metadata_json = $2, created_unix = $3 WHERE id = $1 RETURNING id
+                    """, cancellationToken, id, metadata, created);
+                return id;
+            }
+
+            // Another push of the same tag or digest inserted it meanwhile: once it commits, this one takes it over as above.
+            if (await ScalarAsync(connection, """
+                INSERT INTO package_version (package_id, version, lower_version, created_unix, metadata_json)
+                VALUES ($1, $2, lower($2), $3, $4) ON CONFLICT (package_id, lower_version) DO NOTHING RETURNING id
+                """, cancellationToken, packageId, version, created, metadata) is long inserted)
+            {
+                return inserted;
+            }
+
+            if (attempt == 3)
+            {
+                throw new InvalidOperationException($"The version {version} kept appearing and disappearing while this push created it.");
+            }
+        }
+    }
+
+    /// <summary>
+    /// Before a tag gets new content: when an index of the package (or the one being pushed) names the tag's old
+    /// manifest (clients that find a manifest by digest do not push it again) and no other version has it, the old manifest and its
+    /// files move to a version named by its digest, which the index keeps and the dangling-image cleanup judges.
+    /// Runs under the tag's row lock, which index pushes' FOR KEY SHARE waits for, so it sees every committed index.
+    /// </summary>
+    private static async Task KeepNamedManifestAsync(
+        NpgsqlConnection connection, long packageId, long versionId, string digest, IReadOnlyList<string> entries, CancellationToken cancellationToken)
+    {
+        await using var command = new NpgsqlCommand("""
+            SELECT lower(d.value), v.created_unix, v.metadata_json FROM package_version v
+            JOIN package_file f ON f.version_id = v.id AND f.is_lead
+            JOIN package_property d ON d.ref_type = 1 AND d.ref_id = f.id AND d.name = 'container.digest'
+            WHERE v.id = $2 AND lower(d.value) <> $3
+            AND (lower(d.value) = ANY($4) OR EXISTS (SELECT 1 FROM package_property r JOIN package_version i ON i.id = r.ref_id
+                        WHERE r.ref_type = 0 AND r.name = 'container.manifest.reference' AND lower(r.value) = lower(d.value)
+                        AND i.package_id = $1 AND i.id <> v.id))
+            AND NOT EXISTS (SELECT 1 FROM package_version o WHERE o.package_id = $1 AND o.id <> v.id AND NOT o.is_internal AND (o.lower_version = lower(d.value)
+                            OR EXISTS (SELECT 1 FROM package_file of JOIN package_property od ON od.ref_type = 1 AND od.ref_id = of.id AND od.name = 'container.digest'
+                                       WHERE of.version_id = o.id AND of.is_lead AND lower(od.value) = lower(d.value))))
+            LIMIT 1
+            """, connection);
+        command.Parameters.AddWithValue(packageId);
+        command.Parameters.AddWithValue(versionId);
+        command.Parameters.AddWithValue(digest);
+        command.Parameters.Add(new NpgsqlParameter { Value = entries.Select(e => e.ToLowerInvariant()).ToArray(), NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Text });
+        string oldDigest;
+        long oldCreated;
+        string? oldMetadata;
+        await using (var reader = await command.ExecuteReaderAsync(cancellationToken))
+        {
+            if (!await reader.ReadAsync(cancellationToken))
+            {
+                return;
+            }
+
+            (oldDigest, oldCreated, oldMetadata) = (reader.GetString(0), reader.GetInt64(1), reader.IsDBNull(2) ? null : reader.GetString(2));
         }
 
-        return (long)(await ScalarAsync(connection, """
+        // Pushed by digest meanwhile (ON CONFLICT): that version has the manifest, and this tag's files go as usual.
+        if (await ScalarAsync(connection, """
             INSERT INTO package_version (package_id, version, lower_version, created_unix, metadata_json)
-            VALUES ($1, $2, lower($2), $3, $4) RETURNING id
-            """, cancellationToken, packageId, version, created, metadata))!;
+            VALUES ($1, $2, $2, $3, $4) ON CONFLICT (package_id, lower_version) DO NOTHING RETURNING id
+            """, cancellationToken, packageId, oldDigest, oldCreated, (object?)Untagged(oldMetadata) ?? DBNull.Value) is long kept)
+        {
+            await ScalarAsync(connection, """
+                WITH f AS (UPDATE package_file SET version_id = $2 WHERE version_id = $1 RETURNING 1)
+                UPDATE package_property SET ref_id = $2 WHERE ref_type = 0 AND ref_id = $1 AND name = 'container.manifest.reference'
+                """, cancellationToken, versionId, kept);
+        }
+    }
+
+    private static string? Untagged(string? metadata)
+    {
+        try
+        {
+            if (metadata is not null && JsonNode.Parse(metadata) is JsonObject document)
+            {
+                document["is_tagged"] = false;
+                return document.ToJsonString();
+            }
+        }
+        catch (System.Text.Json.JsonException)
+        {
+            // Kept as it is: the cleanup reads damaged metadata safely.
+        }
+
+        return metadata;
     }
 
     private async Task<long> EnsureBlobAsync(

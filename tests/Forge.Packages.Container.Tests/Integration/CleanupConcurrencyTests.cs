@@ -233,6 +233,38 @@ public sealed class CleanupConcurrencyTests
     }
 
     [Test]
+    public async Task An_index_naming_a_tags_manifest_that_the_tag_lost_while_it_waited_fails_with_manifest_blob_unknown()
+    {
+        var amd64 = await h.PushPlatformAsync("demo/app", h.Now, tag: "amd64");
+        await using var repush = new NpgsqlConnection(h.Database.ConnectionString);
+        await repush.OpenAsync();
+        await using var transaction = await repush.BeginTransactionAsync();
+        // What a re-push of the tag holds, and then does, when no index names its manifest yet.
+        await Execute("SELECT id FROM package_version WHERE id = $1 FOR UPDATE", amd64.VersionId);
+        var push = Task.Run(() => h.PushIndexAsync("demo/app", "latest", h.Now, amd64));
+        await Wait.UntilAsync(async () => await h.CountAsync(
+            "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'") > 0);
+        await Execute("""
+            WITH f AS (DELETE FROM package_file WHERE version_id = $1 RETURNING id),
+            fp AS (DELETE FROM package_property WHERE ref_type = 1 AND ref_id IN (SELECT id FROM f) RETURNING 1)
+            UPDATE package_version SET metadata_json = '{}', created_unix = created_unix + 1 WHERE id = $1
+            """, amd64.VersionId);
+        await transaction.CommitAsync();
+
+        var failure = Assert.ThrowsAsync<ManifestBlobUnknownException>(async () => await push);
+
+        Assert.That(failure!.Digest, Is.EqualTo(amd64.Digest));
+        Assert.That(await h.CountAsync("SELECT count(*) FROM package_version WHERE lower_version = 'latest'"), Is.Zero);
+
+        async Task Execute(string sql, long id)
+        {
+            await using var command = new NpgsqlCommand(sql, repush, transaction);
+            command.Parameters.AddWithValue(id);
+            await command.ExecuteNonQueryAsync();
+        }
+    }
+
+    [Test]
     public async Task Referrers_are_deleted_before_what_they_reference_and_no_index_is_ever_left_broken_between_batches()
     {
         var platform = await h.PushPlatformAsync("demo/app", h.Old);

@@ -153,6 +153,79 @@ public sealed class RegistryManifestTests : RegistryApiTest
     }
 
     [Test]
+    public async Task A_re_pushed_tag_keeps_the_manifest_an_index_named_through_it()
+    {
+        // crane index append and buildx imagetools create skip a manifest that HEAD finds by digest: the
+        // index then names a manifest that only a tag holds, and the next push of that tag must not take it.
+        var old = Image(seed: 1);
+        var next = Image(seed: 3);
+        await Client.PushOkAsync(App, old, "amd64");
+        using (var index = await Client.PutManifestAsync(App, "latest", Index(old), OciIndex))
+        {
+            Assert.That(index.StatusCode, Is.EqualTo(HttpStatusCode.Created), await index.Content.ReadAsStringAsync());
+        }
+
+        await Client.PushOkAsync(App, next, "amd64");
+
+        await AssertPulledAsync(old.Digest, old.Manifest);
+        await AssertPulledAsync("amd64", next.Manifest);
+        foreach (var blob in old.Blobs)
+        {
+            using var pulled = await Client.GetAsync($"/v2/{App}/blobs/{Digest(blob)}");
+            Assert.That(await pulled.Content.ReadAsByteArrayAsync(), Is.EqualTo(blob));
+        }
+    }
+
+    [Test]
+    public async Task An_index_pushed_at_a_tag_may_name_the_manifest_that_tag_had()
+    {
+        var amd64 = Image(seed: 1);
+        var arm64 = Image(seed: 2, architecture: "arm64");
+        await Client.PushOkAsync(App, amd64, "v1");
+        await Client.PushOkAsync(App, arm64, null);
+        var index = Index(amd64, arm64);
+
+        using var pushed = await Client.PutManifestAsync(App, "v1", index, OciIndex);
+
+        Assert.That(pushed.StatusCode, Is.EqualTo(HttpStatusCode.Created), await pushed.Content.ReadAsStringAsync());
+        await AssertPulledAsync(amd64.Digest, amd64.Manifest);
+        await AssertPulledAsync("v1", index);
+    }
+
+    private async Task AssertPulledAsync(string reference, byte[] manifest)
+    {
+        using var pulled = await Client.GetAsync($"/v2/{App}/manifests/{reference}");
+        Assert.That(pulled.StatusCode, Is.EqualTo(HttpStatusCode.OK), await pulled.Content.ReadAsStringAsync());
+        Assert.That(await pulled.Content.ReadAsByteArrayAsync(), Is.EqualTo(manifest), reference);
+    }
+
+    [Test]
+    public async Task The_same_manifest_pushed_at_once_by_several_clients_is_created_for_each()
+    {
+        // Two mirroring jobs of one upstream image push the same platform manifest and tag at the same moment.
+        for (var round = 1; round <= 5; round++)
+        {
+            var image = Image(seed: round);
+            foreach (var blob in image.Blobs)
+            {
+                await Client.UploadAsync(App, blob);
+            }
+
+            var pushes = Enumerable.Range(0, 8)
+                .Select(i => Client.PutManifestAsync(App, i % 2 == 0 ? $"t{round}" : image.Digest, image.Manifest, image.MediaType)).ToList();
+            foreach (var response in await Task.WhenAll(pushes))
+            {
+                using (response)
+                {
+                    Assert.That(response.StatusCode, Is.EqualTo(HttpStatusCode.Created), await response.Content.ReadAsStringAsync());
+                }
+            }
+        }
+
+        Assert.That(await VersionsAsync(), Is.EqualTo(10));
+    }
+
+    [Test]
     public async Task An_index_naming_a_manifest_not_in_the_repository_is_MANIFEST_BLOB_UNKNOWN()
     {
         var amd64 = Image(seed: 1);
