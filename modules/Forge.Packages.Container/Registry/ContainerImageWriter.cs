@@ -141,7 +141,19 @@ public sealed class ContainerImageWriter(NpgsqlDataSource dataSource, ContentSto
                 staged.Add(await store.StageAsync(stream, cancellationToken));
             }
 
-            return await CommitAsync();
+            for (var attempt = 1; ; attempt++)
+            {
+                try
+                {
+                    return await CommitAsync();
+                }
+                catch (PostgresException e) when (e.SqlState == PostgresErrorCodes.DeadlockDetected && attempt < 3)
+                {
+                    // A cleanup batch deleting this index's old row and its children in id order can cross this push's
+                    // locks; PostgreSQL ends one of the two, and the push is done again from the start (its content is
+                    // staged again where it was already moved into place).
+                }
+            }
         }
         finally
         {

@@ -265,6 +265,42 @@ public sealed class CleanupConcurrencyTests
     }
 
     [Test]
+    public async Task An_index_push_chosen_as_a_deadlocks_victim_is_done_again_and_lands()
+    {
+        var amd64 = await h.PushPlatformAsync("demo/app", h.Now);
+        var first = await h.PushIndexAsync("demo/app", "latest", h.Now, amd64);
+        await using var other = new NpgsqlConnection(h.Database.ConnectionString);
+        await other.OpenAsync();
+        await using var transaction = await other.BeginTransactionAsync();
+        // This side never gives up first: the push, which waits first, finds the cycle after 1 s and is ended.
+        await Execute("SET LOCAL deadlock_timeout = '60s'");
+        await Execute("SELECT id FROM package_version WHERE id = $1 FOR UPDATE", first.VersionId);
+        var push = Task.Run(() => h.PushIndexAsync("demo/app", "latest", h.Now, amd64));
+        await Wait.UntilAsync(async () => await h.CountAsync(
+            "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'") > 0);
+
+        // What a cleanup batch deleting the child does: a lock that the push's FOR KEY SHARE on the child holds off.
+        await Execute("SELECT id FROM package_version WHERE id = $1 FOR UPDATE", amd64.VersionId);
+        await transaction.RollbackAsync();
+
+        var pushed = await push;
+        Assert.That(pushed.VersionId, Is.EqualTo(first.VersionId), "the tag's row, with the new index");
+        Assert.That(await h.CountAsync(
+            "SELECT count(*) FROM package_property WHERE ref_type = 0 AND ref_id = $1 AND name = 'container.manifest.reference'", pushed.VersionId), Is.EqualTo(1));
+
+        async Task Execute(string sql, long? id = null)
+        {
+            await using var command = new NpgsqlCommand(sql, other, transaction);
+            if (id is { } value)
+            {
+                command.Parameters.AddWithValue(value);
+            }
+
+            await command.ExecuteNonQueryAsync();
+        }
+    }
+
+    [Test]
     public async Task Referrers_are_deleted_before_what_they_reference_and_no_index_is_ever_left_broken_between_batches()
     {
         var platform = await h.PushPlatformAsync("demo/app", h.Old);
