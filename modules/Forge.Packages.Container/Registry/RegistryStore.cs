@@ -19,6 +19,12 @@ public sealed class RegistryStore(NpgsqlDataSource dataSource)
         WHERE f.version_id = v.id AND f.is_lead AND lower(d.value) = $2
         """;
 
+    // The versions a reference names ($1 the package, $2 the reference): by digest, the version named by it and every
+    // version whose manifest has it; by tag, the tag.
+    private static string VersionsOf(bool byDigest) => byDigest
+        ? $"v.package_id = $1 AND NOT v.is_internal AND (v.lower_version = $2 OR EXISTS ({LeadDigest}))"
+        : "v.package_id = $1 AND NOT v.is_internal AND v.lower_version = lower($2) AND v.lower_version NOT LIKE 'sha256:%'";
+
     public async Task<long?> FindPackageAsync(long ownerId, string image, CancellationToken cancellationToken)
         => await ScalarAsync<long?>(
             "SELECT id FROM package WHERE owner_id = $1 AND type = 'container' AND lower_name = lower($2)", cancellationToken, ownerId, image);
@@ -37,9 +43,7 @@ public sealed class RegistryStore(NpgsqlDataSource dataSource)
     /// </summary>
     public async Task<StoredManifest?> FindManifestAsync(long packageId, string reference, bool byDigest, CancellationToken cancellationToken)
     {
-        var versionFilter = byDigest
-            ? $"v.package_id = $1 AND NOT v.is_internal AND (v.lower_version = $2 OR EXISTS ({LeadDigest}))"
-            : "v.package_id = $1 AND NOT v.is_internal AND v.lower_version = lower($2) AND v.lower_version NOT LIKE 'sha256:%'";
+        var versionFilter = VersionsOf(byDigest);
         await using var command = dataSource.CreateCommand($"""
             SELECT lower(d.value), coalesce(m.value, ''), b.size
             FROM package_version v
@@ -87,9 +91,7 @@ public sealed class RegistryStore(NpgsqlDataSource dataSource)
     {
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
-        var versionFilter = byDigest
-            ? $"v.package_id = $1 AND NOT v.is_internal AND (v.lower_version = $2 OR EXISTS ({LeadDigest}))"
-            : "v.package_id = $1 AND NOT v.is_internal AND v.lower_version = lower($2) AND v.lower_version NOT LIKE 'sha256:%'";
+        var versionFilter = VersionsOf(byDigest);
         // Locked first: an index push that holds one of these (FOR KEY SHARE, rule 8) commits before this goes
         // on, and the reference check below sees it; one that comes later finds them gone.
         var ids = new List<long>();
