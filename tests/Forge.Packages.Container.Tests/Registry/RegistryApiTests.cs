@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Net;
 using Forge.Packages.Container.Tests.Registry.Support;
+using Forge.Testing;
 using static Forge.Packages.Container.Tests.Registry.Support.RegistryCalls;
 
 namespace Forge.Packages.Container.Tests.Registry;
@@ -214,14 +215,21 @@ public sealed class RegistryApiTests : RegistryApiTest
         {
         }
 
-        var scrape = await Client.GetStringAsync("/metrics");
         var blobBytes = image.Blobs.Sum(b => (long)b.Length);
-        Assert.That(scrape, Does.Contain("""forge_registry_requests_total{otel_scope_name="Forge.Packages.Container",operation="manifest.put",status="201"} 1"""));
-        Assert.That(scrape, Does.Contain($$"""forge_registry_requests_total{otel_scope_name="Forge.Packages.Container",operation="upload.start",status="201"} {{image.Blobs.Count()}}"""));
-        Assert.That(scrape, Does.Contain($"forge_registry_blob_received_bytes_total{{otel_scope_name=\"Forge.Packages.Container\"}} {blobBytes}"));
-        Assert.That(scrape, Does.Contain($"forge_registry_blob_sent_bytes_total{{otel_scope_name=\"Forge.Packages.Container\"}} {image.Layers[0].Length}"));
-        Assert.That(scrape, Does.Contain("""forge_registry_manifests_pushed_total{otel_scope_name="Forge.Packages.Container",kind="image"} 1"""));
-        Assert.That(scrape, Does.Contain("""forge_registry_auth_failures_total{otel_scope_name="Forge.Packages.Container",reason="denied"} 1"""));
+        string[] expected =
+        [
+            """forge_registry_requests_total{otel_scope_name="Forge.Packages.Container",operation="manifest.put",status="201"} 1""",
+            $$"""forge_registry_requests_total{otel_scope_name="Forge.Packages.Container",operation="upload.start",status="201"} {{image.Blobs.Count()}}""",
+            $"forge_registry_blob_received_bytes_total{{otel_scope_name=\"Forge.Packages.Container\"}} {blobBytes}",
+            $"forge_registry_blob_sent_bytes_total{{otel_scope_name=\"Forge.Packages.Container\"}} {image.Layers[0].Length}",
+            """forge_registry_manifests_pushed_total{otel_scope_name="Forge.Packages.Container",kind="image"} 1""",
+            """forge_registry_auth_failures_total{otel_scope_name="Forge.Packages.Container",reason="denied"} 1""",
+        ];
+
+        // A request is counted when its handler ends, which may be just after the client has the last byte.
+        var scrape = "";
+        await Wait.UntilAsync(async () => expected.All((scrape = await Client.GetStringAsync("/metrics")).Contains));
+        Assert.That(expected, Has.All.Matches<string>(scrape.Contains));
         Assert.That(scrape, Does.Not.Contain("reason=\"missing\""), "the ping's challenge is not a refusal");
     }
 }
