@@ -162,6 +162,85 @@ public sealed class RegistryEndToEndTests
     }
 
     [Test]
+    public async Task Syncs_against_cleanups_with_no_window_at_all_never_publish_a_partial_image()
+    {
+        await using var registry = await StartWithAliceAsync();
+        var images = new List<(string Repository, OciLayout Layout, OciImage Image)>();
+        for (var i = 0; i < 3; i++)
+        {
+            var layout = new OciLayout(Path.Combine(scratch, $"source{i}"));
+            var image = layout.WriteImage("v1", seed: 200 + i);
+            await CopyAsync(layout.Reference("v1"), registry.Image($"alice/src{i}", "v1"), to: Alice);
+            images.Add(($"src{i}", layout, image));
+        }
+
+        // No window: a mirrored manifest is fair game for the cleanups one second after it lands, and an uploaded
+        // blob no manifest uses yet too. Syncs may fail (MANIFEST_BLOB_UNKNOWN); what they publish must be whole.
+        using var stop = new CancellationTokenSource();
+        var dangling = registry.World.Service<DanglingImageCleanup>();
+        var expired = registry.World.Service<ExpiredDataCleanup>();
+        var cleanups = Task.Run(async () =>
+        {
+            while (!stop.IsCancellationRequested)
+            {
+                await dangling.RunAsync(new CleanupOptions(TimeSpan.Zero, 100, DryRun: false), CancellationToken.None);
+                await expired.RunAsync(new ExpiredDataOptions(TimeSpan.Zero, DryRun: false), CancellationToken.None);
+            }
+        });
+        var succeeded = new HashSet<string>();
+        var failed = 0;
+        try
+        {
+            for (var round = 0; round < 3; round++)
+            {
+                foreach (var (repository, _, _) in images)
+                {
+                    var mirror = $"{registry.Host}/alice/mirror{round}";
+                    var synced = await skopeo.SyncAsync("docker", $"{registry.Host}/alice/{repository}", "docker", mirror, Alice, Alice);
+                    if (synced.Succeeded)
+                    {
+                        succeeded.Add($"alice/mirror{round}/{repository}");
+                    }
+                    else
+                    {
+                        failed++;
+                        // Refused with a code the client understands (a blob, upload or manifest the cleanups took is
+                        // unknown), never a server error.
+                        Assert.That(synced.Errors, Does.Contain("unknown").IgnoreCase.And.Not.Contain("failed to handle the request"), synced.ToString());
+                    }
+                }
+            }
+        }
+        finally
+        {
+            await stop.CancelAsync();
+            await cleanups;
+        }
+
+        await TestContext.Out.WriteLineAsync($"{succeeded.Count} syncs published their image, {failed} were refused");
+        for (var round = 0; round < 3; round++)
+        {
+            foreach (var (repository, layout, image) in images)
+            {
+                var name = $"alice/mirror{round}/{repository}";
+                var inspected = await skopeo.InspectRawAsync(registry.Image(name, "v1"), Alice);
+                Assert.That(inspected.Succeeded || !succeeded.Contains(name), Is.True, $"{name} was synced but does not pull: {inspected}");
+                if (!inspected.Succeeded)
+                {
+                    continue;
+                }
+
+                var pulled = new OciLayout(Path.Combine(scratch, $"pulled-{round}-{repository}"));
+                await CopyAsync(registry.Image(name, "v1"), pulled.Reference("v1"), from: Alice);
+                Assert.That(pulled.Tags()["v1"].Digest, Is.EqualTo(image.Index.Digest), name);
+                Assert.That(pulled.BlobDigests(), Is.EqualTo(layout.BlobDigests()), $"{name} pulls whole");
+            }
+        }
+
+        await AssertFsckCleanAsync(registry);
+    }
+
+    [Test]
     public async Task Wrong_credentials_and_another_owners_namespace_are_refused_and_write_nothing()
     {
         await using var registry = await StartWithAliceAsync();
