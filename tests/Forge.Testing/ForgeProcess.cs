@@ -71,6 +71,6 @@ public static class ForgeProcess
     }
 
     /// <summary>The dotnet executable that runs the tests (the CLI names it in DOTNET_HOST_PATH), else the one on PATH.</summary>
-    private static string DotnetHost()
+    public static string DotnetHost()
         => Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") is { Length: > 0 } path ? path : "dotnet";
 }

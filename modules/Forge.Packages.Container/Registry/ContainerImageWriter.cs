@@ -47,9 +47,6 @@ public sealed class ManifestBlobUnknownException(string digest)
 /// </summary>
 public sealed class ContainerImageWriter(NpgsqlDataSource dataSource, ContentStore store, TimeProvider time)
 {
-    public const string OciManifest = "application/vnd.oci.image.manifest.v1+json";
-    public const string OciIndex = "application/vnd.oci.image.index.v1+json";
-
     /// <summary>Pushes an image manifest of <paramref name="config"/> and <paramref name="layers"/> by tag, or by its digest when <paramref name="tag"/> is null.</summary>
     public async Task<PushedManifest> PushImageAsync(
         long ownerId, string repository, string? tag, string platform, ImageBlob config, IReadOnlyList<ImageBlob> layers,
@@ -64,7 +61,7 @@ public sealed class ContainerImageWriter(NpgsqlDataSource dataSource, ContentSto
         var manifest = new JsonObject
         {
             ["schemaVersion"] = 2,
-            ["mediaType"] = OciManifest,
+            ["mediaType"] = ManifestDocument.OciManifest,
             ["config"] = Descriptor(config.MediaType, blobs[0].Hex, config.Content.Length),
             ["layers"] = new JsonArray(blobs.Skip(1).Select(b => (JsonNode)Descriptor(b.Blob.MediaType, b.Hex, b.Blob.Content.Length)).ToArray()),
         };
@@ -76,7 +73,7 @@ public sealed class ContainerImageWriter(NpgsqlDataSource dataSource, ContentSto
             ["labels"] = new JsonObject { ["org.opencontainers.image.source"] = $"https://example.invalid/{repository}" },
             ["layer_creation"] = new JsonArray(layers.Select((_, i) => (JsonNode)$"RUN step {i + 1}").ToArray()),
         };
-        var push = new ManifestPush(Encoding.UTF8.GetBytes(manifest.ToJsonString()), OciManifest, metadata, [], []);
+        var push = new ManifestPush(Encoding.UTF8.GetBytes(manifest.ToJsonString()), ManifestDocument.OciManifest, metadata, [], []);
         return await PublishAsync(ownerId, repository, tag, push, blobs, createdUnix, cancellationToken);
     }
 
@@ -88,10 +85,10 @@ public sealed class ContainerImageWriter(NpgsqlDataSource dataSource, ContentSto
         var manifest = new JsonObject
         {
             ["schemaVersion"] = 2,
-            ["mediaType"] = OciIndex,
+            ["mediaType"] = ManifestDocument.OciIndex,
             ["manifests"] = new JsonArray(entries.Select(e => (JsonNode)new JsonObject
             {
-                ["mediaType"] = OciManifest,
+                ["mediaType"] = ManifestDocument.OciManifest,
                 ["digest"] = e.Digest,
                 ["platform"] = PlatformNode(e.Platform),
             }).ToArray()),
@@ -107,7 +104,7 @@ public sealed class ContainerImageWriter(NpgsqlDataSource dataSource, ContentSto
                 ["size"] = 0,
             }).ToArray()),
         };
-        var push = new ManifestPush(Encoding.UTF8.GetBytes(manifest.ToJsonString()), OciIndex, metadata, [], [.. entries.Select(e => e.Digest)]);
+        var push = new ManifestPush(Encoding.UTF8.GetBytes(manifest.ToJsonString()), ManifestDocument.OciIndex, metadata, [], [.. entries.Select(e => e.Digest)]);
         return await PublishAsync(ownerId, repository, tag, push, [], createdUnix, cancellationToken);
     }
 

@@ -111,8 +111,8 @@ public sealed partial class RegistryEndpoints(
             RouteKind.Upload when HttpMethods.IsPatch(method) => PatchUploadAsync(context, route, cancellationToken),
             RouteKind.Upload when HttpMethods.IsPut(method) => FinishUploadAsync(context, route, cancellationToken),
             RouteKind.Upload when HttpMethods.IsDelete(method) => CancelUploadAsync(context, route, cancellationToken),
-            RouteKind.Unknown => throw new RegistryException(404, "UNSUPPORTED", $"'{context.Request.Path}' is not an endpoint of the registry API"),
-            _ => throw new RegistryException(405, "UNSUPPORTED", $"{method} is not supported on '{context.Request.Path}'"),
+            RouteKind.Unknown => throw RegistryException.Unsupported(404, $"'{context.Request.Path}' is not an endpoint of the registry API"),
+            _ => throw RegistryException.Unsupported(405, $"{method} is not supported on '{context.Request.Path}'"),
         };
     }
 

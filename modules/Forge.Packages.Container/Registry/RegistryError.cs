@@ -38,7 +38,8 @@ public sealed class RegistryException(int status, string code, string message) :
 
     public static RegistryException Conflict(string message) => new(409, "DENIED", message);
 
-    public static RegistryException Unsupported(string message) => new(405, "UNSUPPORTED", message);
+    /// <summary>A path that is no endpoint (404), or a method its endpoint does not have (405).</summary>
+    public static RegistryException Unsupported(int status, string message) => new(status, "UNSUPPORTED", message);
 
     public static RegistryException RangeInvalid(string message) => new(416, "BLOB_UPLOAD_INVALID", message);
 }

@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using Forge.Host.Hosting;
+using Forge.Testing;
 
 namespace Forge.Host.Tests.Support;
 
@@ -69,7 +70,7 @@ public sealed class HostProcess : IDisposable
             WorkingDirectory = Path.GetDirectoryName(forge),
         };
         start.ArgumentList.Add("--default-signal=INT");
-        start.ArgumentList.Add(DotnetHost());
+        start.ArgumentList.Add(ForgeProcess.DotnetHost());
         start.ArgumentList.Add(forge);
         foreach (var arg in args)
         {
@@ -120,8 +121,4 @@ public sealed class HostProcess : IDisposable
 
         process.Dispose();
     }
-
-    /// <summary>The dotnet executable that runs the tests (the CLI names it in DOTNET_HOST_PATH), else the one on PATH.</summary>
-    private static string DotnetHost()
-        => Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") is { Length: > 0 } path ? path : "dotnet";
 }
