@@ -2,16 +2,21 @@ using Forge.Accounts;
 using Forge.Modularity;
 using Forge.Packages.Container.Cleanup;
 using Forge.Packages.Container.Cli;
+using Forge.Packages.Container.Data;
 using Forge.Packages.Container.Demo;
+using Forge.Packages.Container.ExpiredData;
 using Forge.Packages.Container.Registry;
+using Forge.Packages.Container.Registry.Http;
+using Forge.Packages.ExpiredData;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace Forge.Packages.Container;
 
 /// <summary>
-/// Container images over the shared packages schema: the cleanup of dangling <c>sha256:*</c> versions (the
-/// cron task <c>cleanup_container_sha256</c> and <c>forge packages container cleanup-sha256</c>), the
-/// write path that publishes images, and the registry API under <c>/v2/</c> (<see cref="RegistryEndpoints"/>).
+/// Container images over the shared packages schema (<see cref="ContainerLayout"/>): the registry API under
+/// <c>/v2/</c> (<c>Registry/Http</c>), the cleanup of dangling <c>sha256:*</c> versions (the cron task
+/// <c>cleanup_container_sha256</c> and <c>forge packages container cleanup-sha256</c>), the registry's steps of the
+/// expired-data cleanup, and the demo registry.
 /// </summary>
 public sealed class ContainerModule : IModule, IModuleCommands
 {
@@ -29,17 +34,36 @@ public sealed class ContainerModule : IModule, IModuleCommands
 
     public void Register(ModuleContext context)
     {
-        context.Services.AddSingleton<IContainerCleanupStore, NpgsqlContainerCleanupStore>();
-        context.Services.AddSingleton<ContainerCleanupTelemetry>();
+        // The dangling image cleanup.
+        context.Services.AddSingleton<IDanglingImageStore, NpgsqlDanglingImageStore>();
+        context.Services.AddSingleton<DanglingImageCleanupTelemetry>();
         context.Services.AddTransient<DanglingImageCleanup>();
-        context.Services.AddSingleton<ContainerImageWriter>();
-        context.Services.AddTransient<DemoRegistry>();
-        context.Services.AddSingleton(RegistrySettings.Read(context.Configuration));
-        context.Services.AddSingleton<RegistryStore>();
-        context.Services.AddSingleton<BlobUploads>();
-        context.Services.AddSingleton<RegistryTelemetry>();
-        context.AddEndpoints<RegistryEndpoints>();
         context.AddCronTask<DanglingImageCleanupTask>(DanglingImageCleanupTask.Definition);
+
+        // The registry's upload sessions and uploaded blobs expire with the expired-data cleanup.
+        context.Services.AddSingleton<IExpiredDataStep, ExpiredUploadsStep>();
+        context.Services.AddSingleton<IExpiredDataStep, ExpiredUploadedBlobsStep>();
+
+        // The registry: its data layer, its services, its HTTP handlers.
+        context.Services.AddSingleton(RegistrySettings.Read(context.Configuration));
+        context.Services.AddSingleton<RegistryTelemetry>();
+        context.Services.AddSingleton<RegistryStore>();
+        context.Services.AddSingleton<ManifestPublisher>();
+        context.Services.AddSingleton<UploadedBlobs>();
+        context.Services.AddSingleton<UploadSessions>();
+        context.Services.AddSingleton<BlobUploads>();
+        context.Services.AddSingleton<ManifestPushes>();
+        context.Services.AddSingleton<RegistryAccess>();
+        context.Services.AddSingleton<PingHandler>();
+        context.Services.AddSingleton<BlobsHandler>();
+        context.Services.AddSingleton<UploadsHandler>();
+        context.Services.AddSingleton<ManifestsHandler>();
+        context.Services.AddSingleton<TagsHandler>();
+        context.AddEndpoints<RegistryEndpoints>();
+
+        // Images no client pushed: the demo registry (and the tests, soak and benchmark).
+        context.Services.AddSingleton<SyntheticImages>();
+        context.Services.AddTransient<DemoRegistry>();
         context.AddTelemetrySource(TelemetryName);
     }
 

@@ -1,6 +1,8 @@
 using Forge.Modularity;
-using Forge.Packages.Cleanup;
 using Forge.Packages.Cli;
+using Forge.Packages.Content;
+using Forge.Packages.ExpiredData;
+using Forge.Packages.Fsck;
 using Forge.Packages.Schema;
 using Microsoft.Extensions.DependencyInjection;
 using Npgsql;
@@ -8,7 +10,8 @@ using Npgsql;
 namespace Forge.Packages;
 
 /// <summary>
-/// The shared packages schema and the content store. Settings: <c>Forge:Packages:StorePath</c> (default
+/// The shared packages schema, the content store, the expired-data cleanup (<c>cleanup_packages</c>, whose
+/// steps other modules extend) and <c>packages fsck</c>. Settings: <c>Forge:Packages:StorePath</c> (default
 /// <c>&lt;Forge:DataPath&gt;/packages</c>).
 /// </summary>
 public sealed class PackagesModule : IModule, IModuleCommands
@@ -19,7 +22,7 @@ public sealed class PackagesModule : IModule, IModuleCommands
 
     public IReadOnlyList<string> Dependencies => [];
 
-    public IReadOnlyList<string> CronTaskNames => [PackagesCleanupTask.Name];
+    public IReadOnlyList<string> CronTaskNames => [ExpiredDataCleanupTask.Name];
 
     public void Register(ModuleContext context)
     {
@@ -32,12 +35,14 @@ public sealed class PackagesModule : IModule, IModuleCommands
             ? store
             : Path.Combine(dataPath, "packages");
         context.Services.AddSingleton(new ContentStore(storePath));
-        context.Services.AddSingleton<PackagesCleanupTelemetry>();
-        context.Services.AddSingleton<ExpiredDataCleanupHooks>();
+        context.Services.AddSingleton<ExpiredDataCleanupTelemetry>();
         context.Services.AddTransient<ExpiredDataCleanup>();
+        // The expired-data cleanup's own steps; other modules add theirs before these (IExpiredDataStep.Order).
+        context.Services.AddSingleton<IExpiredDataStep, EmptyPackagesStep>();
+        context.Services.AddSingleton<IExpiredDataStep, OrphanedBlobsStep>();
         context.Services.AddTransient<ContentStoreCheck>();
-        context.AddCronTask<PackagesCleanupTask>(PackagesCleanupTask.Definition);
-        context.AddTelemetrySource(PackagesCleanupTelemetry.Name);
+        context.AddCronTask<ExpiredDataCleanupTask>(ExpiredDataCleanupTask.Definition);
+        context.AddTelemetrySource(ExpiredDataCleanupTelemetry.Name);
     }
 
     public IEnumerable<ModuleCommand> BuildCommands(IModuleCommandHost host)

@@ -1,6 +1,6 @@
 using System.Text.RegularExpressions;
 using Forge.Host.Tests.Support;
-using Forge.Packages.Cleanup;
+using Forge.Packages.ExpiredData;
 using Forge.Packages.Container.Cleanup;
 
 namespace Forge.Host.Tests;
@@ -22,11 +22,11 @@ public sealed partial class CronRunLoggingTests : DatabaseTest
             },
             "run");
 
-        Assert.That(await host.WaitForLogAsync($"Cron task {PackagesCleanupTask.Name} finished", Poll.Deadline), Is.True, host.Errors);
+        Assert.That(await host.WaitForLogAsync($"Cron task {ExpiredDataCleanupTask.Name} finished", Poll.Deadline), Is.True, host.Errors);
 
         var lines = host.Errors.Split('\n');
-        var first = Array.FindIndex(lines, l => l.Contains($"Cron task {PackagesCleanupTask.Name} started", StringComparison.Ordinal));
-        var last = Array.FindIndex(lines, l => l.Contains($"Cron task {PackagesCleanupTask.Name} finished", StringComparison.Ordinal));
+        var first = Array.FindIndex(lines, l => l.Contains($"Cron task {ExpiredDataCleanupTask.Name} started", StringComparison.Ordinal));
+        var last = Array.FindIndex(lines, l => l.Contains($"Cron task {ExpiredDataCleanupTask.Name} finished", StringComparison.Ordinal));
         // The run's own lines (Forge's loggers but the start-up's registrar): the host's start-up lines
         // may interleave with them on a busy machine.
         var run = lines[first..(last + 1)]

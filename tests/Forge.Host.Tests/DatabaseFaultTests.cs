@@ -4,7 +4,7 @@ using Forge.Host.Hosting;
 using Forge.Host.Scheduling;
 using Forge.Host.Tests.Support;
 using Forge.Modularity;
-using Forge.Packages.Cleanup;
+using Forge.Packages.ExpiredData;
 using Forge.Packages.Container;
 using Forge.Packages.Container.Cleanup;
 using Microsoft.Extensions.DependencyInjection;
@@ -115,7 +115,7 @@ public sealed class DatabaseFaultTests : DatabaseTest
                 ("Forge:Scheduler:Clustered", clustered ? "true" : "false"),
                 ($"Forge:Cron:{Task}:Schedule", "* * * * * ?"),
                 ($"Forge:Cron:{Task}:RunAtStart", "false"),
-                ($"Forge:Cron:{PackagesCleanupTask.Name}:Enabled", "false"));
+                ($"Forge:Cron:{ExpiredDataCleanupTask.Name}:Enabled", "false"));
             var host = await RunningHost.StartAsync(
                 new ForgeAppOptions { Catalog = options.Catalog, Settings = options.Settings, UseScheduler = true, ConfigureServices = s => s.AddFakeLogging() },
                 migrate: true);

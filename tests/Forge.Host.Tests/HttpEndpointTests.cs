@@ -7,7 +7,7 @@ using System.Text.Json;
 using Forge.Host.Hosting;
 using Forge.Host.Http;
 using Forge.Host.Tests.Support;
-using Forge.Packages.Cleanup;
+using Forge.Packages.ExpiredData;
 using Forge.Packages.Container.Cleanup;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
@@ -31,18 +31,18 @@ public sealed class HttpEndpointTests : DatabaseTest
         await using var host = await StartAsync(AdminToken);
         using var http = Admin(host);
 
-        await RunNowAsync(http, PackagesCleanupTask.Name);
+        await RunNowAsync(http, ExpiredDataCleanupTask.Name);
         await RunNowAsync(http, DanglingImageCleanupTask.Name);
         var metrics = await ScrapeAsync(http);
 
         Assert.Multiple(() =>
         {
-            Assert.That(metrics, Does.Contain($"forge_cron_runs_total{{otel_scope_name=\"Forge.Host\",outcome=\"success\",task=\"{PackagesCleanupTask.Name}\"}} 1"));
+            Assert.That(metrics, Does.Contain($"forge_cron_runs_total{{otel_scope_name=\"Forge.Host\",outcome=\"success\",task=\"{ExpiredDataCleanupTask.Name}\"}} 1"));
             Assert.That(metrics, Does.Contain("forge_cron_run_duration_seconds_count{"));
             Assert.That(metrics, Does.Contain("forge_packages_cleanup_runs_total{otel_scope_name=\"Forge.Packages\""));
             Assert.That(metrics, Does.Contain("forge_packages_container_cleanup_runs_total{otel_scope_name=\"Forge.Packages.Container\""));
             Assert.That(metrics, Does.Match("(?m)^quartz_[a-z_]+\\{otel_scope_name=\"Quartz\""));
-            Assert.That(LastSuccess(metrics, PackagesCleanupTask.Name), Is.EqualTo(DateTimeOffset.UtcNow.ToUnixTimeSeconds()).Within(60));
+            Assert.That(LastSuccess(metrics, ExpiredDataCleanupTask.Name), Is.EqualTo(DateTimeOffset.UtcNow.ToUnixTimeSeconds()).Within(60));
             Assert.That(LastSuccess(metrics, DanglingImageCleanupTask.Name), Is.EqualTo(DateTimeOffset.UtcNow.ToUnixTimeSeconds()).Within(60));
         });
     }
@@ -51,8 +51,8 @@ public sealed class HttpEndpointTests : DatabaseTest
     public async Task The_last_success_gauge_starts_from_the_recorded_runs_so_a_restart_keeps_it()
     {
         var succeeded = DateTimeOffset.Parse("2026-11-01T03:04:05Z", CultureInfo.InvariantCulture);
-        await RecordRunAsync(PackagesCleanupTask.Name, "success", succeeded);
-        await RecordRunAsync(PackagesCleanupTask.Name, "failure", succeeded.AddDays(1));
+        await RecordRunAsync(ExpiredDataCleanupTask.Name, "success", succeeded);
+        await RecordRunAsync(ExpiredDataCleanupTask.Name, "failure", succeeded.AddDays(1));
         await using var host = await StartAsync();
         using var http = host.Http();
 
@@ -60,7 +60,7 @@ public sealed class HttpEndpointTests : DatabaseTest
 
         Assert.Multiple(() =>
         {
-            Assert.That(LastSuccess(metrics, PackagesCleanupTask.Name), Is.EqualTo(succeeded.ToUnixTimeSeconds()), "the last success, not the later failure");
+            Assert.That(LastSuccess(metrics, ExpiredDataCleanupTask.Name), Is.EqualTo(succeeded.ToUnixTimeSeconds()), "the last success, not the later failure");
             Assert.That(LastSuccess(metrics, DanglingImageCleanupTask.Name), Is.Null, "a task that never succeeded has no value");
         });
     }
@@ -131,14 +131,14 @@ public sealed class HttpEndpointTests : DatabaseTest
         http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("token", Token);
 
         using var list = await http.GetAsync(CronPath);
-        using var run = await http.PostAsync($"{CronPath}/{PackagesCleanupTask.Name}", null);
+        using var run = await http.PostAsync($"{CronPath}/{ExpiredDataCleanupTask.Name}", null);
 
         Assert.Multiple(async () =>
         {
             Assert.That(list.StatusCode, Is.EqualTo(HttpStatusCode.NotFound));
             Assert.That(run.StatusCode, Is.EqualTo(HttpStatusCode.NotFound));
             Assert.That(await MessageAsync(list), Does.Contain("The admin API is off: set Forge:Admin:Token"));
-            Assert.That(await RecordedRuns.OfAsync(Database, PackagesCleanupTask.Name), Is.Empty);
+            Assert.That(await RecordedRuns.OfAsync(Database, ExpiredDataCleanupTask.Name), Is.Empty);
         });
     }
 
@@ -149,7 +149,7 @@ public sealed class HttpEndpointTests : DatabaseTest
         using var http = host.Http();
 
         using var list = await http.GetAsync(CronPath);
-        using var run = await http.PostAsync($"{CronPath}/{PackagesCleanupTask.Name}", null);
+        using var run = await http.PostAsync($"{CronPath}/{ExpiredDataCleanupTask.Name}", null);
 
         Assert.Multiple(async () =>
         {
@@ -157,7 +157,7 @@ public sealed class HttpEndpointTests : DatabaseTest
             Assert.That(run.StatusCode, Is.EqualTo(HttpStatusCode.Unauthorized));
             Assert.That(list.Headers.WwwAuthenticate.ToString(), Is.EqualTo("token"));
             Assert.That(await ScrapeAsync(http), Does.Contain("forge_http_admin_unauthorized_total{otel_scope_name=\"Forge.Host\",reason=\"missing\"} 2"));
-            Assert.That(await RecordedRuns.OfAsync(Database, PackagesCleanupTask.Name), Is.Empty);
+            Assert.That(await RecordedRuns.OfAsync(Database, ExpiredDataCleanupTask.Name), Is.Empty);
         });
     }
 
@@ -211,7 +211,7 @@ public sealed class HttpEndpointTests : DatabaseTest
     [Test]
     public async Task With_the_token_the_cron_list_shows_both_real_tasks_with_their_schedule_next_and_previous_run()
     {
-        await RecordRunAsync(PackagesCleanupTask.Name, "failure", DateTimeOffset.UtcNow.AddHours(-1));
+        await RecordRunAsync(ExpiredDataCleanupTask.Name, "failure", DateTimeOffset.UtcNow.AddHours(-1));
         await using var host = await StartAsync(AdminToken);
         using var http = Admin(host);
 
@@ -220,8 +220,8 @@ public sealed class HttpEndpointTests : DatabaseTest
 
         var tasks = json.RootElement.EnumerateArray().ToDictionary(t => t.GetProperty("name").GetString()!);
         Assert.That(response.StatusCode, Is.EqualTo(HttpStatusCode.OK));
-        Assert.That(tasks.Keys, Is.EquivalentTo((string[])[PackagesCleanupTask.Name, DanglingImageCleanupTask.Name]));
-        var packages = tasks[PackagesCleanupTask.Name];
+        Assert.That(tasks.Keys, Is.EquivalentTo((string[])[ExpiredDataCleanupTask.Name, DanglingImageCleanupTask.Name]));
+        var packages = tasks[ExpiredDataCleanupTask.Name];
         var container = tasks[DanglingImageCleanupTask.Name];
         Assert.Multiple(() =>
         {
@@ -243,8 +243,8 @@ public sealed class HttpEndpointTests : DatabaseTest
         await using var host = await StartAsync(AdminToken);
         using var http = Admin(host);
 
-        using var response = await http.PostAsync($"{CronPath}/{PackagesCleanupTask.Name}", null);
-        var runs = await RecordedRuns.WaitForAsync(Database, PackagesCleanupTask.Name, "success", count: 1);
+        using var response = await http.PostAsync($"{CronPath}/{ExpiredDataCleanupTask.Name}", null);
+        var runs = await RecordedRuns.WaitForAsync(Database, ExpiredDataCleanupTask.Name, "success", count: 1);
 
         Assert.Multiple(() =>
         {
@@ -322,7 +322,7 @@ public sealed class HttpEndpointTests : DatabaseTest
 
     /// <summary>The real tasks run only when a test asks: runs at start would race what it checks.</summary>
     private static IEnumerable<(string Key, string? Value)> NoRunAtStart =>
-        [($"Forge:Cron:{PackagesCleanupTask.Name}:RunAtStart", "false"), ($"Forge:Cron:{DanglingImageCleanupTask.Name}:RunAtStart", "false")];
+        [($"Forge:Cron:{ExpiredDataCleanupTask.Name}:RunAtStart", "false"), ($"Forge:Cron:{DanglingImageCleanupTask.Name}:RunAtStart", "false")];
 
     private Task<RunningHost> StartAsync(params (string Key, string? Value)[] settings) => StartAsync(null, settings);
 

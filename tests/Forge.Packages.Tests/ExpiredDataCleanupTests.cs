@@ -1,8 +1,10 @@
 using System.Diagnostics;
 using System.Diagnostics.Metrics;
-using System.Security.Cryptography;
-using Forge.Packages.Cleanup;
+using Forge.Packages.Content;
+using Forge.Packages.ExpiredData;
+using Forge.Packages.Fsck;
 using Forge.Testing;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Diagnostics.Metrics.Testing;
 using Npgsql;
 using OpenTelemetry;
@@ -14,66 +16,53 @@ namespace Forge.Packages.Tests;
 [NonParallelizable]
 public sealed class ExpiredDataCleanupTests
 {
-    private static readonly string[] ReportKeys =
-        ["dryRun", "skipped", "olderThanSeconds", "cutoffUnix", "expiredUploads", "expiredUploadedBlobs", "emptyPackages", "orphanedBlobs", "bytesFreed"];
-
-    private static readonly string[] Steps = ["expired_uploads", "expired_uploaded_blobs", "empty_packages", "orphaned_blobs"];
+    private static readonly string[] ReportKeys = ["dryRun", "skipped", "olderThanSeconds", "cutoffUnix", "emptyPackages", "orphanedBlobs", "bytesFreed"];
 
     private ForgeTestWorld w = null!;
 
-    private ExpiredDataCleanupHooks Hooks => w.Service<ExpiredDataCleanupHooks>();
+    private ExpiredDataCleanupHooks hooks = null!;
 
     private ContentStore Store => w.Service<ContentStore>();
 
     [SetUp]
-    public async Task CreateWorld() => w = await ForgeTestWorld.CreateAsync();
+    public async Task CreateWorld()
+    {
+        // The cleanup's test seams: registered by the test, never by the module.
+        hooks = new ExpiredDataCleanupHooks();
+        w = await ForgeTestWorld.CreateAsync(services => services.AddSingleton(hooks));
+    }
 
     [TearDown]
     public async Task DropWorld() => await w.DisposeAsync();
 
     [Test]
-    public async Task Expired_upload_sessions_go_with_their_partial_files_and_recent_ones_stay()
+    public async Task The_module_registers_no_test_seams()
     {
-        var expired = await UploadAsync("expired", w.Old);
-        var recent = await UploadAsync("recent", w.Young);
+        await using var plain = await ForgeTestWorld.CreateAsync();
 
-        var report = await CleanupAsync();
-
-        Assert.Multiple(async () =>
-        {
-            Assert.That(report.ExpiredUploads, Is.EqualTo(new ExpiredUploadsStep { Sessions = 1, Files = 1 }));
-            Assert.That(await w.CountAsync("SELECT count(*) FROM package_blob_upload WHERE id = 'expired'"), Is.Zero);
-            Assert.That(File.Exists(expired), Is.False);
-            Assert.That(await w.CountAsync("SELECT count(*) FROM package_blob_upload WHERE id = 'recent'"), Is.EqualTo(1));
-            Assert.That(File.Exists(recent), Is.True);
-        });
+        Assert.That(plain.App.Services.GetService<ExpiredDataCleanupHooks>(), Is.Null);
     }
 
     [Test]
-    public async Task Old_files_of_upload_versions_go_and_an_upload_version_left_empty_goes_with_its_properties()
+    public async Task A_step_another_module_contributes_runs_before_the_packages_steps_and_a_dry_run_foresees_what_it_frees()
     {
-        var package = await w.PackageAsync("app");
-        var mixed = await UploadVersionAsync(package);
-        var oldFile = await FileAsync(mixed, await BlobAsync(w.Old), w.Old, "old");
-        var youngFile = await FileAsync(mixed, await BlobAsync(w.Young), w.Young, "young");
-        var other = await w.PackageAsync("tool");
-        var emptied = await UploadVersionAsync(other);
-        await FileAsync(emptied, await BlobAsync(w.Old), w.Old, "old");
-        var emptiedProperty = await w.PropertyAsync(0, emptied, "some.property", "x");
+        await using var world = await ForgeTestWorld.CreateAsync(services => services.AddSingleton<IExpiredDataStep, ExpendableFilesStep>());
+        var version = await world.VersionAsync(await world.PackageAsync("app", type: "test"), "1.0", world.Old, null);
+        var (blob, _, _) = await world.BlobAsync(world.Old);
+        await world.FileAsync(version, blob, world.Old, ExpendableFilesStep.FileName);
 
-        var report = await CleanupAsync();
+        var dry = await world.ExpiredDataCleanupAsync(dryRun: true);
+        var real = await world.ExpiredDataCleanupAsync();
 
+        using var json = System.Text.Json.JsonDocument.Parse(real.ToJson());
         Assert.Multiple(async () =>
         {
-            Assert.That(report.ExpiredUploadedBlobs.Files, Is.EqualTo(2));
-            Assert.That(report.ExpiredUploadedBlobs.FileProperties, Is.EqualTo(2));
-            Assert.That(report.ExpiredUploadedBlobs.Versions, Is.EqualTo(1));
-            Assert.That(await w.CountAsync("SELECT count(*) FROM package_file WHERE id = $1", oldFile), Is.Zero);
-            Assert.That(await w.CountAsync("SELECT count(*) FROM package_property WHERE ref_type = 1 AND ref_id = $1", oldFile), Is.Zero);
-            Assert.That(await w.CountAsync("SELECT count(*) FROM package_file WHERE id = $1", youngFile), Is.EqualTo(1));
-            Assert.That(await w.VersionExistsAsync(mixed), Is.True);
-            Assert.That(await w.VersionExistsAsync(emptied), Is.False);
-            Assert.That(await w.CountAsync("SELECT count(*) FROM package_property WHERE id = $1", emptiedProperty), Is.Zero);
+            Assert.That(dry.Step<OrphanedBlobsReport>().Blobs, Is.EqualTo(1), "the dry run counts the blob its forecast frees");
+            Assert.That(real.Step<OrphanedBlobsReport>().Blobs, Is.EqualTo(1), "freed in the same run");
+            Assert.That(real.Step<ExpendableFilesReport>().Files, Is.EqualTo(1));
+            Assert.That(json.RootElement.GetProperty("expendableFiles").GetProperty("files").GetInt64(), Is.EqualTo(1));
+            Assert.That(real.Summary(), Does.Contain("1 expendable file(s), 0 empty package(s), 1 orphaned blob(s)"), "before the packages steps");
+            Assert.That(await world.VersionExistsAsync(version), Is.True);
         });
     }
 
@@ -86,11 +75,11 @@ public sealed class ExpiredDataCleanupTests
         var used = await w.PackageAsync("used");
         await w.VersionAsync(used, "v1", w.Old, null);
 
-        var report = await CleanupAsync();
+        var report = await w.ExpiredDataCleanupAsync();
 
         Assert.Multiple(async () =>
         {
-            Assert.That(report.EmptyPackages, Is.EqualTo(new EmptyPackagesStep { Packages = 1, Properties = 1 }));
+            Assert.That(report.Step<EmptyPackagesReport>(), Is.EqualTo(new EmptyPackagesReport { Packages = 1, Properties = 1 }));
             Assert.That(await w.CountAsync("SELECT count(*) FROM package WHERE id = $1", empty), Is.Zero);
             Assert.That(await w.CountAsync("SELECT count(*) FROM package_property WHERE id = $1", packageProperty), Is.Zero);
             Assert.That(await w.CountAsync("SELECT count(*) FROM package_property WHERE id = $1", sameIdOtherKind), Is.EqualTo(1));
@@ -101,18 +90,18 @@ public sealed class ExpiredDataCleanupTests
     [Test]
     public async Task Orphaned_blobs_older_than_the_cutoff_go_with_their_content_and_the_rest_stays()
     {
-        var (orphan, orphanHash, size) = await BlobWithHashAsync(w.Old);
-        var (young, youngHash, _) = await BlobWithHashAsync(w.Young);
-        var (used, usedHash, _) = await BlobWithHashAsync(w.Old);
+        var (orphan, orphanHash, size) = await w.BlobAsync(w.Old);
+        var (young, youngHash, _) = await w.BlobAsync(w.Young);
+        var (used, usedHash, _) = await w.BlobAsync(w.Old);
         var version = await w.VersionAsync(await w.PackageAsync("app"), "v1", w.Old, null);
-        await FileAsync(version, used, w.Old, "layer");
+        await w.FileAsync(version, used, w.Old, "layer");
 
-        var report = await CleanupAsync();
+        var report = await w.ExpiredDataCleanupAsync();
 
         Assert.Multiple(async () =>
         {
-            Assert.That(report.OrphanedBlobs.Blobs, Is.EqualTo(1));
-            Assert.That(report.OrphanedBlobs.ContentFilesRemoved, Is.EqualTo(1));
+            Assert.That(report.Step<OrphanedBlobsReport>().Blobs, Is.EqualTo(1));
+            Assert.That(report.Step<OrphanedBlobsReport>().ContentFilesRemoved, Is.EqualTo(1));
             Assert.That(report.BytesFreed, Is.EqualTo(size));
             Assert.That(await BlobExistsAsync(orphan), Is.False);
             Assert.That(Store.Exists(orphanHash), Is.False);
@@ -126,20 +115,20 @@ public sealed class ExpiredDataCleanupTests
     [Test]
     public async Task A_blob_shared_by_a_deleted_and_a_kept_version_stays()
     {
-        var shared = await BlobAsync(w.Old);
+        var shared = (await w.BlobAsync(w.Old)).Id;
         var package = await w.PackageAsync("app");
         var gone = await w.VersionAsync(package, "sha256:" + new string('a', 64), w.Old, null);
         var kept = await w.VersionAsync(package, "v1", w.Old, null);
-        var goneFile = await FileAsync(gone, shared, w.Old, "layer");
-        await FileAsync(kept, shared, w.Old, "layer");
+        var goneFile = await w.FileAsync(gone, shared, w.Old, "layer");
+        await w.FileAsync(kept, shared, w.Old, "layer");
         await w.ExecuteAsync("DELETE FROM package_file WHERE id = $1", goneFile);
         await w.ExecuteAsync("DELETE FROM package_version WHERE id = $1", gone);
 
-        var report = await CleanupAsync();
+        var report = await w.ExpiredDataCleanupAsync();
 
         Assert.Multiple(async () =>
         {
-            Assert.That(report.OrphanedBlobs.Blobs, Is.Zero);
+            Assert.That(report.Step<OrphanedBlobsReport>().Blobs, Is.Zero);
             Assert.That(await BlobExistsAsync(shared), Is.True);
         });
     }
@@ -147,8 +136,8 @@ public sealed class ExpiredDataCleanupTests
     [Test]
     public async Task The_database_refuses_to_delete_a_blob_that_a_file_uses()
     {
-        var blob = await BlobAsync(w.Old);
-        await FileAsync(await w.VersionAsync(await w.PackageAsync("app"), "v1", w.Old, null), blob, w.Old, "layer");
+        var blob = (await w.BlobAsync(w.Old)).Id;
+        await w.FileAsync(await w.VersionAsync(await w.PackageAsync("app"), "v1", w.Old, null), blob, w.Old, "layer");
 
         var failure = Assert.ThrowsAsync<PostgresException>(async () => await w.ExecuteAsync("DELETE FROM package_blob WHERE id = $1", blob));
 
@@ -158,21 +147,21 @@ public sealed class ExpiredDataCleanupTests
     [Test]
     public async Task A_blob_that_gains_a_file_while_the_cleanup_runs_is_kept()
     {
-        var (blob, hash, _) = await BlobWithHashAsync(w.Old);
+        var (blob, hash, _) = await w.BlobAsync(w.Old);
         var version = await w.VersionAsync(await w.PackageAsync("app"), "v1", w.Old, null);
-        Hooks.BeforeBlobLock = async ids =>
+        hooks.BeforeBlobLock = async ids =>
         {
             if (ids.Contains(blob))
             {
-                await FileAsync(version, blob, w.Now, "late");
+                await w.FileAsync(version, blob, w.Now, "late");
             }
         };
 
-        var report = await CleanupAsync();
+        var report = await w.ExpiredDataCleanupAsync();
 
         Assert.Multiple(async () =>
         {
-            Assert.That(report.OrphanedBlobs.Blobs, Is.Zero);
+            Assert.That(report.Step<OrphanedBlobsReport>().Blobs, Is.Zero);
             Assert.That(await BlobExistsAsync(blob), Is.True);
             Assert.That(Store.Exists(hash), Is.True);
         });
@@ -181,20 +170,20 @@ public sealed class ExpiredDataCleanupTests
     [Test]
     public async Task Content_uploaded_again_after_its_row_went_keeps_its_file()
     {
-        var (_, hash, size) = await BlobWithHashAsync(w.Old);
-        Hooks.BeforeContentRemoval = async removed =>
+        var (_, hash, size) = await w.BlobAsync(w.Old);
+        hooks.BeforeContentRemoval = async removed =>
         {
             // A push of the same bytes between the cleanup's commit and its file removal.
-            await InsertBlobRowAsync(removed, size, w.Now);
+            await w.BlobRowAsync(removed, size, w.Now);
         };
 
-        var report = await CleanupAsync();
+        var report = await w.ExpiredDataCleanupAsync();
 
         Assert.Multiple(() =>
         {
-            Assert.That(report.OrphanedBlobs.Blobs, Is.EqualTo(1));
-            Assert.That(report.OrphanedBlobs.ContentFilesReused, Is.EqualTo(1));
-            Assert.That(report.OrphanedBlobs.ContentFilesRemoved, Is.Zero);
+            Assert.That(report.Step<OrphanedBlobsReport>().Blobs, Is.EqualTo(1));
+            Assert.That(report.Step<OrphanedBlobsReport>().ContentFilesReused, Is.EqualTo(1));
+            Assert.That(report.Step<OrphanedBlobsReport>().ContentFilesRemoved, Is.Zero);
             Assert.That(Store.Exists(hash), Is.True);
         });
     }
@@ -202,7 +191,7 @@ public sealed class ExpiredDataCleanupTests
     [Test]
     public async Task A_crash_after_the_commit_leaves_stray_files_that_fsck_finds_and_repair_removes()
     {
-        var (blob, hash, _) = await BlobWithHashAsync(w.Old);
+        var (blob, hash, _) = await w.BlobAsync(w.Old);
         File.SetLastWriteTimeUtc(Store.PathOf(hash), DateTime.UtcNow.AddDays(-3));
 
         await CrashAfterTheCommitAsync();
@@ -225,18 +214,18 @@ public sealed class ExpiredDataCleanupTests
     [Test]
     public async Task A_crash_after_the_commit_leaves_the_file_queued_and_the_next_run_removes_it()
     {
-        var (blob, hash, size) = await BlobWithHashAsync(w.Old);
+        var (blob, hash, size) = await w.BlobAsync(w.Old);
         await CrashAfterTheCommitAsync();
         var queuedAfterCrash = await QueuedRemovalsAsync();
 
-        var next = await CleanupAsync();
+        var next = await w.ExpiredDataCleanupAsync();
 
         Assert.Multiple(async () =>
         {
             Assert.That(await BlobExistsAsync(blob), Is.False, "the row's deletion committed");
             Assert.That(queuedAfterCrash, Is.EqualTo(new[] { hash }), "queued in the transaction that deleted the row");
             Assert.That(Store.Exists(hash), Is.False, "the next run removed the file");
-            Assert.That(next.OrphanedBlobs.ContentFilesRemoved, Is.EqualTo(1));
+            Assert.That(next.Step<OrphanedBlobsReport>().ContentFilesRemoved, Is.EqualTo(1));
             Assert.That(next.BytesFreed, Is.EqualTo(size));
             Assert.That(await QueuedRemovalsAsync(), Is.Empty);
         });
@@ -245,17 +234,17 @@ public sealed class ExpiredDataCleanupTests
     [Test]
     public async Task A_queued_file_whose_content_was_uploaded_again_is_kept_and_dequeued()
     {
-        var (blob, hash, size) = await BlobWithHashAsync(w.Old);
+        var (blob, hash, size) = await w.BlobAsync(w.Old);
         await CrashAfterTheCommitAsync();
-        var again = await InsertBlobRowAsync(hash, size, w.Now);
+        var again = await w.BlobRowAsync(hash, size, w.Now);
 
-        var next = await CleanupAsync();
+        var next = await w.ExpiredDataCleanupAsync();
 
         Assert.Multiple(async () =>
         {
             Assert.That(await BlobExistsAsync(again), Is.True);
             Assert.That(Store.Exists(hash), Is.True, "the new row names the file");
-            Assert.That(next.OrphanedBlobs.ContentFilesReused, Is.EqualTo(1));
+            Assert.That(next.Step<OrphanedBlobsReport>().ContentFilesReused, Is.EqualTo(1));
             Assert.That(await QueuedRemovalsAsync(), Is.Empty);
         });
     }
@@ -265,13 +254,13 @@ public sealed class ExpiredDataCleanupTests
     {
         await w.ExecuteAsync("INSERT INTO forge_content_removal (hash_sha256, queued_unix) VALUES ($1, 0)", new string('z', 64));
 
-        var report = await CleanupAsync();
-        var next = await CleanupAsync();
+        var report = await w.ExpiredDataCleanupAsync();
+        var next = await w.ExpiredDataCleanupAsync();
 
         Assert.Multiple(async () =>
         {
-            Assert.That(report.OrphanedBlobs.ContentFilesFailed, Is.EqualTo(1));
-            Assert.That(next.OrphanedBlobs.ContentFilesFailed, Is.Zero, "not tried again on every run");
+            Assert.That(report.Step<OrphanedBlobsReport>().ContentFilesFailed, Is.EqualTo(1));
+            Assert.That(next.Step<OrphanedBlobsReport>().ContentFilesFailed, Is.Zero, "not tried again on every run");
             Assert.That(await QueuedRemovalsAsync(), Is.Empty);
         });
     }
@@ -279,7 +268,7 @@ public sealed class ExpiredDataCleanupTests
     [Test]
     public async Task Repair_leaves_stray_files_younger_than_the_cutoff_alone()
     {
-        var (blob, hash, _) = await BlobWithHashAsync(w.Old);
+        var (blob, hash, _) = await w.BlobAsync(w.Old);
         await w.ExecuteAsync("DELETE FROM package_blob WHERE id = $1", blob);
 
         var report = await w.Service<ContentStoreCheck>().RunAsync(repair: true, TimeSpan.FromHours(24), CancellationToken.None);
@@ -295,8 +284,8 @@ public sealed class ExpiredDataCleanupTests
     [Test]
     public async Task Fsck_reports_missing_and_corrupt_files_loudly_and_repair_never_deletes_a_row()
     {
-        var (missing, missingHash, _) = await BlobWithHashAsync(w.Old);
-        var (_, corruptHash, _) = await BlobWithHashAsync(w.Old);
+        var (missing, missingHash, _) = await w.BlobAsync(w.Old);
+        var (_, corruptHash, _) = await w.BlobAsync(w.Old);
         File.Delete(Store.PathOf(missingHash));
         await File.WriteAllBytesAsync(Store.PathOf(corruptHash), [1, 2, 3]);
 
@@ -313,48 +302,17 @@ public sealed class ExpiredDataCleanupTests
     }
 
     [Test]
-    public async Task A_dry_run_removes_nothing_and_reports_exactly_what_the_real_run_then_removes()
-    {
-        await UploadAsync("expired", w.Old);
-        var package = await w.PackageAsync("app");
-        var upload = await UploadVersionAsync(package);
-        await FileAsync(upload, await BlobAsync(w.Old), w.Old, "old");
-        await w.PackageAsync("empty");
-        await BlobAsync(w.Old);
-        await BlobAsync(w.Young);
-        var before = await w.SnapshotAsync();
-        var filesBefore = Store.EnumerateContent().Count();
-
-        var dry = await CleanupAsync(dryRun: true);
-        var afterDry = await w.SnapshotAsync();
-        var real = await CleanupAsync();
-
-        Assert.Multiple(() =>
-        {
-            Assert.That(afterDry, Is.EqualTo(before));
-            Assert.That(Store.EnumerateContent().Count(), Is.EqualTo(filesBefore - 2));
-            Assert.That(dry.ExpiredUploads, Is.EqualTo(real.ExpiredUploads));
-            Assert.That(dry.ExpiredUploadedBlobs, Is.EqualTo(real.ExpiredUploadedBlobs));
-            Assert.That(dry.EmptyPackages, Is.EqualTo(real.EmptyPackages), "the upload-only package empties in step 2");
-            Assert.That(dry.OrphanedBlobs.Blobs, Is.EqualTo(real.OrphanedBlobs.Blobs));
-            Assert.That(dry.BytesFreed, Is.EqualTo(real.BytesFreed));
-            Assert.That(real.EmptyPackages.Packages, Is.EqualTo(2));
-            Assert.That(real.OrphanedBlobs.Blobs, Is.EqualTo(2));
-        });
-    }
-
-    [Test]
     public async Task A_run_counts_what_it_freed_and_traces_one_span_per_step()
     {
-        var (_, _, size) = await BlobWithHashAsync(w.Old);
+        var (_, _, size) = await w.BlobAsync(w.Old);
         var meters = w.Service<IMeterFactory>();
-        using var bytes = new MetricCollector<long>(meters, PackagesCleanupTelemetry.Name, "forge.packages.cleanup.bytes.freed");
-        using var blobs = new MetricCollector<long>(meters, PackagesCleanupTelemetry.Name, "forge.packages.cleanup.blobs.deleted");
-        using var runs = new MetricCollector<long>(meters, PackagesCleanupTelemetry.Name, "forge.packages.cleanup.runs");
+        using var bytes = new MetricCollector<long>(meters, ExpiredDataCleanupTelemetry.Name, "forge.packages.cleanup.bytes.freed");
+        using var blobs = new MetricCollector<long>(meters, ExpiredDataCleanupTelemetry.Name, "forge.packages.cleanup.blobs.deleted");
+        using var runs = new MetricCollector<long>(meters, ExpiredDataCleanupTelemetry.Name, "forge.packages.cleanup.runs");
         var spans = new List<Activity>();
-        using (Sdk.CreateTracerProviderBuilder().AddSource(PackagesCleanupTelemetry.Name).AddInMemoryExporter(spans).Build())
+        using (Sdk.CreateTracerProviderBuilder().AddSource(ExpiredDataCleanupTelemetry.Name).AddInMemoryExporter(spans).Build())
         {
-            await CleanupAsync();
+            await w.ExpiredDataCleanupAsync();
         }
 
         var run = spans.Single(s => s.DisplayName == "cleanup_packages");
@@ -365,7 +323,7 @@ public sealed class ExpiredDataCleanupTests
             Assert.That(blobs.GetMeasurementSnapshot().Sum(m => m.Value), Is.EqualTo(1));
             Assert.That(runs.GetMeasurementSnapshot().Single().Tags["outcome"], Is.EqualTo("success"));
             Assert.That(spans.Where(s => s.ParentSpanId == run.SpanId).Select(s => s.DisplayName),
-                Is.EqualTo(Steps));
+                Is.EqualTo(w.Service<IEnumerable<IExpiredDataStep>>().OrderBy(s => s.Order).Select(s => s.Name)));
         });
     }
 
@@ -386,7 +344,7 @@ public sealed class ExpiredDataCleanupTests
     [Test]
     public async Task The_fsck_command_exits_with_1_and_says_data_loss_when_a_file_is_missing()
     {
-        var (_, hash, _) = await BlobWithHashAsync(w.Old);
+        var (_, hash, _) = await w.BlobAsync(w.Old);
         File.Delete(Store.PathOf(hash));
 
         var (exit, output, _) = await CommandAsync("packages", "fsck");
@@ -403,10 +361,10 @@ public sealed class ExpiredDataCleanupTests
     public async Task A_blob_created_exactly_at_the_cutoff_stays_and_one_second_older_goes()
     {
         var cutoff = w.Now - ForgeTestWorld.Day;
-        var atCutoff = await BlobAsync(cutoff);
-        var before = await BlobAsync(cutoff - 1);
+        var atCutoff = (await w.BlobAsync(cutoff)).Id;
+        var before = (await w.BlobAsync(cutoff - 1)).Id;
 
-        await CleanupAsync();
+        await w.ExpiredDataCleanupAsync();
 
         Assert.Multiple(async () =>
         {
@@ -416,46 +374,11 @@ public sealed class ExpiredDataCleanupTests
     }
 
     [Test]
-    public async Task An_upload_session_started_long_ago_but_updated_recently_stays()
-    {
-        await w.ExecuteAsync("INSERT INTO package_blob_upload (id, bytes_received, created_unix, updated_unix) VALUES ('busy', 3, $1, $2)", w.Old, w.Young);
-
-        var report = await CleanupAsync();
-
-        Assert.Multiple(async () =>
-        {
-            Assert.That(report.ExpiredUploads.Sessions, Is.Zero);
-            Assert.That(await w.CountAsync("SELECT count(*) FROM package_blob_upload WHERE id = 'busy'"), Is.EqualTo(1));
-        });
-    }
-
-    [Test]
-    public async Task Stale_staged_files_and_partial_files_without_a_session_are_swept_and_fresh_ones_stay()
-    {
-        var staleTemporary = await StrayFileAsync(Path.Combine(Store.Root, "tmp", "stale"), DateTime.UtcNow.AddDays(-3));
-        var freshTemporary = await StrayFileAsync(Path.Combine(Store.Root, "tmp", "fresh"), DateTime.UtcNow);
-        var orphanUpload = await StrayFileAsync(Store.UploadPathOf("gone"), DateTime.UtcNow.AddDays(-3));
-        var liveUpload = await UploadAsync("live", w.Young);
-        File.SetLastWriteTimeUtc(liveUpload, DateTime.UtcNow.AddDays(-3));
-
-        var report = await CleanupAsync();
-
-        Assert.Multiple(() =>
-        {
-            Assert.That(report.ExpiredUploads.StaleFiles, Is.EqualTo(2));
-            Assert.That(File.Exists(staleTemporary), Is.False);
-            Assert.That(File.Exists(orphanUpload), Is.False);
-            Assert.That(File.Exists(freshTemporary), Is.True);
-            Assert.That(File.Exists(liveUpload), Is.True, "its session is alive");
-        });
-    }
-
-    [Test]
     public async Task A_content_file_that_cannot_be_removed_is_counted_the_run_goes_on_and_the_next_run_removes_it()
     {
-        var (_, stuck, _) = await BlobWithHashAsync(w.Old);
-        var (_, other, _) = await BlobWithHashAsync(w.Old);
-        Hooks.RemoveContent = hash =>
+        var (_, stuck, _) = await w.BlobAsync(w.Old);
+        var (_, other, _) = await w.BlobAsync(w.Old);
+        hooks.RemoveContent = hash =>
         {
             if (hash == stuck)
             {
@@ -463,25 +386,25 @@ public sealed class ExpiredDataCleanupTests
             }
         };
 
-        var report = await CleanupAsync();
+        var report = await w.ExpiredDataCleanupAsync();
         var fsck = await w.Service<ContentStoreCheck>().RunAsync(repair: false, TimeSpan.Zero, CancellationToken.None);
 
         Assert.Multiple(() =>
         {
-            Assert.That(report.OrphanedBlobs.Blobs, Is.EqualTo(2));
-            Assert.That(report.OrphanedBlobs.ContentFilesFailed, Is.EqualTo(1));
-            Assert.That(report.OrphanedBlobs.ContentFilesRemoved, Is.EqualTo(1));
+            Assert.That(report.Step<OrphanedBlobsReport>().Blobs, Is.EqualTo(2));
+            Assert.That(report.Step<OrphanedBlobsReport>().ContentFilesFailed, Is.EqualTo(1));
+            Assert.That(report.Step<OrphanedBlobsReport>().ContentFilesRemoved, Is.EqualTo(1));
             Assert.That(Store.Exists(other), Is.False);
             Assert.That(fsck.StrayFiles, Is.EqualTo(new[] { stuck }), "still on disk");
         });
         Assert.That(await QueuedRemovalsAsync(), Is.EqualTo(new[] { stuck }), "kept in the queue");
 
-        Hooks.RemoveContent = null;
-        var next = await CleanupAsync();
+        hooks.RemoveContent = null;
+        var next = await w.ExpiredDataCleanupAsync();
 
         Assert.Multiple(async () =>
         {
-            Assert.That(next.OrphanedBlobs.ContentFilesRemoved, Is.EqualTo(1), "the next run tries again");
+            Assert.That(next.Step<OrphanedBlobsReport>().ContentFilesRemoved, Is.EqualTo(1), "the next run tries again");
             Assert.That(Store.Exists(stuck), Is.False);
             Assert.That(await QueuedRemovalsAsync(), Is.Empty);
         });
@@ -490,7 +413,7 @@ public sealed class ExpiredDataCleanupTests
     [Test]
     public async Task A_blob_held_by_a_push_in_progress_is_skipped_and_kept()
     {
-        var blob = await BlobAsync(w.Old);
+        var blob = (await w.BlobAsync(w.Old)).Id;
         await using var push = new NpgsqlConnection(w.Database.ConnectionString);
         await push.OpenAsync();
         await using var transaction = await push.BeginTransactionAsync();
@@ -500,7 +423,7 @@ public sealed class ExpiredDataCleanupTests
             await hold.ExecuteNonQueryAsync();
         }
 
-        var cleanup = CleanupAsync();
+        var cleanup = w.ExpiredDataCleanupAsync();
         var finished = await Task.WhenAny(cleanup, Task.Delay(TimeSpan.FromSeconds(30))) == cleanup;
         await transaction.CommitAsync();
         Assert.That(finished, Is.True, "the cleanup must skip a held blob, not wait for it");
@@ -508,7 +431,7 @@ public sealed class ExpiredDataCleanupTests
 
         Assert.Multiple(async () =>
         {
-            Assert.That(report.OrphanedBlobs.Blobs, Is.Zero);
+            Assert.That(report.Step<OrphanedBlobsReport>().Blobs, Is.Zero);
             Assert.That(await BlobExistsAsync(blob), Is.True);
         });
     }
@@ -516,12 +439,12 @@ public sealed class ExpiredDataCleanupTests
     [Test]
     public async Task Content_removal_waits_for_a_push_of_the_same_content_and_then_keeps_the_file()
     {
-        var (_, hash, size) = await BlobWithHashAsync(w.Old);
+        var (_, hash, size) = await w.BlobAsync(w.Old);
         await using var push = new NpgsqlConnection(w.Database.ConnectionString);
         await push.OpenAsync();
         NpgsqlTransaction? pushing = null;
         Task? finishing = null;
-        Hooks.BeforeContentRemoval = async removed =>
+        hooks.BeforeContentRemoval = async removed =>
         {
             // A push of the same bytes holds the content lock when the cleanup comes to remove the file.
             pushing = await push.BeginTransactionAsync();
@@ -546,12 +469,12 @@ public sealed class ExpiredDataCleanupTests
             });
         };
 
-        var report = await CleanupAsync();
+        var report = await w.ExpiredDataCleanupAsync();
         await finishing!;
 
         Assert.Multiple(() =>
         {
-            Assert.That(report.OrphanedBlobs.ContentFilesReused, Is.EqualTo(1));
+            Assert.That(report.Step<OrphanedBlobsReport>().ContentFilesReused, Is.EqualTo(1));
             Assert.That(Store.Exists(hash), Is.True);
         });
     }
@@ -559,7 +482,7 @@ public sealed class ExpiredDataCleanupTests
     [Test]
     public async Task A_chained_run_waits_for_the_run_in_progress_instead_of_skipping()
     {
-        var orphan = await BlobAsync(w.Old);
+        var orphan = (await w.BlobAsync(w.Old)).Id;
         await using var other = new NpgsqlConnection(w.Database.ConnectionString);
         await other.OpenAsync();
         await using (var hold = new NpgsqlCommand("SELECT pg_advisory_lock($1)", other))
@@ -568,7 +491,7 @@ public sealed class ExpiredDataCleanupTests
             await hold.ExecuteNonQueryAsync();
         }
 
-        var chained = w.Service<ExpiredDataCleanup>().RunAsync(new ExpiredDataOptions(TimeSpan.FromHours(24), false, WaitForLock: true), CancellationToken.None);
+        var chained = w.Service<ExpiredDataCleanup>().RunAsync(new ExpiredDataCleanupOptions(TimeSpan.FromHours(24), false, WaitForLock: true), CancellationToken.None);
         await Wait.UntilAsync(async () => await w.CountAsync(
             "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event = 'advisory'") > 0);
         await using (var release = new NpgsqlCommand("SELECT pg_advisory_unlock($1)", other))
@@ -597,7 +520,7 @@ public sealed class ExpiredDataCleanupTests
             await hold.ExecuteNonQueryAsync();
         }
 
-        var report = await CleanupAsync();
+        var report = await w.ExpiredDataCleanupAsync();
 
         Assert.That(report.Skipped, Is.True);
     }
@@ -614,63 +537,49 @@ public sealed class ExpiredDataCleanupTests
         return (exit, output.ToString(), error.ToString());
     }
 
-    private Task<ExpiredDataReport> CleanupAsync(bool dryRun = false)
-        => w.Service<ExpiredDataCleanup>().RunAsync(new ExpiredDataOptions(TimeSpan.FromHours(24), dryRun), CancellationToken.None);
-
-    private static async Task<string> StrayFileAsync(string path, DateTime written)
-    {
-        Directory.CreateDirectory(Path.GetDirectoryName(path)!);
-        await File.WriteAllBytesAsync(path, [1, 2, 3, 4]);
-        File.SetLastWriteTimeUtc(path, written);
-        return path;
-    }
-
-    private async Task<string> UploadAsync(string id, long updated)
-    {
-        await w.ExecuteAsync("INSERT INTO package_blob_upload (id, bytes_received, created_unix, updated_unix) VALUES ($1, 3, $2, $2)", id, updated);
-        var path = Store.UploadPathOf(id);
-        Directory.CreateDirectory(Path.GetDirectoryName(path)!);
-        await File.WriteAllBytesAsync(path, [1, 2, 3]);
-        return path;
-    }
-
-    private async Task<long> UploadVersionAsync(long package)
-        => await w.ScalarAsync<long>(
-            "INSERT INTO package_version (package_id, version, lower_version, created_unix, is_internal, metadata_json) VALUES ($1, '_upload', '_upload', $2, true, 'null') RETURNING id",
-            package, w.Old);
-
-    private async Task<long> FileAsync(long version, long blob, long created, string name)
-    {
-        var file = await w.ScalarAsync<long>(
-            "INSERT INTO package_file (version_id, blob_id, name, lower_name, composite_key, created_unix) VALUES ($1, $2, $3, $3, '', $4) RETURNING id",
-            version, blob, name, created);
-        await w.PropertyAsync(1, file, "container.digest", "sha256:x");
-        return file;
-    }
-
-    private async Task<long> BlobAsync(long created) => (await BlobWithHashAsync(created)).Id;
-
-    private async Task<(long Id, string Hash, long Size)> BlobWithHashAsync(long created)
-    {
-        using var content = new MemoryStream(RandomNumberGenerator.GetBytes(1000 + RandomNumberGenerator.GetInt32(1000)));
-        var (hash, size) = await Store.SaveAsync(content, CancellationToken.None);
-        return (await InsertBlobRowAsync(hash, size, created), hash, size);
-    }
-
-    private async Task<long> InsertBlobRowAsync(string hash, long size, long created)
-        => await w.ScalarAsync<long>(
-            "INSERT INTO package_blob (size, hash_md5, hash_sha1, hash_sha256, hash_sha512, created_unix) VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
-            size, hash[..32], hash[..40], hash, hash + hash, created);
-
     /// <summary>A run that stops between the commit that deleted the blob rows and the removal of their files.</summary>
     private async Task CrashAfterTheCommitAsync()
     {
-        Hooks.BeforeContentRemoval = _ => throw new IOException("injected crash between commit and removal");
-        Assert.That(async () => await CleanupAsync(), Throws.InstanceOf<IOException>());
-        Hooks.BeforeContentRemoval = null;
+        hooks.BeforeContentRemoval = _ => throw new IOException("injected crash between commit and removal");
+        Assert.That(async () => await w.ExpiredDataCleanupAsync(), Throws.InstanceOf<IOException>());
+        hooks.BeforeContentRemoval = null;
     }
 
     private Task<List<string>> QueuedRemovalsAsync() => w.Database.ColumnAsync("SELECT hash_sha256 FROM forge_content_removal ORDER BY 1");
 
     private async Task<bool> BlobExistsAsync(long id) => await w.CountAsync("SELECT count(*) FROM package_blob WHERE id = $1", id) == 1;
+
+    /// <summary>A step of another module, as the registry's are: it removes files named <see cref="FileName"/>, and its forecast says so.</summary>
+    private sealed class ExpendableFilesStep : IExpiredDataStep
+    {
+        public const string FileName = "expendable";
+
+        public string Name => "expendable_files";
+
+        public string ReportKey => "expendableFiles";
+
+        public int Order => 50;
+
+        public ExpiredDataForecast Forecast { get; } = new($"f.name = '{FileName}'", null);
+
+        public ExpiredDataStepReport NothingDone { get; } = new ExpendableFilesReport();
+
+        public async Task<ExpiredDataStepReport> RunAsync(ExpiredDataRun run)
+        {
+            await using var command = new NpgsqlCommand(
+                run.DryRun ? "SELECT count(*) FROM package_file WHERE name = $1" : "WITH d AS (DELETE FROM package_file WHERE name = $1 RETURNING 1) SELECT count(*) FROM d",
+                run.Connection);
+            command.Parameters.AddWithValue(FileName);
+            return new ExpendableFilesReport { Files = (long)(await command.ExecuteScalarAsync(run.CancellationToken))! };
+        }
+    }
+
+    private sealed record ExpendableFilesReport : ExpiredDataStepReport
+    {
+        public long Files { get; init; }
+
+        public override string Line(string verb, bool dryRun) => $"expendable files: {verb} {Files}";
+
+        public override string SummaryPart() => $"{Files} expendable file(s)";
+    }
 }

@@ -1,4 +1,7 @@
+using System.Security.Cryptography;
 using Forge.Host.Hosting;
+using Forge.Packages.Content;
+using Forge.Packages.ExpiredData;
 using Microsoft.Extensions.DependencyInjection;
 using Npgsql;
 
@@ -82,6 +85,59 @@ public class ForgeTestWorld : IAsyncDisposable
 
     public async Task<long> PropertyAsync(long refType, long refId, string name, string value)
         => await ScalarAsync<long>("INSERT INTO package_property (ref_type, ref_id, name, value) VALUES ($1, $2, $3, $4) RETURNING id", refType, refId, name, value);
+
+    /// <summary>A blob of random content in the store and its package_blob row, created at <paramref name="created"/>.</summary>
+    public async Task<(long Id, string Hash, long Size)> BlobAsync(long created)
+    {
+        using var content = new MemoryStream(RandomNumberGenerator.GetBytes(1000 + RandomNumberGenerator.GetInt32(1000)));
+        var (hash, size) = await Service<ContentStore>().SaveAsync(content, CancellationToken.None);
+        return (await BlobRowAsync(hash, size, created), hash, size);
+    }
+
+    /// <summary>A package_blob row alone, its other hashes made up from <paramref name="hash"/>.</summary>
+    public async Task<long> BlobRowAsync(string hash, long size, long created)
+        => await ScalarAsync<long>(
+            "INSERT INTO package_blob (size, hash_md5, hash_sha1, hash_sha256, hash_sha512, created_unix) VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
+            size, hash[..32], hash[..40], hash, hash + hash, created);
+
+    /// <summary>A file of a version using a blob, with a digest property, as a registry writes one.</summary>
+    public async Task<long> FileAsync(long version, long blob, long created, string name)
+    {
+        var file = await ScalarAsync<long>(
+            "INSERT INTO package_file (version_id, blob_id, name, lower_name, composite_key, created_unix) VALUES ($1, $2, $3, $3, '', $4) RETURNING id",
+            version, blob, name, created);
+        await PropertyAsync(1, file, "container.digest", "sha256:x");
+        return file;
+    }
+
+    /// <summary>A container repository's internal upload version, as Forgejo's registry writes it.</summary>
+    public async Task<long> UploadVersionAsync(long package)
+        => await ScalarAsync<long>(
+            "INSERT INTO package_version (package_id, version, lower_version, created_unix, is_internal, metadata_json) VALUES ($1, '_upload', '_upload', $2, true, 'null') RETURNING id",
+            package, Old);
+
+    /// <summary>An upload session last updated at <paramref name="updated"/>, with 3 bytes in its partial file; returns the file's path.</summary>
+    public async Task<string> UploadSessionAsync(string id, long updated)
+    {
+        await ExecuteAsync("INSERT INTO package_blob_upload (id, bytes_received, created_unix, updated_unix) VALUES ($1, 3, $2, $2)", id, updated);
+        var path = Service<ContentStore>().UploadPathOf(id);
+        Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+        await File.WriteAllBytesAsync(path, [1, 2, 3]);
+        return path;
+    }
+
+    /// <summary>A file of 4 bytes at <paramref name="path"/>, last written at <paramref name="written"/>.</summary>
+    public static async Task<string> StrayFileAsync(string path, DateTime written)
+    {
+        Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+        await File.WriteAllBytesAsync(path, [1, 2, 3, 4]);
+        File.SetLastWriteTimeUtc(path, written);
+        return path;
+    }
+
+    /// <summary>A run of the expired-data cleanup with the default 24h window.</summary>
+    public Task<ExpiredDataCleanupReport> ExpiredDataCleanupAsync(bool dryRun = false)
+        => Service<ExpiredDataCleanup>().RunAsync(new ExpiredDataCleanupOptions(TimeSpan.FromHours(24), dryRun), CancellationToken.None);
 
     public async Task<bool> VersionExistsAsync(long id) => await ScalarAsync<long>("SELECT count(*) FROM package_version WHERE id = $1", id) == 1;
 

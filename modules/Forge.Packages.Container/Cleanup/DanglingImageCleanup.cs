@@ -6,16 +6,6 @@ using Npgsql;
 
 namespace Forge.Packages.Container.Cleanup;
 
-/// <summary>How a run is asked for: by the cron task's settings or by the command's options.</summary>
-/// <param name="OlderThan">Only versions created longer ago than this may go.</param>
-/// <param name="BatchSize">Versions per transaction.</param>
-/// <param name="DryRun">Decide and count, delete nothing.</param>
-/// <param name="ListedCandidates">How many candidates the report lists (it counts them all): listing every one costs memory in proportion to the registry.</param>
-public sealed record CleanupOptions(TimeSpan OlderThan, int BatchSize, bool DryRun, int ListedCandidates = int.MaxValue);
-
-/// <summary>Where a run is: container versions read so far, batches done.</summary>
-public readonly record struct CleanupProgress(long VersionsRead, int Batches);
-
 /// <summary>
 /// Removes dangling <c>sha256:*</c> container versions as CLEANUP.md defines it: one run at a time across
 /// the deployment, an inventory without age filter, reachability from tags and young versions, and
@@ -24,14 +14,14 @@ public readonly record struct CleanupProgress(long VersionsRead, int Batches);
 /// batches follow it: memory is bounded by the chunk and the batches in flight, not by the registry.
 /// </summary>
 public sealed partial class DanglingImageCleanup(
-    IContainerCleanupStore store,
-    ContainerCleanupTelemetry telemetry,
+    IDanglingImageStore store,
+    DanglingImageCleanupTelemetry telemetry,
     TimeProvider time,
     ILogger<DanglingImageCleanup> logger)
 {
     private const int MaxBatchAttempts = 3;
 
-    public async Task<CleanupReport> RunAsync(CleanupOptions options, CancellationToken cancellationToken, IProgress<CleanupProgress>? progress = null)
+    public async Task<DanglingImageCleanupReport> RunAsync(DanglingImageCleanupOptions options, CancellationToken cancellationToken, IProgress<DanglingImageCleanupProgress>? progress = null)
     {
         if (options.BatchSize < 1)
         {
@@ -45,7 +35,7 @@ public sealed partial class DanglingImageCleanup(
 
         var stopwatch = Stopwatch.StartNew();
         var dryRunTag = new KeyValuePair<string, object?>("dry_run", options.DryRun);
-        using var activity = ContainerCleanupTelemetry.ActivitySource.StartActivity("cleanup_container_sha256");
+        using var activity = DanglingImageCleanupTelemetry.ActivitySource.StartActivity("cleanup_container_sha256");
         var olderThanSeconds = (long)Math.Floor(options.OlderThan.TotalSeconds);
         // The cutoff is taken once, before anything is read.
         var cutoff = time.GetUtcNow().ToUnixTimeSeconds() - olderThanSeconds;
@@ -60,15 +50,15 @@ public sealed partial class DanglingImageCleanup(
                 LogSkipped();
                 activity?.SetTag("forge.cleanup.skipped", true);
                 telemetry.Runs.Add(1, new("outcome", "skipped"), dryRunTag);
-                return new CleanupReport { DryRun = options.DryRun, Skipped = true, OlderThanSeconds = olderThanSeconds, CutoffUnix = cutoff };
+                return new DanglingImageCleanupReport { DryRun = options.DryRun, Skipped = true, OlderThanSeconds = olderThanSeconds, CutoffUnix = cutoff };
             }
 
             var tally = new Tally(options.ListedCandidates);
-            var pending = new PendingDeletions(cutoff);
+            var pending = new DanglingImageBatches(cutoff);
             // The next chunk is read and planned while the batches of the one before run: the database
             // deletes on one core while the planner works on the other.
             using var stopInventory = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-            var planned = Channel.CreateBounded<(CleanupPlan Plan, IReadOnlyList<ContainerVersionRecord> Versions)>(
+            var planned = Channel.CreateBounded<(DanglingImagePlan Plan, IReadOnlyList<ContainerVersionRecord> Versions)>(
                 new BoundedChannelOptions(1) { SingleReader = true, SingleWriter = true });
             var inventory = Task.Run(() => InventoryAsync(run, cutoff, tally, planned.Writer, stopInventory.Token), CancellationToken.None);
             try
@@ -76,11 +66,11 @@ public sealed partial class DanglingImageCleanup(
                 while (await ReadPlannedAsync(planned.Reader, cancellationToken) is { } next)
                 {
                     pending.Add(next.Plan, next.Versions);
-                    progress?.Report(new CleanupProgress(tally.Scanned, tally.Batches));
+                    progress?.Report(new DanglingImageCleanupProgress(tally.Scanned, tally.Batches));
                     while (pending.Count >= options.BatchSize)
                     {
                         await DeleteNextBatchAsync(run, pending, options, tally, cancellationToken);
-                        progress?.Report(new CleanupProgress(tally.Scanned, tally.Batches));
+                        progress?.Report(new DanglingImageCleanupProgress(tally.Scanned, tally.Batches));
                     }
                 }
             }
@@ -93,7 +83,7 @@ public sealed partial class DanglingImageCleanup(
             while (pending.Count > 0)
             {
                 await DeleteNextBatchAsync(run, pending, options, tally, cancellationToken);
-                progress?.Report(new CleanupProgress(tally.Scanned, tally.Batches));
+                progress?.Report(new DanglingImageCleanupProgress(tally.Scanned, tally.Batches));
             }
 
             if (tally.Malformed.Count > 0)
@@ -125,7 +115,7 @@ public sealed partial class DanglingImageCleanup(
 
     /// <summary>Reads and plans chunk after chunk into <paramref name="planned"/>; completes it, with the error if one ends the inventory.</summary>
     private async Task InventoryAsync(
-        IContainerCleanupRun run, long cutoff, Tally tally, ChannelWriter<(CleanupPlan, IReadOnlyList<ContainerVersionRecord>)> planned, CancellationToken cancellationToken)
+        IDanglingImageRun run, long cutoff, Tally tally, ChannelWriter<(DanglingImagePlan, IReadOnlyList<ContainerVersionRecord>)> planned, CancellationToken cancellationToken)
     {
         try
         {
@@ -143,8 +133,8 @@ public sealed partial class DanglingImageCleanup(
     }
 
     /// <summary>The next planned chunk, null at the end; an error of the inventory is thrown here, as it was thrown there.</summary>
-    private static async Task<(CleanupPlan Plan, IReadOnlyList<ContainerVersionRecord> Versions)?> ReadPlannedAsync(
-        ChannelReader<(CleanupPlan, IReadOnlyList<ContainerVersionRecord>)> planned, CancellationToken cancellationToken)
+    private static async Task<(DanglingImagePlan Plan, IReadOnlyList<ContainerVersionRecord> Versions)?> ReadPlannedAsync(
+        ChannelReader<(DanglingImagePlan, IReadOnlyList<ContainerVersionRecord>)> planned, CancellationToken cancellationToken)
     {
         try
         {
@@ -158,9 +148,9 @@ public sealed partial class DanglingImageCleanup(
     }
 
     /// <summary>Plans one chunk of whole packages (one <c>inventory</c> span each) and counts it.</summary>
-    private CleanupPlan Plan(InventoryChunk chunk, long cutoff, Tally tally)
+    private DanglingImagePlan Plan(InventoryChunk chunk, long cutoff, Tally tally)
     {
-        using var activity = ContainerCleanupTelemetry.ActivitySource.StartActivity("inventory");
+        using var activity = DanglingImageCleanupTelemetry.ActivitySource.StartActivity("inventory");
         var planner = new DanglingImagePlanner(cutoff);
         foreach (var version in chunk.Versions)
         {
@@ -184,7 +174,7 @@ public sealed partial class DanglingImageCleanup(
         return plan;
     }
 
-    private async Task DeleteNextBatchAsync(IContainerCleanupRun run, PendingDeletions pending, CleanupOptions options, Tally tally, CancellationToken cancellationToken)
+    private async Task DeleteNextBatchAsync(IDanglingImageRun run, DanglingImageBatches pending, DanglingImageCleanupOptions options, Tally tally, CancellationToken cancellationToken)
     {
         var (ids, packages) = pending.Take(options.BatchSize);
         if (ids.Count > 0)
@@ -209,9 +199,9 @@ public sealed partial class DanglingImageCleanup(
     }
 
     private async Task<DeletionCounts> DeleteBatchAsync(
-        IContainerCleanupRun run, List<long> ids, PendingDeletions state, bool dryRun, int number, Tally tally, CancellationToken cancellationToken)
+        IDanglingImageRun run, List<long> ids, DanglingImageBatches state, bool dryRun, int number, Tally tally, CancellationToken cancellationToken)
     {
-        using var activity = ContainerCleanupTelemetry.ActivitySource.StartActivity("batch");
+        using var activity = DanglingImageCleanupTelemetry.ActivitySource.StartActivity("batch");
         activity?.SetTag("forge.cleanup.batch", number);
         activity?.SetTag("forge.cleanup.batch_size", ids.Count);
         var spared = 0;
@@ -261,7 +251,7 @@ public sealed partial class DanglingImageCleanup(
     /// anything outside the doomed set references now (committed before the lock was granted), with what
     /// those reference in turn. Returns the locked versions still to delete, and how many were spared.
     /// </summary>
-    private async Task<(HashSet<long> Present, int Spared)> RecheckAsync(IContainerCleanupBatch batch, PendingDeletions state, CancellationToken cancellationToken)
+    private async Task<(HashSet<long> Present, int Spared)> RecheckAsync(IDanglingImageBatch batch, DanglingImageBatches state, CancellationToken cancellationToken)
     {
         var spared = 0;
         var present = new HashSet<long>();
@@ -269,7 +259,7 @@ public sealed partial class DanglingImageCleanup(
         {
             // Pushed again since the inventory (the row now says young), or no longer a digest version:
             // a root now, so it stays, and what it references with it.
-            if (locked.CreatedUnix >= state.CutoffUnix || !ManifestReferences.IsDigestVersion(ManifestReferences.Normalize(locked.LowerVersion)))
+            if (locked.CreatedUnix >= state.CutoffUnix || !ContainerLayout.IsDigestVersion(ManifestReferences.Normalize(locked.LowerVersion)))
             {
                 if (state.Doomed.Contains(locked.Id))
                 {
@@ -321,7 +311,7 @@ public sealed partial class DanglingImageCleanup(
     /// <summary>What the run counted, and the candidates it lists, chunk by chunk.</summary>
     private sealed class Tally(int listedCandidates)
     {
-        private readonly List<Candidate> listed = [];
+        private readonly List<DanglingImageCandidate> listed = [];
 
         public long Scanned { get; private set; }
         public long DigestVersions { get; private set; }
@@ -333,19 +323,19 @@ public sealed partial class DanglingImageCleanup(
         public DeletionCounts Deleted { get; set; }
         public List<long> Malformed { get; } = [];
 
-        public void Add(CleanupPlan plan)
+        public void Add(DanglingImagePlan plan)
         {
             Scanned += plan.ScannedVersions;
             DigestVersions += plan.DigestVersions;
             Referenced += plan.ReferencedVersions;
             Unreferenced += plan.Candidates.Count;
-            TooYoung += plan.Candidates.Count(c => c.Decision == CandidateDecision.TooYoung);
+            TooYoung += plan.Candidates.Count(c => c.Decision == DanglingImageDecision.TooYoung);
             Malformed.AddRange(plan.MalformedVersionIds);
             // The same objects the batches mark as spared, so a listed candidate shows its final decision.
             listed.AddRange(plan.Candidates.Take(listedCandidates - listed.Count));
         }
 
-        public CleanupReport Report(bool dryRun, long olderThanSeconds, long cutoff, TimeSpan elapsed)
+        public DanglingImageCleanupReport Report(bool dryRun, long olderThanSeconds, long cutoff, TimeSpan elapsed)
             => new()
             {
                 DryRun = dryRun,
@@ -364,177 +354,9 @@ public sealed partial class DanglingImageCleanup(
                 MalformedVersionIds = Malformed.Order().ToList(),
                 Candidates = listed
                     .OrderBy(c => c.VersionId)
-                    .Select(c => new CandidateReport(c.VersionId, c.PackageId, c.PackageName, c.Digest, c.CreatedUnix, c.Decision))
+                    .Select(c => new DanglingImageCandidateReport(c.VersionId, c.PackageId, c.PackageName, c.Digest, c.CreatedUnix, c.Decision))
                     .ToList(),
             };
-    }
-
-    /// <summary>
-    /// The doomed versions planned and not yet deleted, in deletion order, with what sparing and the
-    /// re-check need: their candidates, the doomed edges between them, and the versions of their packages
-    /// as the inventory read them. A package is forgotten once its last unit has been through a batch.
-    /// </summary>
-    private sealed class PendingDeletions(long cutoffUnix)
-    {
-        private readonly Queue<(long PackageId, IReadOnlyList<long> Unit)> units = new();
-        private readonly Dictionary<long, Candidate> candidates = [];
-        private readonly Dictionary<(long PackageId, string Digest), List<long>> byDigest = [];
-        private readonly Dictionary<long, IReadOnlyList<long>> doomedEdges = [];
-        private readonly Dictionary<long, PackageState> packages = [];
-
-        public long CutoffUnix => cutoffUnix;
-
-        /// <summary>Versions still doomed; sparing removes them.</summary>
-        public HashSet<long> Doomed { get; } = [];
-
-        /// <summary>Versions in the queued units.</summary>
-        public int Count { get; private set; }
-
-        public void Add(CleanupPlan plan, IReadOnlyList<ContainerVersionRecord> versions)
-        {
-            if (plan.DeletionUnits.Count == 0)
-            {
-                return;
-            }
-
-            var doomedCandidates = plan.Candidates.Where(c => c.Decision == CandidateDecision.Delete).ToDictionary(c => c.VersionId);
-            foreach (var unit in plan.DeletionUnits)
-            {
-                var packageId = doomedCandidates[unit[0]].PackageId;
-                if (!packages.TryGetValue(packageId, out var package))
-                {
-                    packages[packageId] = package = new PackageState();
-                }
-
-                package.Units++;
-                units.Enqueue((packageId, unit));
-                Count += unit.Count;
-                foreach (var id in unit)
-                {
-                    var candidate = doomedCandidates[id];
-                    candidates[id] = candidate;
-                    package.Doomed.Add(id);
-                    Doomed.Add(id);
-                    if (!byDigest.TryGetValue((packageId, candidate.Digest), out var ids))
-                    {
-                        byDigest[(packageId, candidate.Digest)] = ids = [];
-                    }
-
-                    ids.Add(id);
-                    if (plan.DoomedEdges.TryGetValue(id, out var targets))
-                    {
-                        doomedEdges[id] = targets;
-                    }
-                }
-            }
-
-            foreach (var version in versions)
-            {
-                if (packages.TryGetValue(version.PackageId, out var package))
-                {
-                    package.Known[version.Id] = version.Revision;
-                }
-            }
-        }
-
-        /// <summary>The next units, about <paramref name="batchSize"/> versions (a unit is never split), and their packages.</summary>
-        public (List<long> Ids, List<long> Packages) Take(int batchSize)
-        {
-            var ids = new List<long>();
-            var touched = new List<long>();
-            while (units.TryPeek(out var next) && (ids.Count == 0 || ids.Count + next.Unit.Count <= batchSize))
-            {
-                units.Dequeue();
-                Count -= next.Unit.Count;
-                touched.Add(next.PackageId);
-                ids.AddRange(next.Unit.Where(Doomed.Contains));
-            }
-
-            return (ids, touched);
-        }
-
-        /// <summary>The batch of these units is over: forget the packages that have no unit left.</summary>
-        public void Done(List<long> touched)
-        {
-            foreach (var packageId in touched)
-            {
-                var package = packages[packageId];
-                if (--package.Units > 0)
-                {
-                    continue;
-                }
-
-                foreach (var id in package.Doomed)
-                {
-                    byDigest.Remove((packageId, candidates[id].Digest));
-                    candidates.Remove(id);
-                    doomedEdges.Remove(id);
-                    Doomed.Remove(id);
-                }
-
-                packages.Remove(packageId);
-            }
-        }
-
-        public Candidate Candidate(long id) => candidates[id];
-
-        /// <summary>The doomed candidates with this digest in this package (more than one only when stored in different letter case).</summary>
-        public List<long> Find(long packageId, string digest) => byDigest.TryGetValue((packageId, digest), out var ids) ? ids : [];
-
-        /// <summary>Every version of these packages as the inventory read it: id and revision.</summary>
-        public Dictionary<long, uint> KnownVersions(IEnumerable<long> packageIds)
-        {
-            var distinct = packageIds.Distinct().ToList();
-            if (distinct.Count == 1)
-            {
-                return packages[distinct[0]].Known;
-            }
-
-            var known = new Dictionary<long, uint>();
-            foreach (var packageId in distinct)
-            {
-                foreach (var (id, revision) in packages[packageId].Known)
-                {
-                    known[id] = revision;
-                }
-            }
-
-            return known;
-        }
-
-        /// <summary>Spares a doomed version and every doomed version it references; returns how many.</summary>
-        public int Spare(long id)
-        {
-            var count = 0;
-            var stack = new Stack<long>([id]);
-            while (stack.Count > 0)
-            {
-                var next = stack.Pop();
-                if (!Doomed.Remove(next))
-                {
-                    continue;
-                }
-
-                candidates[next].Decision = CandidateDecision.Spared;
-                count++;
-                if (doomedEdges.TryGetValue(next, out var targets))
-                {
-                    foreach (var target in targets)
-                    {
-                        stack.Push(target);
-                    }
-                }
-            }
-
-            return count;
-        }
-
-        private sealed class PackageState
-        {
-            public int Units { get; set; }
-            public List<long> Doomed { get; } = [];
-            public Dictionary<long, uint> Known { get; } = [];
-        }
     }
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Container cleanup skipped: another run is in progress")]

@@ -1,5 +1,5 @@
 using Forge.Modularity;
-using Forge.Packages.Cleanup;
+using Forge.Packages.ExpiredData;
 using Microsoft.Extensions.Logging;
 
 namespace Forge.Packages.Container.Cleanup;
@@ -23,7 +23,7 @@ public sealed partial class DanglingImageCleanupTask(DanglingImageCleanup cleanu
     };
 
     /// <summary>The task's settings as options; a scheduled run lists no candidates (its report is logged as counts).</summary>
-    public static CleanupOptions OptionsFrom(CronTaskSettings settings)
+    public static DanglingImageCleanupOptions OptionsFrom(CronTaskSettings settings)
         => new(settings.GetDuration("OlderThan"), settings.GetInt32("BatchSize"), settings.GetBoolean("DryRun"), ListedCandidates: 0);
 
     public async Task<CronTaskResult> RunAsync(CronTaskContext context, CancellationToken cancellationToken)
@@ -41,7 +41,7 @@ public sealed partial class DanglingImageCleanupTask(DanglingImageCleanup cleanu
         // What was deleted still holds its blobs on disk: the expired-data cleanup follows and frees them.
         return CronTaskResult.Success(report.Summary()) with
         {
-            FollowUps = report.DeletedVersions > 0 && !report.DryRun ? [PackagesCleanupTask.Name] : [],
+            FollowUps = report.DeletedVersions > 0 && !report.DryRun ? [ExpiredDataCleanupTask.Name] : [],
         };
     }
 

@@ -1,24 +1,5 @@
 namespace Forge.Packages.Container.Cleanup;
 
-/// <summary>What the cleanup decided for an unreferenced digest version.</summary>
-public enum CandidateDecision
-{
-    /// <summary>Doomed: old, and nothing reachable references it.</summary>
-    Delete,
-
-    /// <summary>Kept: it, or a version referencing it, is newer than the cutoff.</summary>
-    TooYoung,
-
-    /// <summary>Kept: it gained a referrer before it could be deleted (rule 8).</summary>
-    Spared,
-}
-
-/// <summary>A digest version that no tag version reaches.</summary>
-public sealed record Candidate(long VersionId, long PackageId, string PackageName, string Digest, long CreatedUnix)
-{
-    public CandidateDecision Decision { get; set; }
-}
-
 /// <summary>
 /// The decision logic of the dangling image cleanup (CLEANUP.md), free of any I/O: fed every container
 /// version and reference property, it finds which digest versions are doomed and in which order they
@@ -47,7 +28,7 @@ public sealed class DanglingImagePlanner
         }
 
         var digest = ManifestReferences.Normalize(version.LowerVersion);
-        var isDigest = ManifestReferences.IsDigestVersion(digest);
+        var isDigest = ContainerLayout.IsDigestVersion(digest);
         var node = new VersionNode(version.Id, version.PackageId, isDigest ? digest : null, version.CreatedUnix);
         foreach (var reference in parsed.Digests)
         {
@@ -81,7 +62,7 @@ public sealed class DanglingImagePlanner
         }
     }
 
-    public CleanupPlan Plan()
+    public DanglingImagePlan Plan()
     {
         // Edges resolve inside the referrer's own package; a reference to nothing present is ignored.
         var edges = new Dictionary<long, List<long>>();
@@ -116,7 +97,7 @@ public sealed class DanglingImagePlanner
         var allRoots = versions.Values.Where(v => v.Digest is null || v.CreatedUnix >= cutoffUnix).Select(v => v.Id);
         var reachable = Reach(allRoots, edges);
 
-        var candidates = new List<Candidate>();
+        var candidates = new List<DanglingImageCandidate>();
         var doomed = new HashSet<long>();
         var referenced = 0;
         foreach (var node in versions.Values.Where(v => v.Digest is not null).OrderBy(v => v.Id))
@@ -127,9 +108,9 @@ public sealed class DanglingImagePlanner
                 continue;
             }
 
-            var decision = reachable.Contains(node.Id) ? CandidateDecision.TooYoung : CandidateDecision.Delete;
-            candidates.Add(new Candidate(node.Id, node.PackageId, packageNames[node.PackageId], node.Digest!, node.CreatedUnix) { Decision = decision });
-            if (decision == CandidateDecision.Delete)
+            var decision = reachable.Contains(node.Id) ? DanglingImageDecision.TooYoung : DanglingImageDecision.Delete;
+            candidates.Add(new DanglingImageCandidate(node.Id, node.PackageId, packageNames[node.PackageId], node.Digest!, node.CreatedUnix) { Decision = decision });
+            if (decision == DanglingImageDecision.Delete)
             {
                 doomed.Add(node.Id);
             }
@@ -138,7 +119,7 @@ public sealed class DanglingImagePlanner
         var doomedEdges = doomed
             .Where(edges.ContainsKey)
             .ToDictionary(id => id, id => (IReadOnlyList<long>)edges[id].Where(doomed.Contains).Distinct().ToList());
-        return new CleanupPlan(
+        return new DanglingImagePlan(
             cutoffUnix,
             versions.Count,
             digestVersionCount,
@@ -200,60 +181,6 @@ public sealed class DanglingImagePlanner
             {
                 References.Add(digest);
             }
-        }
-    }
-}
-
-/// <summary>The outcome of the inventory: counts, candidates, and the doomed versions in deletion order.</summary>
-public sealed class CleanupPlan(
-    long cutoffUnix,
-    int scannedVersions,
-    int digestVersions,
-    int referencedVersions,
-    IReadOnlyList<Candidate> candidates,
-    IReadOnlyList<IReadOnlyList<long>> deletionUnits,
-    IReadOnlyDictionary<long, IReadOnlyList<long>> doomedEdges,
-    IReadOnlyList<long> malformedVersionIds)
-{
-    public long CutoffUnix { get; } = cutoffUnix;
-    public int ScannedVersions { get; } = scannedVersions;
-    public int DigestVersions { get; } = digestVersions;
-
-    /// <summary>Digest versions that a tag version reaches.</summary>
-    public int ReferencedVersions { get; } = referencedVersions;
-
-    /// <summary>Every digest version no tag version reaches, in id order, with its decision.</summary>
-    public IReadOnlyList<Candidate> Candidates { get; } = candidates;
-
-    /// <summary>
-    /// The doomed versions, referrers before what they reference. A unit of more than one version is a
-    /// reference cycle (only damaged metadata makes one): its members go in one transaction.
-    /// </summary>
-    public IReadOnlyList<IReadOnlyList<long>> DeletionUnits { get; } = deletionUnits;
-
-    /// <summary>For each doomed version, the doomed versions it references.</summary>
-    public IReadOnlyDictionary<long, IReadOnlyList<long>> DoomedEdges { get; } = doomedEdges;
-
-    public IReadOnlyList<long> MalformedVersionIds { get; } = malformedVersionIds;
-
-    /// <summary>The deletion units cut into batches of about <paramref name="batchSize"/> versions; a unit is never split.</summary>
-    public IEnumerable<List<long>> Batches(int batchSize)
-    {
-        var batch = new List<long>();
-        foreach (var unit in DeletionUnits)
-        {
-            if (batch.Count > 0 && batch.Count + unit.Count > batchSize)
-            {
-                yield return batch;
-                batch = [];
-            }
-
-            batch.AddRange(unit);
-        }
-
-        if (batch.Count > 0)
-        {
-            yield return batch;
         }
     }
 }

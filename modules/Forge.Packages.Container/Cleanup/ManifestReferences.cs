@@ -11,14 +11,12 @@ public readonly record struct ParsedReferences(IReadOnlyList<string> Digests, bo
 
 /// <summary>
 /// Reads the digests an image index lists in its metadata_json (<c>manifests[].digest</c>), whatever its
-/// whitespace, key order or letter case (CLEANUP.md rule 3). Text that is not JSON is malformed: every
+/// whitespace, key order or letter case (docs/cleanup.md rule 3). Text that is not JSON is malformed: every
 /// <c>sha256:&lt;64 hex&gt;</c> in it (spelled plainly or with <c>\u</c> escapes) still counts as a reference,
 /// so that damage keeps children alive instead of condemning them.
 /// </summary>
 public static partial class ManifestReferences
 {
-    public const string ReferenceProperty = "container.manifest.reference";
-
     public static ParsedReferences Parse(string? metadataJson)
     {
         if (string.IsNullOrWhiteSpace(metadataJson))
@@ -96,9 +94,6 @@ public static partial class ManifestReferences
 
     /// <summary>Digests compare case-insensitively; versions store them in lower case.</summary>
     public static string Normalize(string digest) => digest.Trim().ToLowerInvariant();
-
-    /// <summary>Whether a version name is a digest version's (<c>sha256:</c>…).</summary>
-    public static bool IsDigestVersion(string lowerVersion) => lowerVersion.StartsWith("sha256:", StringComparison.Ordinal);
 
     private static List<string> DigestsInText(string text)
     {

@@ -49,7 +49,7 @@ internal static class CleanupCommand
         {
             var defaults = DanglingImageCleanupTask.OptionsFrom(services.GetRequiredService<ICronTaskSettingsLookup>().SettingsOf(DanglingImageCleanupTask.Name));
             // The text summary shows the first candidates; only --json lists them all (memory grows with them).
-            var options = new CleanupOptions(
+            var options = new DanglingImageCleanupOptions(
                 parsed.GetValue(olderThan) is { } text ? GoDuration.Parse(text) : defaults.OlderThan,
                 parsed.GetValue(batchSize) ?? defaults.BatchSize,
                 parsed.GetValue(dryRun) || defaults.DryRun,
@@ -75,7 +75,7 @@ internal static class CleanupCommand
         return command;
     }
 
-    private static async Task WriteSummaryAsync(TextWriter output, CleanupReport report)
+    private static async Task WriteSummaryAsync(TextWriter output, DanglingImageCleanupReport report)
     {
         if (report.Skipped)
         {
@@ -103,8 +103,8 @@ internal static class CleanupCommand
                 var created = DateTimeOffset.FromUnixTimeSeconds(candidate.CreatedUnix).ToString("yyyy-MM-dd HH:mm:ss", CultureInfo.InvariantCulture);
                 var decision = candidate.Decision switch
                 {
-                    CandidateDecision.Delete => report.DryRun ? "delete (dry run)" : "delete",
-                    CandidateDecision.TooYoung => "too_young",
+                    DanglingImageDecision.Delete => report.DryRun ? "delete (dry run)" : "delete",
+                    DanglingImageDecision.TooYoung => "too_young",
                     _ => "spared",
                 };
                 await output.WriteLineAsync($"{candidate.VersionId,-10} {candidate.PackageName,-30} {candidate.Digest[..Math.Min(19, candidate.Digest.Length)],-20} {created,-20} {decision}");
@@ -118,9 +118,9 @@ internal static class CleanupCommand
     }
 
     /// <summary>One status line on standard error, rewritten in place.</summary>
-    private sealed class TerminalProgress : IProgress<CleanupProgress>
+    private sealed class TerminalProgress : IProgress<DanglingImageCleanupProgress>
     {
-        public void Report(CleanupProgress value)
+        public void Report(DanglingImageCleanupProgress value)
             => Console.Error.Write($"\r{value.VersionsRead} versions read, {value.Batches} batch(es)     ");
 
         public static void Clear() => Console.Error.Write("\r" + new string(' ', 40) + "\r");

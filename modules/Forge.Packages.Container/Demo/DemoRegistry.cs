@@ -8,11 +8,11 @@ namespace Forge.Packages.Container.Demo;
 public sealed record DemoSummary(IReadOnlyList<string> Lines);
 
 /// <summary>
-/// Loads a small registry that shows every case the cleanup tells apart, through the real write path:
+/// Loads a small registry that shows every case the cleanup tells apart, through the registry's write path:
 /// a re-pushed multi-platform tag, a second tag on the same index, a single-platform image, a mirror
 /// abandoned before its index, a sync whose index was pushed just now, and a nested index.
 /// </summary>
-public sealed class DemoRegistry(ContainerImageWriter writer, TimeProvider time)
+public sealed class DemoRegistry(SyntheticImages images, TimeProvider time)
 {
     private const string ConfigType = "application/vnd.oci.image.config.v1+json";
     private const string LayerType = "application/vnd.oci.image.layer.v1.tar+gzip";
@@ -28,11 +28,11 @@ public sealed class DemoRegistry(ContainerImageWriter writer, TimeProvider time)
         var app = $"{owner}/app";
         var first = await MultiPlatformAsync(ownerId, app, "v1", days(3), cancellationToken);
         var second = await MultiPlatformAsync(ownerId, app, "v1", days(2), cancellationToken);
-        await writer.PushIndexAsync(ownerId, app, "latest", second, days(2), cancellationToken);
+        await images.PushIndexAsync(ownerId, app, "latest", second, days(2), cancellationToken);
         lines.Add($"{app}: tag v1 pushed 3 days ago and re-pushed 2 days ago; 'latest' names the new content. Dangling: {Digests(first)}");
 
         var tool = $"{owner}/tool";
-        await writer.PushImageAsync(ownerId, tool, "1.0", "linux/amd64", Config("tool"), [Layer(), Layer()], days(3), cancellationToken);
+        await images.PushImageAsync(ownerId, tool, "1.0", "linux/amd64", Config("tool"), [Layer(), Layer()], days(3), cancellationToken);
         lines.Add($"{tool}: single-platform tag 1.0, nothing dangling");
 
         // A mirror that pushed its platform manifests two days ago and died before the index.
@@ -43,14 +43,14 @@ public sealed class DemoRegistry(ContainerImageWriter writer, TimeProvider time)
         // A sync in progress: old platform manifests, the index pushed by digest just now.
         var sync = $"{owner}/sync";
         var syncing = await PlatformsAsync(ownerId, sync, days(2), cancellationToken);
-        var index = await writer.PushIndexAsync(ownerId, sync, null, syncing, now, cancellationToken);
+        var index = await images.PushIndexAsync(ownerId, sync, null, syncing, now, cancellationToken);
         lines.Add($"{sync}: sync in progress, index {Short(index.Digest)} pushed now by digest; its old children are kept until it is old too");
 
         // A nested index: the tag names an index pushed by digest, which names the platform manifests.
         var nested = $"{owner}/nested";
         var inner = await PlatformsAsync(ownerId, nested, days(3), cancellationToken);
-        var innerIndex = await writer.PushIndexAsync(ownerId, nested, null, inner, days(3), cancellationToken);
-        await writer.PushIndexAsync(ownerId, nested, "v2", [new IndexEntry(innerIndex.Digest, "linux/amd64")], days(3), cancellationToken);
+        var innerIndex = await images.PushIndexAsync(ownerId, nested, null, inner, days(3), cancellationToken);
+        await images.PushIndexAsync(ownerId, nested, "v2", [new IndexEntry(innerIndex.Digest, "linux/amd64")], days(3), cancellationToken);
         lines.Add($"{nested}: tag v2 -> index {Short(innerIndex.Digest)} (by digest) -> 2 platform manifests, all kept");
         return new DemoSummary(lines);
     }
@@ -58,7 +58,7 @@ public sealed class DemoRegistry(ContainerImageWriter writer, TimeProvider time)
     private async Task<List<IndexEntry>> MultiPlatformAsync(long ownerId, string repository, string tag, long created, CancellationToken cancellationToken)
     {
         var platforms = await PlatformsAsync(ownerId, repository, created, cancellationToken);
-        await writer.PushIndexAsync(ownerId, repository, tag, platforms, created, cancellationToken);
+        await images.PushIndexAsync(ownerId, repository, tag, platforms, created, cancellationToken);
         return platforms;
     }
 
@@ -67,7 +67,7 @@ public sealed class DemoRegistry(ContainerImageWriter writer, TimeProvider time)
         var entries = new List<IndexEntry>();
         foreach (var platform in new[] { "linux/amd64", "linux/arm64" })
         {
-            var pushed = await writer.PushImageAsync(ownerId, repository, null, platform, Config(platform), [Layer(), Layer(), Layer()], created, cancellationToken);
+            var pushed = await images.PushImageAsync(ownerId, repository, null, platform, Config(platform), [Layer(), Layer(), Layer()], created, cancellationToken);
             entries.Add(new IndexEntry(pushed.Digest, platform));
         }
 

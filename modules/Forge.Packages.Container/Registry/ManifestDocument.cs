@@ -6,7 +6,7 @@ namespace Forge.Packages.Container.Registry;
 /// <summary>
 /// Reads a manifest a client pushes: an OCI or Docker v2 image manifest, or an OCI image index or Docker
 /// manifest list. Checks what the registry relies on (schema version, media type, descriptors with sha256
-/// digests) and builds the metadata_json SCHEMA.md describes.
+/// digests) and builds the metadata_json docs/schema.md describes.
 /// </summary>
 public static class ManifestDocument
 {
@@ -30,30 +30,30 @@ public static class ManifestDocument
         try
         {
             root = JsonNode.Parse(content, documentOptions: new JsonDocumentOptions { MaxDepth = 64 }) as JsonObject
-                ?? throw RegistryException.ManifestInvalid("the manifest is not a JSON object");
+                ?? throw RegistryFailureException.ManifestInvalid("the manifest is not a JSON object");
         }
         catch (JsonException e)
         {
-            throw RegistryException.ManifestInvalid($"the manifest is not valid JSON: {e.Message}");
+            throw RegistryFailureException.ManifestInvalid($"the manifest is not valid JSON: {e.Message}");
         }
 
         if (Number(root, "schemaVersion") != 2)
         {
-            throw RegistryException.ManifestInvalid("schemaVersion must be 2 (Docker schema 1 manifests are not supported)");
+            throw RegistryFailureException.ManifestInvalid("schemaVersion must be 2 (Docker schema 1 manifests are not supported)");
         }
 
         var declared = Text(root, "mediaType");
         var type = MediaTypeOf(contentType);
         if (declared is not null && type is not null && !string.Equals(declared, type, StringComparison.Ordinal))
         {
-            throw RegistryException.ManifestInvalid($"the manifest's mediaType is {declared}, but it was sent as {type}");
+            throw RegistryFailureException.ManifestInvalid($"the manifest's mediaType is {declared}, but it was sent as {type}");
         }
 
         var mediaType = declared ?? type ?? (root.ContainsKey("manifests") ? OciIndex : OciManifest);
         switch (mediaType)
         {
             case OciIndex or DockerList:
-                var manifests = root["manifests"] as JsonArray ?? throw RegistryException.ManifestInvalid("an image index needs a 'manifests' array");
+                var manifests = root["manifests"] as JsonArray ?? throw RegistryFailureException.ManifestInvalid("an image index needs a 'manifests' array");
                 var entries = manifests.Select((m, i) => (Descriptor(m, $"manifests[{i}]").Digest, PlatformOf(m?["platform"]))).ToList();
                 return new Parsed(mediaType, root, null, [], entries);
             case OciManifest or DockerManifest:
@@ -63,10 +63,10 @@ public static class ManifestDocument
                         // A foreign layer (Windows base images) is fetched from its URLs, never pushed here.
                         .Where(l => l.Node?["urls"] is not JsonArray { Count: > 0 })
                         .Select(l => l.Descriptor).ToList()
-                    : throw RegistryException.ManifestInvalid("an image manifest needs a 'layers' array");
+                    : throw RegistryFailureException.ManifestInvalid("an image manifest needs a 'layers' array");
                 return new Parsed(mediaType, root, config, layers, []);
             default:
-                throw RegistryException.ManifestInvalid(
+                throw RegistryFailureException.ManifestInvalid(
                     $"media type '{mediaType}' is not supported: push an OCI or Docker v2 image manifest, image index or manifest list");
         }
     }
@@ -152,13 +152,13 @@ public static class ManifestDocument
     {
         if (node is not JsonObject descriptor)
         {
-            throw RegistryException.ManifestInvalid($"{where} must be a descriptor object");
+            throw RegistryFailureException.ManifestInvalid($"{where} must be a descriptor object");
         }
 
-        var mediaType = Text(descriptor, "mediaType") ?? throw RegistryException.ManifestInvalid($"{where} has no mediaType");
+        var mediaType = Text(descriptor, "mediaType") ?? throw RegistryFailureException.ManifestInvalid($"{where} has no mediaType");
         if (Number(descriptor, "size") is not >= 0)
         {
-            throw RegistryException.ManifestInvalid($"{where} needs a size of zero or more bytes");
+            throw RegistryFailureException.ManifestInvalid($"{where} needs a size of zero or more bytes");
         }
 
         string digest;
@@ -166,9 +166,9 @@ public static class ManifestDocument
         {
             digest = RegistryReferences.ParseDigest(Text(descriptor, "digest"));
         }
-        catch (RegistryException e)
+        catch (RegistryFailureException e)
         {
-            throw RegistryException.ManifestInvalid($"{where}: {e.Message}");
+            throw RegistryFailureException.ManifestInvalid($"{where}: {e.Message}");
         }
 
         return new ManifestBlob(digest, mediaType);

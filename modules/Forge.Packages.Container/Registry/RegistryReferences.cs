@@ -1,14 +1,7 @@
 using System.Text.RegularExpressions;
+using Forge.Packages.Content;
 
 namespace Forge.Packages.Container.Registry;
-
-/// <summary>A repository in the registry: <c>&lt;owner&gt;/&lt;image&gt;</c>; the image may have further path components.</summary>
-public sealed record RepositoryName(string Owner, string Image)
-{
-    public string Full => $"{Owner}/{Image}";
-
-    public override string ToString() => Full;
-}
 
 /// <summary>The names, tags and digests of the distribution specification, checked before anything is read or written.</summary>
 public static partial class RegistryReferences
@@ -16,26 +9,23 @@ public static partial class RegistryReferences
     /// <summary>The longest repository name: package.name is VARCHAR(255) and the property holds the whole name.</summary>
     public const int MaxNameLength = 255;
 
-    /// <summary>The internal version holding uploaded blobs that no manifest uses yet: never a tag.</summary>
-    public const string UploadVersion = "_upload";
-
     public static RepositoryName ParseName(string name)
     {
         if (name.Length > MaxNameLength)
         {
-            throw RegistryException.NameInvalid($"repository name is {name.Length} characters long; the limit is {MaxNameLength}");
+            throw RegistryFailureException.NameInvalid($"repository name is {name.Length} characters long; the limit is {MaxNameLength}");
         }
 
         if (!NamePattern().IsMatch(name))
         {
-            throw RegistryException.NameInvalid(
+            throw RegistryFailureException.NameInvalid(
                 $"'{Shorten(name)}' is not a repository name: lower-case path components of letters and digits, separated by '.', '_', '__' or '-'");
         }
 
         var slash = name.IndexOf('/', StringComparison.Ordinal);
         if (slash < 0)
         {
-            throw RegistryException.NameInvalid($"'{name}' has no owner: images live under an account, as <owner>/{name}");
+            throw RegistryFailureException.NameInvalid($"'{name}' has no owner: images live under an account, as <owner>/{name}");
         }
 
         return new RepositoryName(name[..slash], name[(slash + 1)..]);
@@ -48,48 +38,52 @@ public static partial class RegistryReferences
     {
         if (string.IsNullOrEmpty(digest))
         {
-            throw RegistryException.DigestInvalid("a digest is required (sha256:<64 hex digits>)");
+            throw RegistryFailureException.DigestInvalid("a digest is required (sha256:<64 hex digits>)");
         }
 
         var colon = digest.IndexOf(':', StringComparison.Ordinal);
         if (colon < 0 || !AlgorithmPattern().IsMatch(digest[..colon]))
         {
-            throw RegistryException.DigestInvalid($"'{Shorten(digest)}' is not a digest (sha256:<64 hex digits>)");
+            throw RegistryFailureException.DigestInvalid($"'{Shorten(digest)}' is not a digest (sha256:<64 hex digits>)");
         }
 
         if (!string.Equals(digest[..colon], "sha256", StringComparison.Ordinal))
         {
-            throw RegistryException.DigestInvalid($"digest algorithm '{Shorten(digest[..colon])}' is not supported; this registry uses sha256");
+            throw RegistryFailureException.DigestInvalid($"digest algorithm '{Shorten(digest[..colon])}' is not supported; this registry uses sha256");
         }
 
         var hex = digest[(colon + 1)..];
         if (!ContentStoreHex(hex.ToLowerInvariant()))
         {
-            throw RegistryException.DigestInvalid($"'{Shorten(digest)}' is not a sha256 digest: it needs 64 hex digits");
+            throw RegistryFailureException.DigestInvalid($"'{Shorten(digest)}' is not a sha256 digest: it needs 64 hex digits");
         }
 
-        return "sha256:" + hex.ToLowerInvariant();
+        return DigestOf(hex.ToLowerInvariant());
     }
 
     public static string ParseTag(string tag)
     {
         if (!TagPattern().IsMatch(tag))
         {
-            throw RegistryException.TagInvalid(
+            throw RegistryFailureException.TagInvalid(
                 $"'{Shorten(tag)}' is not a tag: up to 128 letters, digits, '_', '.' and '-', not starting with '.' or '-'");
         }
 
-        if (string.Equals(tag, UploadVersion, StringComparison.OrdinalIgnoreCase))
+        if (string.Equals(tag, ContainerLayout.UploadVersion, StringComparison.OrdinalIgnoreCase))
         {
-            throw RegistryException.TagInvalid($"'{UploadVersion}' is reserved for uploaded blobs; choose another tag");
+            throw RegistryFailureException.TagInvalid($"'{ContainerLayout.UploadVersion}' is reserved for uploaded blobs; choose another tag");
         }
 
         return tag;
     }
 
-    public static string HexOf(string digest) => digest["sha256:".Length..];
+    /// <summary>The hex of a parsed digest (what the content store and package_blob key by).</summary>
+    public static string HexOf(string digest) => digest[ContainerLayout.DigestPrefix.Length..];
 
-    private static bool ContentStoreHex(string hex) => Forge.Packages.ContentStore.IsSha256Hex(hex);
+    /// <summary>The digest of content with this SHA-256 hex.</summary>
+    public static string DigestOf(string hex) => ContainerLayout.DigestPrefix + hex;
+
+    private static bool ContentStoreHex(string hex) => ContentStore.IsSha256Hex(hex);
 
     private static string Shorten(string value) => value.Length <= 80 ? value : value[..80] + "…";
 

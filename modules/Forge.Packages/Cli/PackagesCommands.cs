@@ -1,7 +1,8 @@
 using System.CommandLine;
 using System.Globalization;
 using Forge.Modularity;
-using Forge.Packages.Cleanup;
+using Forge.Packages.ExpiredData;
+using Forge.Packages.Fsck;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace Forge.Packages.Cli;
@@ -20,10 +21,12 @@ internal static class PackagesCommands
         command.Options.Add(json);
         command.SetAction((parsed, token) => host.RunAsync(PackagesModule.ModuleName, async (services, cancellationToken) =>
         {
-            var settings = services.GetRequiredService<ICronTaskSettingsLookup>().SettingsOf(PackagesCleanupTask.Name);
-            var options = new ExpiredDataOptions(
-                parsed.GetValue(olderThan) is { } text ? GoDuration.Parse(text) : settings.GetDuration("OlderThan"),
-                parsed.GetValue(dryRun) || settings.GetBoolean("DryRun"));
+            var defaults = ExpiredDataCleanupTask.OptionsFrom(services.GetRequiredService<ICronTaskSettingsLookup>().SettingsOf(ExpiredDataCleanupTask.Name));
+            var options = defaults with
+            {
+                OlderThan = parsed.GetValue(olderThan) is { } text ? GoDuration.Parse(text) : defaults.OlderThan,
+                DryRun = parsed.GetValue(dryRun) || defaults.DryRun,
+            };
             var report = await services.GetRequiredService<ExpiredDataCleanup>().RunAsync(options, cancellationToken);
             if (parsed.GetValue(json))
             {
@@ -38,11 +41,12 @@ internal static class PackagesCommands
                 var verb = report.DryRun ? "would remove" : "removed";
                 var cutoff = DateTimeOffset.FromUnixTimeSeconds(report.CutoffUnix).ToString("yyyy-MM-dd HH:mm:ss 'UTC'", CultureInfo.InvariantCulture);
                 await host.Output.WriteLineAsync($"Expired-data cleanup{(report.DryRun ? " (dry run: nothing removed)" : string.Empty)}: older than {cutoff}");
-                await host.Output.WriteLineAsync($"  1. expired uploads: {verb} {report.ExpiredUploads.Sessions} session(s), {report.ExpiredUploads.Files} partial file(s)");
-                await host.Output.WriteLineAsync($"  2. unused uploaded blobs: {verb} {report.ExpiredUploadedBlobs.Files} file(s), {report.ExpiredUploadedBlobs.Versions} _upload version(s)");
-                await host.Output.WriteLineAsync($"  3. empty packages: {verb} {report.EmptyPackages.Packages}");
-                await host.Output.WriteLineAsync($"  4. orphaned blobs: {verb} {report.OrphanedBlobs.Blobs}" +
-                    (report.DryRun ? string.Empty : $" ({report.OrphanedBlobs.ContentFilesRemoved} file(s) removed, {report.OrphanedBlobs.ContentFilesFailed} failed, {report.OrphanedBlobs.ContentFilesMissing} already gone)"));
+                var number = 0;
+                foreach (var (_, step) in report.Steps)
+                {
+                    await host.Output.WriteLineAsync($"  {++number}. {step.Line(verb, report.DryRun)}");
+                }
+
                 await host.Output.WriteLineAsync($"  {(report.DryRun ? "would free" : "freed")} {report.BytesFreed} bytes in {report.DurationSeconds:0.##}s");
             }
 

@@ -5,7 +5,7 @@ namespace Forge.Packages.Schema;
 
 /// <summary>
 /// The shared packages schema in PostgreSQL's <c>public</c> schema, with exactly the table and column
-/// names of docs/SCHEMA.md (Forgejo's), so that rows written by either forge read the same in both.
+/// names of docs/schema.md (Forgejo's), so that rows written by either forge read the same in both.
 /// </summary>
 public sealed class PackagesDbContext(DbContextOptions<PackagesDbContext> options) : DbContext(options)
 {

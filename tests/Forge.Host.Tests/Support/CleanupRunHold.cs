@@ -1,4 +1,5 @@
 using Forge.Packages.Container.Cleanup;
+using Forge.Packages.Container.Data;
 using Npgsql;
 
 namespace Forge.Host.Tests.Support;
@@ -99,7 +100,7 @@ public sealed class CleanupRunHold : IAsyncDisposable
             """,
             observer);
         command.Parameters.AddWithValue(connection.ProcessID);
-        command.Parameters.AddWithValue(NpgsqlContainerCleanupStore.RunLockKey);
+        command.Parameters.AddWithValue(NpgsqlDanglingImageStore.RunLockKey);
         command.Parameters.AddWithValue(DanglingImageCleanupTask.Name);
         await using var reader = await command.ExecuteReaderAsync();
         if (!await reader.ReadAsync() || reader.IsDBNull(1))

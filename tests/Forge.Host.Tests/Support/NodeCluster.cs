@@ -1,4 +1,4 @@
-using Forge.Packages.Cleanup;
+using Forge.Packages.ExpiredData;
 using Forge.Packages.Container.Cleanup;
 
 namespace Forge.Host.Tests.Support;
@@ -51,7 +51,7 @@ public sealed class NodeCluster : IAsyncDisposable
                 ["Forge__Scheduler__Clustered"] = "true",
                 [$"Forge__Cron__{DanglingImageCleanupTask.Name}__Schedule"] = "* * * * * ?",
                 [$"Forge__Cron__{DanglingImageCleanupTask.Name}__RunAtStart"] = "false",
-                [$"Forge__Cron__{PackagesCleanupTask.Name}__Enabled"] = "false",
+                [$"Forge__Cron__{ExpiredDataCleanupTask.Name}__Enabled"] = "false",
             },
             "run");
         lock (nodes)

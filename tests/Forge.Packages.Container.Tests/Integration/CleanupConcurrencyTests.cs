@@ -1,4 +1,5 @@
 using Forge.Packages.Container.Cleanup;
+using Forge.Packages.Container.Data;
 using Forge.Packages.Container.Registry;
 using Microsoft.Extensions.DependencyInjection;
 using Forge.Testing;
@@ -18,8 +19,8 @@ public sealed class CleanupConcurrencyTests
 
     [SetUp]
     public async Task CreateWorld()
-        => h = await CleanupHarness.CreateAsync(services => services.AddSingleton<IContainerCleanupStore>(sp =>
-            store = new HookedStore(new NpgsqlContainerCleanupStore(sp.GetRequiredService<NpgsqlDataSource>()))));
+        => h = await CleanupHarness.CreateAsync(services => services.AddSingleton<IDanglingImageStore>(sp =>
+            store = new HookedStore(new NpgsqlDanglingImageStore(sp.GetRequiredService<NpgsqlDataSource>()))));
 
     [TearDown]
     public async Task DropWorld() => await h.DisposeAsync();
@@ -38,7 +39,7 @@ public sealed class CleanupConcurrencyTests
             Assert.That(index, Is.Not.Null);
             Assert.That(await h.VersionExistsAsync(child.VersionId), Is.True);
             Assert.That(report.SparedVersions, Is.EqualTo(1));
-            Assert.That(report.Candidates.Single().Decision, Is.EqualTo(CandidateDecision.Spared));
+            Assert.That(report.Candidates.Single().Decision, Is.EqualTo(DanglingImageDecision.Spared));
             Assert.That(report.DeletedVersions, Is.Zero);
             Assert.That(await h.BrokenReferencesAsync(), Is.Empty);
         });
@@ -52,7 +53,7 @@ public sealed class CleanupConcurrencyTests
         Resolve().BeforeLock = async _ =>
         {
             var index = await h.VersionAsync(package, "v9", h.Now, "{\"type\":\"oci\"}");
-            await h.PropertyAsync(0, index, ManifestReferences.ReferenceProperty, child.Digest.ToUpperInvariant());
+            await h.PropertyAsync(0, index, ContainerLayout.ReferenceProperty, child.Digest.ToUpperInvariant());
             Resolve().BeforeLock = null;
         };
 
@@ -100,7 +101,7 @@ public sealed class CleanupConcurrencyTests
         var tag = await h.PushIndexAsync("demo/app", "v1", h.Old, other);
         Resolve().BeforeLock = async _ =>
         {
-            await h.PropertyAsync(0, tag.VersionId, ManifestReferences.ReferenceProperty, child.Digest);
+            await h.PropertyAsync(0, tag.VersionId, ContainerLayout.ReferenceProperty, child.Digest);
             Resolve().BeforeLock = null;
         };
 
@@ -123,7 +124,7 @@ public sealed class CleanupConcurrencyTests
         Resolve().BeforeLock = async _ =>
         {
             var index = await h.VersionAsync(package, "v9", h.Now, "{}");
-            await h.PropertyAsync(0, index, ManifestReferences.ReferenceProperty, child.Digest + padding);
+            await h.PropertyAsync(0, index, ContainerLayout.ReferenceProperty, child.Digest + padding);
             Resolve().BeforeLock = null;
         };
 
@@ -222,10 +223,11 @@ public sealed class CleanupConcurrencyTests
         var report = await h.CleanupAsync();
 
         Assert.That(push, Is.Not.Null);
-        var failure = Assert.ThrowsAsync<ManifestBlobUnknownException>(async () => await push!);
+        var failure = Assert.ThrowsAsync<RegistryFailureException>(async () => await push!);
         Assert.Multiple(async () =>
         {
-            Assert.That(failure!.Digest, Is.EqualTo(child.Digest));
+            Assert.That(failure!.Failure, Is.EqualTo(RegistryFailure.ManifestBlobUnknown));
+            Assert.That(failure.MissingDigest, Is.EqualTo(child.Digest));
             Assert.That(report.DeletedVersions, Is.EqualTo(1));
             Assert.That(await h.CountAsync("SELECT count(*) FROM package_version WHERE lower_version = 'v1'"), Is.Zero);
             Assert.That(await h.BrokenReferencesAsync(), Is.Empty);
@@ -251,9 +253,10 @@ public sealed class CleanupConcurrencyTests
             """, amd64.VersionId);
         await transaction.CommitAsync();
 
-        var failure = Assert.ThrowsAsync<ManifestBlobUnknownException>(async () => await push);
+        var failure = Assert.ThrowsAsync<RegistryFailureException>(async () => await push);
 
-        Assert.That(failure!.Digest, Is.EqualTo(amd64.Digest));
+        Assert.That(failure!.Failure, Is.EqualTo(RegistryFailure.ManifestBlobUnknown));
+        Assert.That(failure.MissingDigest, Is.EqualTo(amd64.Digest));
         Assert.That(await h.CountAsync("SELECT count(*) FROM package_version WHERE lower_version = 'latest'"), Is.Zero);
 
         async Task Execute(string sql, long id)
@@ -334,7 +337,7 @@ public sealed class CleanupConcurrencyTests
                 await h.ExecuteAsync("""
                     SELECT pg_terminate_backend(pid) FROM pg_locks
                     WHERE locktype = 'advisory' AND granted AND ((classid::bigint << 32) | objid::bigint) = $1
-                    """, NpgsqlContainerCleanupStore.RunLockKey);
+                    """, NpgsqlDanglingImageStore.RunLockKey);
             }
         };
 
@@ -361,7 +364,7 @@ public sealed class CleanupConcurrencyTests
     public async Task A_run_that_starts_while_another_holds_the_lock_is_skipped_and_does_nothing()
     {
         var orphan = await h.PushPlatformAsync("demo/app", h.Old);
-        await using (var running = await h.App.Services.GetRequiredService<IContainerCleanupStore>().TryStartRunAsync(CancellationToken.None))
+        await using (var running = await h.App.Services.GetRequiredService<IDanglingImageStore>().TryStartRunAsync(CancellationToken.None))
         {
             Assert.That(running, Is.Not.Null);
             var skipped = await h.CleanupAsync();
@@ -389,7 +392,7 @@ public sealed class CleanupConcurrencyTests
         var first = h.CleanupAsync();
         await Wait.UntilAsync(async () => await h.CountAsync(
             "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND granted AND ((classid::bigint << 32) | objid::bigint) = $1",
-            NpgsqlContainerCleanupStore.RunLockKey) == 1);
+            NpgsqlDanglingImageStore.RunLockKey) == 1);
         var second = await h.CleanupAsync();
         gate.SetResult();
         var done = await first;
@@ -404,7 +407,7 @@ public sealed class CleanupConcurrencyTests
 
     private HookedStore Resolve()
     {
-        _ = h.App.Services.GetRequiredService<IContainerCleanupStore>();
+        _ = h.App.Services.GetRequiredService<IDanglingImageStore>();
         return store;
     }
 }

@@ -4,6 +4,8 @@ using Forge.Host.Hosting;
 using Forge.Host.Scheduling;
 using Forge.Modularity;
 using Forge.Packages.Container.Cleanup;
+using Forge.Packages.Container.Data;
+using Forge.Packages.Content;
 using Forge.Testing;
 using Npgsql;
 
@@ -88,7 +90,7 @@ public sealed class CleanupEntryPointTests
             Assert.That(task.Enabled, Is.True);
             Assert.That(task.RunAtStart, Is.True);
             Assert.That(task.Schedule.Text, Is.EqualTo("@midnight"));
-            Assert.That(DanglingImageCleanupTask.OptionsFrom(task.Settings), Is.EqualTo(new CleanupOptions(TimeSpan.FromHours(24), 500, false, ListedCandidates: 0)));
+            Assert.That(DanglingImageCleanupTask.OptionsFrom(task.Settings), Is.EqualTo(new DanglingImageCleanupOptions(TimeSpan.FromHours(24), 500, false, ListedCandidates: 0)));
         });
     }
 
@@ -116,7 +118,7 @@ public sealed class CleanupEntryPointTests
         await connection.OpenAsync();
         await using (var hold = new NpgsqlCommand("SELECT pg_advisory_lock($1)", connection))
         {
-            hold.Parameters.AddWithValue(NpgsqlContainerCleanupStore.RunLockKey);
+            hold.Parameters.AddWithValue(NpgsqlDanglingImageStore.RunLockKey);
             await hold.ExecuteNonQueryAsync();
         }
 

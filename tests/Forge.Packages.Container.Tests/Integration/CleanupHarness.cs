@@ -1,6 +1,7 @@
 using System.Security.Cryptography;
 using System.Text;
 using Forge.Packages.Container.Cleanup;
+using Forge.Packages.Container.Demo;
 using Forge.Packages.Container.Registry;
 using Forge.Testing;
 using Microsoft.Extensions.DependencyInjection;
@@ -16,29 +17,29 @@ public sealed class CleanupHarness : ForgeTestWorld
     {
     }
 
-    public ContainerImageWriter Writer => App.Services.GetRequiredService<ContainerImageWriter>();
+    public SyntheticImages Images => App.Services.GetRequiredService<SyntheticImages>();
 
     public static new async Task<CleanupHarness> CreateAsync(
         Action<IServiceCollection>? configureServices = null, bool useScheduler = false, params (string Key, string? Value)[] settings)
         => new(await ForgeTestWorld.CreateAsync(configureServices, useScheduler, settings));
 
-    public Task<CleanupReport> CleanupAsync(TimeSpan? olderThan = null, int batchSize = 500, bool dryRun = false)
+    public Task<DanglingImageCleanupReport> CleanupAsync(TimeSpan? olderThan = null, int batchSize = 500, bool dryRun = false)
         => App.Services.GetRequiredService<DanglingImageCleanup>()
-            .RunAsync(new CleanupOptions(olderThan ?? TimeSpan.FromHours(24), batchSize, dryRun), CancellationToken.None);
+            .RunAsync(new DanglingImageCleanupOptions(olderThan ?? TimeSpan.FromHours(24), batchSize, dryRun), CancellationToken.None);
 
     /// <summary>A digest that no real content has: <c>sha256:</c> and the SHA-256 of <paramref name="seed"/>.</summary>
     public static string Digest(string seed) => "sha256:" + Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(seed)));
 
     /// <summary>Pushes a platform manifest by digest (as a mirror does first) with a config and one layer.</summary>
     public Task<PushedManifest> PushPlatformAsync(string repository, long created, string platform = "linux/amd64", string? tag = null)
-        => Writer.PushImageAsync(1, repository, tag, platform,
+        => Images.PushImageAsync(1, repository, tag, platform,
             new ImageBlob(Encoding.UTF8.GetBytes($"{{\"config\":\"{Guid.NewGuid():N}\"}}"), "application/vnd.oci.image.config.v1+json"),
             [new ImageBlob(RandomNumberGenerator.GetBytes(512), "application/vnd.oci.image.layer.v1.tar+gzip")],
             created);
 
     /// <summary>Pushes an index of <paramref name="children"/> by tag, or by digest when <paramref name="tag"/> is null.</summary>
     public Task<PushedManifest> PushIndexAsync(string repository, string? tag, long created, params PushedManifest[] children)
-        => Writer.PushIndexAsync(1, repository, tag, children.Select(c => new IndexEntry(c.Digest, "linux/amd64")).ToList(), created);
+        => Images.PushIndexAsync(1, repository, tag, children.Select(c => new IndexEntry(c.Digest, "linux/amd64")).ToList(), created);
 
     public async Task<long> PackageIdOfAsync(long versionId) => await ScalarAsync<long>("SELECT package_id FROM package_version WHERE id = $1", versionId);
 

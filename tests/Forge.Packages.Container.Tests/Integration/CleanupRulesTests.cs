@@ -43,7 +43,7 @@ public sealed class CleanupRulesTests
         {
             Assert.That(await h.VersionExistsAsync(orphan.VersionId), Is.False);
             Assert.That(first.DeletedVersions, Is.EqualTo(1));
-            Assert.That(first.Candidates.Single().Decision, Is.EqualTo(CandidateDecision.Delete));
+            Assert.That(first.Candidates.Single().Decision, Is.EqualTo(DanglingImageDecision.Delete));
             Assert.That(second.UnreferencedVersions, Is.Zero);
             Assert.That(second.DeletedVersions, Is.Zero);
         });
@@ -59,7 +59,7 @@ public sealed class CleanupRulesTests
         {
             Assert.That(await h.VersionExistsAsync(orphan.VersionId), Is.True);
             Assert.That(kept.TooYoungVersions, Is.EqualTo(1));
-            Assert.That(kept.Candidates.Single().Decision, Is.EqualTo(CandidateDecision.TooYoung));
+            Assert.That(kept.Candidates.Single().Decision, Is.EqualTo(DanglingImageDecision.TooYoung));
         });
 
         var deleted = await h.CleanupAsync(TimeSpan.Zero);
@@ -218,7 +218,7 @@ public sealed class CleanupRulesTests
             Assert.That(await h.VersionExistsAsync(amd64.VersionId), Is.True);
             Assert.That(await h.VersionExistsAsync(arm64.VersionId), Is.True);
             Assert.That(report.TooYoungVersions, Is.EqualTo(3));
-            Assert.That(report.Candidates.Select(c => c.Decision), Is.All.EqualTo(CandidateDecision.TooYoung));
+            Assert.That(report.Candidates.Select(c => c.Decision), Is.All.EqualTo(DanglingImageDecision.TooYoung));
             Assert.That(report.Candidates.Select(c => c.VersionId), Is.EquivalentTo(new[] { amd64.VersionId, arm64.VersionId, index.VersionId }));
         });
     }
@@ -276,7 +276,7 @@ public sealed class CleanupRulesTests
         var other = await h.VersionAsync(await h.PackageAsync("other"), digest, h.Old, null);
         var app = await h.PackageAsync("app");
         var index = await h.VersionAsync(app, "v1", h.Old, $"{{\"manifests\":[{{\"digest\":\"{digest}\"}}]}}");
-        await h.PropertyAsync(0, index, ManifestReferences.ReferenceProperty, digest);
+        await h.PropertyAsync(0, index, ContainerLayout.ReferenceProperty, digest);
 
         await h.CleanupAsync();
 
@@ -372,8 +372,8 @@ public sealed class CleanupRulesTests
         var afterDry = await h.SnapshotAsync();
         var real = await h.CleanupAsync();
 
-        var wouldDelete = dry.Candidates.Where(c => c.Decision == CandidateDecision.Delete).Select(c => c.VersionId);
-        var deleted = real.Candidates.Where(c => c.Decision == CandidateDecision.Delete).Select(c => c.VersionId);
+        var wouldDelete = dry.Candidates.Where(c => c.Decision == DanglingImageDecision.Delete).Select(c => c.VersionId);
+        var deleted = real.Candidates.Where(c => c.Decision == DanglingImageDecision.Delete).Select(c => c.VersionId);
         Assert.Multiple(async () =>
         {
             Assert.That(afterDry, Is.EqualTo(before));

@@ -6,7 +6,7 @@ namespace Forge.Packages.Container.Tests.Integration;
 /// The real store with hooks around each batch, to act at the exact moments a race or a crash would:
 /// before a batch locks its rows, after it has locked them, and after it has committed.
 /// </summary>
-public sealed class HookedStore(IContainerCleanupStore inner) : IContainerCleanupStore
+public sealed class HookedStore(IDanglingImageStore inner) : IDanglingImageStore
 {
     public Func<IReadOnlyList<long>, Task>? BeforeLock { get; set; }
     public Func<IReadOnlyList<long>, Task>? AfterLock { get; set; }
@@ -15,14 +15,14 @@ public sealed class HookedStore(IContainerCleanupStore inner) : IContainerCleanu
     /// <summary>The version ids of each committed batch, in order.</summary>
     public List<IReadOnlyList<long>> CommittedBatches { get; } = [];
 
-    public async Task<IContainerCleanupRun?> TryStartRunAsync(CancellationToken cancellationToken)
+    public async Task<IDanglingImageRun?> TryStartRunAsync(CancellationToken cancellationToken)
         => await inner.TryStartRunAsync(cancellationToken) is { } run ? new Run(run, this) : null;
 
-    private sealed class Run(IContainerCleanupRun inner, HookedStore hooks) : IContainerCleanupRun
+    private sealed class Run(IDanglingImageRun inner, HookedStore hooks) : IDanglingImageRun
     {
         public IAsyncEnumerable<InventoryChunk> ReadInventoryAsync(CancellationToken cancellationToken) => inner.ReadInventoryAsync(cancellationToken);
 
-        public async Task<IContainerCleanupBatch> BeginBatchAsync(IReadOnlyList<long> versionIds, bool delete, CancellationToken cancellationToken)
+        public async Task<IDanglingImageBatch> BeginBatchAsync(IReadOnlyList<long> versionIds, bool delete, CancellationToken cancellationToken)
         {
             if (hooks.BeforeLock is { } before)
             {
@@ -41,7 +41,7 @@ public sealed class HookedStore(IContainerCleanupStore inner) : IContainerCleanu
         public ValueTask DisposeAsync() => inner.DisposeAsync();
     }
 
-    private sealed class Batch(IContainerCleanupBatch inner, HookedStore hooks, bool delete) : IContainerCleanupBatch
+    private sealed class Batch(IDanglingImageBatch inner, HookedStore hooks, bool delete) : IDanglingImageBatch
     {
         public IReadOnlyList<LockedVersion> Present => inner.Present;
 

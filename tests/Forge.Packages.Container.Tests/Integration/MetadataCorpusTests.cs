@@ -133,7 +133,7 @@ public sealed class MetadataCorpusTests
 
         Assert.Multiple(async () =>
         {
-            Assert.That(dryRun.Candidates.Where(c => c.Decision == CandidateDecision.Delete).Select(c => c.VersionId), Is.EquivalentTo(expectedDeleted), "the dry run's deletions");
+            Assert.That(dryRun.Candidates.Where(c => c.Decision == DanglingImageDecision.Delete).Select(c => c.VersionId), Is.EquivalentTo(expectedDeleted), "the dry run's deletions");
             Assert.That(dryRun.MalformedVersionIds, Is.EqualTo(expectedMalformed), "the dry run's malformed versions");
             Assert.That(afterDryRun, Is.EqualTo(before), "a dry run deletes nothing");
             Assert.That(report.DeletedVersions, Is.EqualTo(expectedDeleted.Length), "the real run's deletions");
@@ -210,10 +210,10 @@ public sealed class MetadataCorpusTests
         var parentDigest = CleanupHarness.Digest("parent");
         var parent = await h.VersionAsync(package, parentDigest, h.Old, metadata);
         var tag = await h.VersionAsync(package, "latest", h.Old, null);
-        await h.PropertyAsync(0, tag, ManifestReferences.ReferenceProperty, parentDigest);
+        await h.PropertyAsync(0, tag, ContainerLayout.ReferenceProperty, parentDigest);
         if (referenceProperty is not null)
         {
-            await h.PropertyAsync(0, parent, ManifestReferences.ReferenceProperty, referenceProperty);
+            await h.PropertyAsync(0, parent, ContainerLayout.ReferenceProperty, referenceProperty);
         }
 
         return new Registry(tag, parent, child, decoy, await h.CountAsync("SELECT count(*) FROM package_version"));

@@ -1,7 +1,7 @@
 using System.Text;
 using System.Text.Json.Nodes;
 using Forge.Modularity;
-using Forge.Packages.Cleanup;
+using Forge.Packages.ExpiredData;
 using Forge.Packages.Container.Cleanup;
 using Forge.Packages.Container.Tests.Registry.Support;
 using Forge.Testing.Oci;
@@ -130,8 +130,8 @@ public sealed class RegistryEndToEndTests
         {
             while (!stop.IsCancellationRequested)
             {
-                await dangling.RunAsync(new CleanupOptions(window, 100, DryRun: false), CancellationToken.None);
-                await expired.RunAsync(new ExpiredDataOptions(window, DryRun: false), CancellationToken.None);
+                await dangling.RunAsync(new DanglingImageCleanupOptions(window, 100, DryRun: false), CancellationToken.None);
+                await expired.RunAsync(new ExpiredDataCleanupOptions(window, DryRun: false), CancellationToken.None);
                 runs++;
             }
         });
@@ -183,8 +183,8 @@ public sealed class RegistryEndToEndTests
         {
             while (!stop.IsCancellationRequested)
             {
-                await dangling.RunAsync(new CleanupOptions(TimeSpan.Zero, 100, DryRun: false), CancellationToken.None);
-                await expired.RunAsync(new ExpiredDataOptions(TimeSpan.Zero, DryRun: false), CancellationToken.None);
+                await dangling.RunAsync(new DanglingImageCleanupOptions(TimeSpan.Zero, 100, DryRun: false), CancellationToken.None);
+                await expired.RunAsync(new ExpiredDataCleanupOptions(TimeSpan.Zero, DryRun: false), CancellationToken.None);
             }
         });
         var succeeded = new HashSet<string>();

@@ -8,7 +8,7 @@ using static Forge.Packages.Container.Tests.Unit.ContainerInventory;
 namespace Forge.Packages.Container.Tests.Unit;
 
 /// <summary>One batch transaction the cleanup opened: what it asked for, and the mock that served it.</summary>
-internal sealed record BatchCall(IReadOnlyList<long> Ids, Mock<IContainerCleanupBatch> Batch);
+internal sealed record BatchCall(IReadOnlyList<long> Ids, Mock<IDanglingImageBatch> Batch);
 
 /// <summary>
 /// A <see cref="DanglingImageCleanup"/> over Moq'd repositories that behave like the database: the run
@@ -30,7 +30,7 @@ internal sealed class CleanupHarness : IDisposable
 
     public CleanupHarness()
     {
-        Telemetry = new ContainerCleanupTelemetry(MeterFactory);
+        Telemetry = new DanglingImageCleanupTelemetry(MeterFactory);
         Store.Setup(s => s.TryStartRunAsync(It.IsAny<CancellationToken>())).ReturnsAsync(Run.Object);
         Run.Setup(r => r.ReadInventoryAsync(It.IsAny<CancellationToken>())).Returns(() => AsyncSequence.From(Inventory.Chunks()));
         Run.Setup(r => r.BeginBatchAsync(It.IsAny<IReadOnlyList<long>>(), It.IsAny<bool>(), It.IsAny<CancellationToken>()))
@@ -40,10 +40,10 @@ internal sealed class CleanupHarness : IDisposable
 
     public ContainerInventory Inventory { get; } = new();
     public ImageRepository Image => Inventory.Image(1);
-    public Mock<IContainerCleanupStore> Store { get; } = new(MockBehavior.Strict);
-    public Mock<IContainerCleanupRun> Run { get; } = new(MockBehavior.Strict);
+    public Mock<IDanglingImageStore> Store { get; } = new(MockBehavior.Strict);
+    public Mock<IDanglingImageRun> Run { get; } = new(MockBehavior.Strict);
     public IMeterFactory MeterFactory => services.GetRequiredService<IMeterFactory>();
-    public ContainerCleanupTelemetry Telemetry { get; }
+    public DanglingImageCleanupTelemetry Telemetry { get; }
     public List<BatchCall> BatchCalls { get; } = [];
     public List<IReadOnlyList<long>> DeleteCalls { get; } = [];
     public List<IReadOnlyList<long>> CountCalls { get; } = [];
@@ -58,7 +58,7 @@ internal sealed class CleanupHarness : IDisposable
 
     /// <summary>Another run (another node, the CLI or cron) holds the cleanup lock.</summary>
     public void AnotherRunInProgress()
-        => Store.Setup(s => s.TryStartRunAsync(It.IsAny<CancellationToken>())).ReturnsAsync((IContainerCleanupRun?)null);
+        => Store.Setup(s => s.TryStartRunAsync(It.IsAny<CancellationToken>())).ReturnsAsync((IDanglingImageRun?)null);
 
     /// <summary>The version was pushed again after the inventory read it: its row is young now.</summary>
     public void RepushMeanwhile(long versionId) => repushed.Add(versionId);
@@ -86,14 +86,14 @@ internal sealed class CleanupHarness : IDisposable
     public DanglingImageCleanup Cleanup(TimeProvider? clock = null)
         => new(Store.Object, Telemetry, clock ?? new FixedClock(Now), NullLogger<DanglingImageCleanup>.Instance);
 
-    public Task<CleanupReport> RunAsync(int batchSize = 500, bool dryRun = false, TimeProvider? clock = null, TimeSpan? olderThan = null)
-        => Cleanup(clock).RunAsync(new CleanupOptions(olderThan ?? OlderThan, batchSize, dryRun), CancellationToken.None);
+    public Task<DanglingImageCleanupReport> RunAsync(int batchSize = 500, bool dryRun = false, TimeProvider? clock = null, TimeSpan? olderThan = null)
+        => Cleanup(clock).RunAsync(new DanglingImageCleanupOptions(olderThan ?? OlderThan, batchSize, dryRun), CancellationToken.None);
 
     public void Dispose() => services.Dispose();
 
-    private Task<IContainerCleanupBatch> OpenBatch(IReadOnlyList<long> ids, bool delete)
+    private Task<IDanglingImageBatch> OpenBatch(IReadOnlyList<long> ids, bool delete)
     {
-        var batch = new Mock<IContainerCleanupBatch>(MockBehavior.Strict);
+        var batch = new Mock<IDanglingImageBatch>(MockBehavior.Strict);
         var pending = new List<long>();
         BatchCalls.Add(new BatchCall(ids.ToList(), batch));
         var present = ids.Where(id => !gone.Contains(id))
@@ -106,7 +106,7 @@ internal sealed class CleanupHarness : IDisposable
             DeleteCalls.Add(present.Select(v => v.Id).ToList());
             if (deleteFailures.TryDequeue(out var failure))
             {
-                return Task.FromException<IContainerCleanupBatch>(failure);
+                return Task.FromException<IDanglingImageBatch>(failure);
             }
 
             pending.AddRange(present.Select(v => v.Id));

@@ -50,7 +50,7 @@ internal sealed class ContainerInventory
             .ToList();
 
     /// <summary>What the planner decides over everything added so far.</summary>
-    public CleanupPlan Plan(long cutoffUnix = Cutoff)
+    public DanglingImagePlan Plan(long cutoffUnix = Cutoff)
     {
         var planner = new DanglingImagePlanner(cutoffUnix);
         foreach (var version in versions)
@@ -88,14 +88,27 @@ internal sealed class ImageRepository(ContainerInventory inventory, long package
         => inventory.Add(packageId, name, lowerVersion, createdUnix, metadataJson);
 }
 
-internal static class CleanupPlanExtensions
+internal static class DanglingImagePlanExtensions
 {
-    public static CandidateDecision? DecisionFor(this CleanupPlan plan, long versionId)
+    public static DanglingImageDecision? DecisionFor(this DanglingImagePlan plan, long versionId)
         => plan.Candidates.SingleOrDefault(c => c.VersionId == versionId)?.Decision;
 
-    public static IReadOnlyList<long> Doomed(this CleanupPlan plan) => plan.DeletionUnits.SelectMany(u => u).ToList();
+    public static IReadOnlyList<long> Doomed(this DanglingImagePlan plan) => plan.DeletionUnits.SelectMany(u => u).ToList();
 
     /// <summary>Where a version stands in the deletion order (the index of its unit).</summary>
-    public static int UnitOf(this CleanupPlan plan, long versionId)
+    public static int UnitOf(this DanglingImagePlan plan, long versionId)
         => plan.DeletionUnits.Select((unit, index) => (unit, index)).Single(u => u.unit.Contains(versionId)).index;
+
+    /// <summary>The batches a run deletes the plan in: the queue the cleanup itself takes its batches from, emptied.</summary>
+    public static IEnumerable<List<long>> Batches(this DanglingImagePlan plan, int batchSize)
+    {
+        var queue = new DanglingImageBatches(plan.CutoffUnix);
+        queue.Add(plan, []);
+        while (queue.Count > 0)
+        {
+            var (ids, packages) = queue.Take(batchSize);
+            queue.Done(packages);
+            yield return ids;
+        }
+    }
 }

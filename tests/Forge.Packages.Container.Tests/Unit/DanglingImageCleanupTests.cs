@@ -95,7 +95,7 @@ public sealed class DanglingImageCleanupTests : CleanupFixture
     {
         var orphans = Enumerable.Range(0, 5).Select(i => Harness.Image.Manifest(Of($"orphan {i}"), Old)).ToList();
 
-        var report = await Harness.Cleanup().RunAsync(new CleanupOptions(OlderThan, 500, DryRun: false, ListedCandidates: 2), CancellationToken.None);
+        var report = await Harness.Cleanup().RunAsync(new DanglingImageCleanupOptions(OlderThan, 500, DryRun: false, ListedCandidates: 2), CancellationToken.None);
 
         Assert.Multiple(() =>
         {
@@ -202,7 +202,7 @@ public sealed class DanglingImageCleanupTests : CleanupFixture
 
         var report = await Harness.RunAsync();
 
-        Assert.That(report.Candidates.Single(c => c.VersionId == platform).Decision, Is.EqualTo(CandidateDecision.Spared));
+        Assert.That(report.Candidates.Single(c => c.VersionId == platform).Decision, Is.EqualTo(DanglingImageDecision.Spared));
         Assert.That(report.SparedVersions, Is.EqualTo(1));
         Assert.That(report.DeletedVersions, Is.Zero);
     }
@@ -227,7 +227,7 @@ public sealed class DanglingImageCleanupTests : CleanupFixture
         var report = await Harness.RunAsync(batchSize: 1);
 
         Assert.That(Harness.Committed, Is.Empty);
-        Assert.That(report.Candidates.Where(c => c.Decision == CandidateDecision.Spared).Select(c => c.VersionId),
+        Assert.That(report.Candidates.Where(c => c.Decision == DanglingImageDecision.Spared).Select(c => c.VersionId),
             Is.EquivalentTo(new[] { outer, inner, platform }));
         Assert.That(report.SparedVersions, Is.EqualTo(3));
     }
@@ -381,9 +381,9 @@ public sealed class DanglingImageCleanupTests : CleanupFixture
 
         Assert.That(report.Candidates.Select(c => (c.VersionId, c.Decision)), Is.EquivalentTo(new[]
         {
-            (doomed, CandidateDecision.Delete),
-            (young, CandidateDecision.TooYoung),
-            (spared, CandidateDecision.Spared),
+            (doomed, DanglingImageDecision.Delete),
+            (young, DanglingImageDecision.TooYoung),
+            (spared, DanglingImageDecision.Spared),
         }));
     }
 
@@ -540,7 +540,7 @@ public sealed class DanglingImageCleanupTests : CleanupFixture
     [Test]
     public void A_negative_age_limit_is_rejected()
     {
-        var options = new CleanupOptions(TimeSpan.FromSeconds(-1), 500, DryRun: false);
+        var options = new DanglingImageCleanupOptions(TimeSpan.FromSeconds(-1), 500, DryRun: false);
 
         Assert.That(() => Harness.Cleanup().RunAsync(options, CancellationToken.None), Throws.TypeOf<ArgumentOutOfRangeException>());
         Harness.Store.VerifyNoOtherCalls();
@@ -559,7 +559,7 @@ public sealed class DanglingImageCleanupTests : CleanupFixture
             Assert.That(Harness.Committed, Is.Empty);
             Assert.That(report.SparedVersions, Is.EqualTo(3));
             Assert.That(report.Candidates.Where(c => c.VersionId == outer || c.VersionId == inner || c.VersionId == platform).Select(c => c.Decision),
-                Is.All.EqualTo(CandidateDecision.Spared));
+                Is.All.EqualTo(DanglingImageDecision.Spared));
         });
     }
 

@@ -17,18 +17,18 @@ public sealed class DanglingImagePlannerTests
         image = inventory.Image(1);
     }
 
-    [TestCase(Old, CandidateDecision.Delete, TestName = "An_old_unreferenced_digest_version_is_doomed")]
-    [TestCase(Young, CandidateDecision.TooYoung, TestName = "A_young_unreferenced_digest_version_is_too_young")]
-    [TestCase(Cutoff, CandidateDecision.TooYoung, TestName = "A_version_created_exactly_at_the_cutoff_is_kept")]
-    [TestCase(Cutoff - 1, CandidateDecision.Delete, TestName = "A_version_created_one_second_before_the_cutoff_is_doomed")]
-    public void An_unreferenced_digest_version_is_doomed_only_when_created_before_the_cutoff(long createdUnix, CandidateDecision expected)
+    [TestCase(Old, DanglingImageDecision.Delete, TestName = "An_old_unreferenced_digest_version_is_doomed")]
+    [TestCase(Young, DanglingImageDecision.TooYoung, TestName = "A_young_unreferenced_digest_version_is_too_young")]
+    [TestCase(Cutoff, DanglingImageDecision.TooYoung, TestName = "A_version_created_exactly_at_the_cutoff_is_kept")]
+    [TestCase(Cutoff - 1, DanglingImageDecision.Delete, TestName = "A_version_created_one_second_before_the_cutoff_is_doomed")]
+    public void An_unreferenced_digest_version_is_doomed_only_when_created_before_the_cutoff(long createdUnix, DanglingImageDecision expected)
     {
         var orphan = image.Manifest(Amd64, createdUnix);
 
         var plan = inventory.Plan();
 
         Assert.That(plan.DecisionFor(orphan), Is.EqualTo(expected));
-        Assert.That(plan.Doomed().Contains(orphan), Is.EqualTo(expected == CandidateDecision.Delete));
+        Assert.That(plan.Doomed().Contains(orphan), Is.EqualTo(expected == DanglingImageDecision.Delete));
     }
 
     [Test]
@@ -181,8 +181,8 @@ public sealed class DanglingImagePlannerTests
 
         var plan = inventory.Plan();
 
-        Assert.That(plan.DecisionFor(amd64), Is.EqualTo(CandidateDecision.TooYoung));
-        Assert.That(plan.DecisionFor(arm64), Is.EqualTo(CandidateDecision.TooYoung));
+        Assert.That(plan.DecisionFor(amd64), Is.EqualTo(DanglingImageDecision.TooYoung));
+        Assert.That(plan.DecisionFor(arm64), Is.EqualTo(DanglingImageDecision.TooYoung));
     }
 
     [Test]
@@ -193,7 +193,7 @@ public sealed class DanglingImagePlannerTests
 
         var plan = inventory.Plan();
 
-        Assert.That(plan.DecisionFor(index), Is.EqualTo(CandidateDecision.TooYoung));
+        Assert.That(plan.DecisionFor(index), Is.EqualTo(DanglingImageDecision.TooYoung));
     }
 
     [Test]
@@ -233,7 +233,7 @@ public sealed class DanglingImagePlannerTests
         var plan = inventory.Plan();
 
         Assert.That(plan.DecisionFor(kept), Is.Null);
-        Assert.That(plan.DecisionFor(orphan), Is.EqualTo(CandidateDecision.Delete));
+        Assert.That(plan.DecisionFor(orphan), Is.EqualTo(DanglingImageDecision.Delete));
     }
 
     [Test]
@@ -244,7 +244,7 @@ public sealed class DanglingImagePlannerTests
 
         var plan = inventory.Plan();
 
-        Assert.That(plan.DecisionFor(elsewhere), Is.EqualTo(CandidateDecision.Delete));
+        Assert.That(plan.DecisionFor(elsewhere), Is.EqualTo(DanglingImageDecision.Delete));
     }
 
     [Test]
@@ -256,7 +256,7 @@ public sealed class DanglingImagePlannerTests
 
         var plan = inventory.Plan();
 
-        Assert.That(plan.DecisionFor(elsewhere), Is.EqualTo(CandidateDecision.Delete));
+        Assert.That(plan.DecisionFor(elsewhere), Is.EqualTo(DanglingImageDecision.Delete));
     }
 
     [Test]
@@ -521,7 +521,7 @@ public sealed class DanglingImagePlannerTests
         image.Version("v1", Old, """{"manifests":[{"digest":"\uD800"}]}""");
         var orphan = image.Manifest(Amd64, Old);
 
-        CleanupPlan? plan = null;
+        DanglingImagePlan? plan = null;
         Assert.That(() => plan = inventory.Plan(), Throws.Nothing);
         Assert.That(plan!.Doomed(), Is.EqualTo(new[] { orphan }));
     }

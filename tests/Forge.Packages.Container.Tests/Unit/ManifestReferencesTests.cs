@@ -273,7 +273,7 @@ public sealed class ManifestReferencesTests
     [TestCase("latest", false)]
     [TestCase("_upload", false)]
     public void Only_sha256_versions_are_digest_versions(string lowerVersion, bool isDigest)
-        => Assert.That(ManifestReferences.IsDigestVersion(lowerVersion), Is.EqualTo(isDigest));
+        => Assert.That(ContainerLayout.IsDigestVersion(lowerVersion), Is.EqualTo(isDigest));
 
     private static ParsedReferences ParseWithoutThrowing(string metadataJson)
     {

@@ -1,0 +1,8 @@
+namespace Forge.Packages.Container.Cleanup;
+
+/// <summary>How a run is asked for: by the cron task's settings or by the command's options.</summary>
+/// <param name="OlderThan">Only versions created longer ago than this may go.</param>
+/// <param name="BatchSize">Versions per transaction.</param>
+/// <param name="DryRun">Decide and count, delete nothing.</param>
+/// <param name="ListedCandidates">How many candidates the report lists (it counts them all): listing every one costs memory in proportion to the registry.</param>
+public sealed record DanglingImageCleanupOptions(TimeSpan OlderThan, int BatchSize, bool DryRun, int ListedCandidates = int.MaxValue);

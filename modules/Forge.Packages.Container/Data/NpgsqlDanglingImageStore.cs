@@ -1,0 +1,355 @@
+using System.Data;
+using System.Runtime.CompilerServices;
+using Npgsql;
+using Forge.Packages.Container.Cleanup;
+using Forge.Packages.Schema;
+
+namespace Forge.Packages.Container.Data;
+
+/// <summary>
+/// The dangling image cleanup's store over PostgreSQL. One connection per run carries the session advisory lock that
+/// makes runs exclusive across the deployment (released by PostgreSQL if the connection dies) and every
+/// batch transaction; the inventory reads on a second one, so that it can run ahead of the batches.
+/// </summary>
+public sealed class NpgsqlDanglingImageStore(NpgsqlDataSource dataSource) : IDanglingImageStore
+{
+    /// <summary>The advisory lock key of <c>cleanup_container_sha256</c> runs (ASCII "FrgCSha2").</summary>
+    public const long RunLockKey = 0x4672_6743_5368_6132;
+
+    /// <summary>About how many versions one inventory chunk reads.</summary>
+    private const int ChunkVersions = 5_000;
+
+    public async Task<IDanglingImageRun?> TryStartRunAsync(CancellationToken cancellationToken)
+    {
+        var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+        try
+        {
+            await using var command = new NpgsqlCommand("SELECT pg_try_advisory_lock($1)", connection);
+            command.Parameters.AddWithValue(RunLockKey);
+            if (await command.ExecuteScalarAsync(cancellationToken) is true)
+            {
+                return new Run(dataSource, connection);
+            }
+
+            await connection.DisposeAsync();
+            return null;
+        }
+        catch
+        {
+            await connection.DisposeAsync();
+            throw;
+        }
+    }
+
+    private sealed class Run(NpgsqlDataSource dataSource, NpgsqlConnection connection) : IDanglingImageRun
+    {
+        public async IAsyncEnumerable<InventoryChunk> ReadInventoryAsync([EnumeratorCancellation] CancellationToken cancellationToken)
+        {
+            // Packages in id order, a few at a time: memory follows the largest chunk, not the registry,
+            // and each chunk is one short read-only transaction (a consistent view of its packages). A
+            // connection of its own, so that the next chunk is read while the run's connection deletes.
+            await using var inventoryConnection = await dataSource.OpenConnectionAsync(cancellationToken);
+            var after = long.MinValue;
+            var take = 64;
+            while (true)
+            {
+                InventoryChunk chunk;
+                await using (var transaction = await inventoryConnection.BeginTransactionAsync(IsolationLevel.RepeatableRead, cancellationToken))
+                {
+                    var packages = await NextPackagesAsync(transaction, after, take, cancellationToken);
+                    if (packages.Count == 0)
+                    {
+                        yield break;
+                    }
+
+                    after = packages.Keys.Max();
+                    var versions = await ReadVersionsAsync(transaction, packages, cancellationToken);
+                    var properties = await ReferencePropertiesAsync(transaction, versions.Select(v => v.Id), cancellationToken);
+                    chunk = new InventoryChunk(versions, properties);
+                    await transaction.CommitAsync(cancellationToken);
+                }
+
+                yield return chunk;
+                // Aim at about ChunkVersions versions per chunk, whatever the packages' sizes.
+                take = chunk.Versions.Count > 2 * ChunkVersions ? Math.Max(1, take / 2)
+                    : chunk.Versions.Count < ChunkVersions / 2 ? Math.Min(4096, take * 2)
+                    : take;
+            }
+        }
+
+        private static async Task<Dictionary<long, string>> NextPackagesAsync(NpgsqlTransaction transaction, long after, int take, CancellationToken cancellationToken)
+        {
+            await using var command = new NpgsqlCommand(
+                $"SELECT id, name FROM package WHERE type = '{ContainerLayout.PackageType}' AND id > $1 ORDER BY id LIMIT $2", transaction.Connection, transaction);
+            command.Parameters.AddWithValue(after);
+            command.Parameters.AddWithValue(take);
+            var packages = new Dictionary<long, string>(take);
+            await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+            while (await reader.ReadAsync(cancellationToken))
+            {
+                packages[reader.GetInt64(0)] = reader.GetString(1);
+            }
+
+            return packages;
+        }
+
+        private static async Task<List<ContainerVersionRecord>> ReadVersionsAsync(
+            NpgsqlTransaction transaction, Dictionary<long, string> packages, CancellationToken cancellationToken)
+        {
+            // The text that cannot name a digest stays in the database (see InventoryChunk): PostgreSQL
+            // keeps may_name_digest up to date on every write, so nothing here scans the documents.
+            await using var command = new NpgsqlCommand(
+                """
+                SELECT v.id, v.package_id, v.lower_version, v.created_unix,
+                       CASE WHEN v.may_name_digest THEN v.metadata_json END,
+                       v.xmin
+                FROM package_version v
+                WHERE v.package_id = ANY($1)
+                ORDER BY v.package_id, v.id
+                """,
+                transaction.Connection,
+                transaction);
+            command.Parameters.Add(BigintArray([.. packages.Keys]));
+            var versions = new List<ContainerVersionRecord>();
+            await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+            while (await reader.ReadAsync(cancellationToken))
+            {
+                var packageId = reader.GetInt64(1);
+                versions.Add(new ContainerVersionRecord(
+                    reader.GetInt64(0),
+                    packageId,
+                    packages[packageId],
+                    reader.GetString(2),
+                    reader.GetInt64(3),
+                    reader.IsDBNull(4) ? null : reader.GetString(4),
+                    reader.GetFieldValue<uint>(5)));
+            }
+
+            return versions;
+        }
+
+        public async Task<IDanglingImageBatch> BeginBatchAsync(IReadOnlyList<long> versionIds, bool delete, CancellationToken cancellationToken)
+        {
+            var transaction = await connection.BeginTransactionAsync(IsolationLevel.ReadCommitted, cancellationToken);
+            try
+            {
+                // Rows are locked (or deleted, which locks them) in id order, the order writers lock in too,
+                // so that the two rarely deadlock. Deleting right away locks and deletes in one pass; the
+                // caller rolls back if the re-check finds a version that must stay.
+                // A batch's commit need not wait for its WAL to reach the disk: a crash can then forget
+                // only the last batches' deletions, which leaves every version whole (rule 6) and the next
+                // run deletes them again. Sent with the batch's first statement, in the same round trip.
+                await using var batch = new NpgsqlBatch(connection, transaction);
+                batch.BatchCommands.Add(new NpgsqlBatchCommand("SET LOCAL synchronous_commit = off"));
+                var command = new NpgsqlBatchCommand(
+                    delete
+                        ? $"""
+                          WITH v AS (
+                              DELETE FROM package_version v USING package p
+                              WHERE v.id = ANY($1) AND p.id = v.package_id AND p.type = '{ContainerLayout.PackageType}'
+                              RETURNING v.id, v.lower_version, v.created_unix),
+                          f AS (DELETE FROM package_file WHERE version_id IN (SELECT id FROM v) RETURNING id),
+                          fp AS (DELETE FROM package_property WHERE ref_type = {PropertyRefType.File:D} AND ref_id IN (SELECT id FROM f) RETURNING 1),
+                          vp AS (DELETE FROM package_property WHERE ref_type = {PropertyRefType.Version:D} AND ref_id IN (SELECT id FROM v) RETURNING 1)
+                          SELECT id, lower_version, created_unix,
+                                 (SELECT count(*) FROM f), (SELECT count(*) FROM fp) + (SELECT count(*) FROM vp)
+                          FROM v ORDER BY id
+                          """
+                        : $"""
+                          SELECT v.id, v.lower_version, v.created_unix, 0::bigint, 0::bigint FROM package_version v
+                          JOIN package p ON p.id = v.package_id AND p.type = '{ContainerLayout.PackageType}'
+                          WHERE v.id = ANY($1)
+                          ORDER BY v.id
+                          FOR UPDATE OF v
+                          """);
+                command.Parameters.Add(BigintArray([.. versionIds]));
+                batch.BatchCommands.Add(command);
+                var present = new List<LockedVersion>();
+                var deleted = default(DeletionCounts);
+                await using (var reader = await batch.ExecuteReaderAsync(cancellationToken))
+                {
+                    while (await reader.ReadAsync(cancellationToken))
+                    {
+                        present.Add(new LockedVersion(reader.GetInt64(0), reader.GetString(1), reader.GetInt64(2)));
+                        deleted = new DeletionCounts(delete ? present.Count : 0, reader.GetInt64(3), reader.GetInt64(4));
+                    }
+                }
+
+                return new Batch(connection, transaction, present, deleted);
+            }
+            catch
+            {
+                await transaction.DisposeAsync();
+                throw;
+            }
+        }
+
+        public async ValueTask DisposeAsync()
+        {
+            try
+            {
+                if (connection.State == ConnectionState.Open)
+                {
+                    await using var unlock = new NpgsqlCommand("SELECT pg_advisory_unlock($1)", connection);
+                    unlock.Parameters.AddWithValue(RunLockKey);
+                    await unlock.ExecuteScalarAsync();
+                }
+            }
+            catch (NpgsqlException)
+            {
+                // The connection is gone, and the session lock with it.
+            }
+            finally
+            {
+                await connection.DisposeAsync();
+            }
+        }
+    }
+
+    private sealed class Batch(NpgsqlConnection connection, NpgsqlTransaction transaction, IReadOnlyList<LockedVersion> present, DeletionCounts deleted)
+        : IDanglingImageBatch
+    {
+        public IReadOnlyList<LockedVersion> Present => present;
+
+        public DeletionCounts Deleted => deleted;
+
+        public async Task<IReadOnlyList<(ContainerVersionRecord Version, IReadOnlyList<string> ReferenceProperties)>> FindPossibleReferrersAsync(
+            IReadOnlyCollection<(long PackageId, string Digest)> targets, IReadOnlyDictionary<long, uint> known, CancellationToken cancellationToken)
+        {
+            if (targets.Count == 0)
+            {
+                return [];
+            }
+
+            // Statements of their own, after the lock: in READ COMMITTED each sees every referrer that
+            // committed before the lock was granted (rule 8). A version that is new, or whose row changed
+            // (its xmin with it), is read whole; a known one only for its reference properties, which can
+            // be added without touching the version's row. Simple statements over explicit id lists, so
+            // that every one is an index look-up whatever the planner's estimates; the first two go to the
+            // server together.
+            var current = new List<(long Id, long PackageId, uint Revision)>();
+            var properties = new List<ReferenceProperty>();
+            await using (var batch = new NpgsqlBatch(connection, transaction))
+            {
+                batch.BatchCommands.Add(new NpgsqlBatchCommand("SELECT id, package_id, xmin FROM package_version WHERE package_id = ANY($1)")
+                {
+                    Parameters = { BigintArray(targets.Select(t => t.PackageId).Distinct().ToArray()) },
+                });
+                batch.BatchCommands.Add(new NpgsqlBatchCommand(ReferencePropertiesSql) { Parameters = { BigintArray([.. known.Keys]) } });
+                await using var reader = await batch.ExecuteReaderAsync(cancellationToken);
+                while (await reader.ReadAsync(cancellationToken))
+                {
+                    current.Add((reader.GetInt64(0), reader.GetInt64(1), reader.GetFieldValue<uint>(2)));
+                }
+
+                await reader.NextResultAsync(cancellationToken);
+                while (await reader.ReadAsync(cancellationToken))
+                {
+                    properties.Add(new ReferenceProperty(reader.GetInt64(0), reader.GetString(1)));
+                }
+            }
+
+            var changed = current
+                .Where(v => !known.TryGetValue(v.Id, out var revision) || revision != v.Revision)
+                .Select(v => v.Id)
+                .ToHashSet();
+            var result = new List<(ContainerVersionRecord, IReadOnlyList<string>)>();
+            if (changed.Count > 0)
+            {
+                await using var command = new NpgsqlCommand(
+                    $"""
+                    SELECT v.id, v.package_id, p.name, v.lower_version, v.created_unix, v.metadata_json, v.xmin,
+                           ARRAY(SELECT pp.value FROM package_property pp
+                                 WHERE pp.ref_id = v.id AND pp.ref_type = {PropertyRefType.Version:D} AND pp.name = '{ContainerLayout.ReferenceProperty}')
+                    FROM package_version v JOIN package p ON p.id = v.package_id
+                    WHERE v.id = ANY($1)
+                    """,
+                    connection,
+                    transaction);
+                command.Parameters.Add(BigintArray([.. changed]));
+                await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+                while (await reader.ReadAsync(cancellationToken))
+                {
+                    result.Add((ReadVersion(reader), reader.GetFieldValue<string[]>(7)));
+                }
+            }
+
+            // Known versions with reference properties: their metadata was read by the inventory already.
+            var present = current.Where(v => !changed.Contains(v.Id)).ToDictionary(v => v.Id);
+            foreach (var group in properties.GroupBy(p => p.VersionId))
+            {
+                if (present.TryGetValue(group.Key, out var version))
+                {
+                    result.Add((new ContainerVersionRecord(version.Id, version.PackageId, string.Empty, string.Empty, 0, null, version.Revision),
+                        group.Select(p => p.Digest).ToList()));
+                }
+            }
+
+            return result;
+        }
+
+        public async Task<DeletionCounts> CountAsync(IReadOnlyList<long> versionIds, CancellationToken cancellationToken)
+        {
+            if (versionIds.Count == 0)
+            {
+                return default;
+            }
+
+            return await CountsAsync(
+                $"""
+                SELECT (SELECT count(*) FROM package_version WHERE id = ANY($1)),
+                       (SELECT count(*) FROM package_file WHERE version_id = ANY($1)),
+                       (SELECT count(*) FROM package_property WHERE ref_type = {PropertyRefType.File:D}
+                            AND ref_id IN (SELECT id FROM package_file WHERE version_id = ANY($1)))
+                     + (SELECT count(*) FROM package_property WHERE ref_type = {PropertyRefType.Version:D} AND ref_id = ANY($1))
+                """,
+                versionIds,
+                cancellationToken);
+        }
+
+        public Task CommitAsync(CancellationToken cancellationToken) => transaction.CommitAsync(cancellationToken);
+
+        public ValueTask DisposeAsync() => transaction.DisposeAsync();
+
+        private async Task<DeletionCounts> CountsAsync(string sql, IReadOnlyList<long> versionIds, CancellationToken cancellationToken)
+        {
+            await using var command = new NpgsqlCommand(sql, connection, transaction);
+            command.Parameters.Add(BigintArray([.. versionIds]));
+            await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+            await reader.ReadAsync(cancellationToken);
+            return new DeletionCounts(reader.GetInt64(0), reader.GetInt64(1), reader.GetInt64(2));
+        }
+    }
+
+    /// <summary>The <c>container.manifest.reference</c> properties of the versions $1 (index-only, by its partial index).</summary>
+    private static readonly string ReferencePropertiesSql =
+        $"SELECT ref_id, value FROM package_property WHERE ref_id = ANY($1) AND ref_type = {PropertyRefType.Version:D} AND name = '{ContainerLayout.ReferenceProperty}'";
+
+    /// <summary>The <c>container.manifest.reference</c> properties of these versions.</summary>
+    private static async Task<List<ReferenceProperty>> ReferencePropertiesAsync(
+        NpgsqlTransaction transaction, IEnumerable<long> versionIds, CancellationToken cancellationToken)
+    {
+        await using var command = new NpgsqlCommand(ReferencePropertiesSql, transaction.Connection, transaction);
+        command.Parameters.Add(BigintArray([.. versionIds]));
+        var properties = new List<ReferenceProperty>();
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            properties.Add(new ReferenceProperty(reader.GetInt64(0), reader.GetString(1)));
+        }
+
+        return properties;
+    }
+
+    private static ContainerVersionRecord ReadVersion(NpgsqlDataReader reader)
+        => new(
+            reader.GetInt64(0),
+            reader.GetInt64(1),
+            reader.GetString(2),
+            reader.GetString(3),
+            reader.GetInt64(4),
+            reader.IsDBNull(5) ? null : reader.GetString(5),
+            reader.GetFieldValue<uint>(6));
+
+    private static NpgsqlParameter BigintArray(long[] values) => PackagesSql.Parameter(values);
+}

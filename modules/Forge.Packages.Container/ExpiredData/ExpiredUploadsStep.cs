@@ -1,0 +1,95 @@
+using System.Diagnostics;
+using Forge.Packages.ExpiredData;
+using Forge.Packages.Schema;
+using Microsoft.Extensions.Logging;
+
+namespace Forge.Packages.Container.ExpiredData;
+
+/// <summary>
+/// The registry's first step of the expired-data cleanup: upload sessions not updated since the cutoff go with
+/// their partial files; so do partial files without a session and staged files in the store's <c>tmp/</c>, both
+/// older than the cutoff (left by a writer that died).
+/// </summary>
+public sealed partial class ExpiredUploadsStep(ILogger<ExpiredUploadsStep> logger) : IExpiredDataStep
+{
+    public string Name => "expired_uploads";
+
+    public string ReportKey => "expiredUploads";
+
+    public int Order => 10;
+
+    public ExpiredDataForecast Forecast => ExpiredDataForecast.Nothing;
+
+    public ExpiredDataStepReport NothingDone { get; } = new ExpiredUploadsReport();
+
+    public async Task<ExpiredDataStepReport> RunAsync(ExpiredDataRun run)
+    {
+        long sessions = 0, files = 0;
+        var lastId = string.Empty;
+        while (true)
+        {
+            await using var transaction = await run.Connection.BeginTransactionAsync(run.CancellationToken);
+            var ids = await PackagesSql.ListAsync(run.Connection, transaction, $"""
+                SELECT id FROM package_blob_upload WHERE updated_unix < $1 AND id > $2 ORDER BY id LIMIT {ExpiredDataRun.BatchSize}
+                {(run.DryRun ? string.Empty : "FOR UPDATE SKIP LOCKED")}
+                """, r => r.GetString(0), run.CancellationToken, run.CutoffUnix, lastId);
+            if (ids.Count == 0)
+            {
+                break;
+            }
+
+            // Files first, rows second: a crash in between leaves expired rows without files, which
+            // the next run removes; the other order would leave files nothing names.
+            lastId = ids[^1];
+            sessions += ids.Count;
+            files += ids.Count(id => RemovePartial(run, id));
+            if (!run.DryRun)
+            {
+                await PackagesSql.ExecuteAsync(run.Connection, transaction, "DELETE FROM package_blob_upload WHERE id = ANY($1)", run.CancellationToken, ids.ToArray());
+                await transaction.CommitAsync(run.CancellationToken);
+            }
+        }
+
+        var stale = await StaleFilesAsync(run);
+        run.Telemetry.UploadsDeleted.Add(run.DryRun ? 0 : sessions);
+        Activity.Current?.SetTag("forge.cleanup.sessions", sessions);
+        Activity.Current?.SetTag("forge.cleanup.files", files);
+        Activity.Current?.SetTag("forge.cleanup.stale_files", stale);
+        return new ExpiredUploadsReport { Sessions = sessions, Files = files, StaleFiles = stale };
+    }
+
+    /// <summary>Partial files without a session and staged files, both older than the cutoff: a writer died.</summary>
+    private static async Task<long> StaleFilesAsync(ExpiredDataRun run)
+    {
+        // Never younger than an hour, whatever OlderThan says: a push may be waiting on a lock with its
+        // content staged.
+        var before = DateTimeOffset.FromUnixTimeSeconds(Math.Min(run.CutoffUnix, run.Time.GetUtcNow().ToUnixTimeSeconds() - 3600)).UtcDateTime;
+        var stale = run.Store.EnumerateTemporary().Count(f => f.LastWriteTimeUtc < before && run.RemoveFile(f));
+        foreach (var chunk in run.Store.EnumerateUploads().Where(f => f.LastWriteTimeUtc < before).Chunk(ExpiredDataRun.BatchSize))
+        {
+            var known = await PackagesSql.ListAsync(run.Connection, null, "SELECT id FROM package_blob_upload WHERE id = ANY($1)",
+                r => r.GetString(0), run.CancellationToken, chunk.Select(f => f.Name).ToArray());
+            stale += chunk.Count(f => !known.Contains(f.Name) && run.RemoveFile(f));
+        }
+
+        return stale;
+    }
+
+    /// <summary>Removes an expired session's partial file, if it has one.</summary>
+    private bool RemovePartial(ExpiredDataRun run, string uploadId)
+    {
+        try
+        {
+            var file = new FileInfo(run.Store.UploadPathOf(uploadId));
+            return file.Exists && run.RemoveFile(file);
+        }
+        catch (ArgumentException e)
+        {
+            LogBadUploadId(e, uploadId);
+            return false;
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Expired upload {UploadId} has an id that names no file; its row goes, no file is touched")]
+    private partial void LogBadUploadId(Exception e, string uploadId);
+}

@@ -1,0 +1,78 @@
+using Forge.Packages.Container.Data;
+using Forge.Packages.Content;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Net.Http.Headers;
+
+namespace Forge.Packages.Container.Registry.Http;
+
+/// <summary><c>/v2/&lt;name&gt;/manifests/&lt;tag or digest&gt;</c>: GET, HEAD, PUT and DELETE of manifests.</summary>
+internal sealed class ManifestsHandler(
+    RegistryAccess access, RegistryStore registry, ManifestPushes pushes, ContentStore store, RegistryTelemetry telemetry)
+{
+    public async Task GetAsync(HttpContext context, RegistryRoute route, CancellationToken cancellationToken)
+    {
+        var (byDigest, reference) = ParseReference(route.Reference!);
+        var (_, package) = await access.PackageAsync(context, RegistryReferences.ParseName(route.Name!), RegistryAccessKind.Pull, cancellationToken);
+        var manifest = await registry.FindManifestAsync(package, reference, byDigest, cancellationToken)
+            ?? throw RegistryFailureException.ManifestUnknown(reference);
+        var content = store.OpenRead(RegistryReferences.HexOf(manifest.Digest)) ?? throw RegistryFailureException.ManifestUnknown(reference);
+        await using (content)
+        {
+            context.Response.ContentType = manifest.MediaType.Length > 0 ? manifest.MediaType : ManifestDocument.OciManifest;
+            context.Response.Headers["Docker-Content-Digest"] = manifest.Digest;
+            context.Response.Headers[HeaderNames.ETag] = $"\"{manifest.Digest}\"";
+            context.Response.ContentLength = content.Length;
+            if (!HttpMethods.IsHead(context.Request.Method))
+            {
+                await content.CopyToAsync(context.Response.Body, cancellationToken);
+            }
+        }
+    }
+
+    public async Task PutAsync(HttpContext context, RegistryRoute route, CancellationToken cancellationToken)
+    {
+        var (byDigest, reference) = ParseReference(route.Reference!);
+        var name = RegistryReferences.ParseName(route.Name!);
+        var owner = await access.AuthorizeAsync(context, name, RegistryAccessKind.Push, cancellationToken);
+        var body = await ReadManifestAsync(context.Request.Body, cancellationToken);
+        var (pushed, isIndex) = await pushes.PushAsync(owner, name, reference, byDigest, body, context.Request.ContentType, cancellationToken);
+        telemetry.ManifestsPushed.Add(1, new KeyValuePair<string, object?>("kind", isIndex ? "index" : "image"));
+        context.Response.StatusCode = StatusCodes.Status201Created;
+        context.Response.Headers[HeaderNames.Location] = $"/v2/{name}/manifests/{pushed.Digest}";
+        context.Response.Headers["Docker-Content-Digest"] = pushed.Digest;
+        context.Response.ContentLength = 0;
+    }
+
+    public async Task DeleteAsync(HttpContext context, RegistryRoute route, CancellationToken cancellationToken)
+    {
+        var (byDigest, reference) = ParseReference(route.Reference!);
+        var (_, package) = await access.PackageAsync(context, RegistryReferences.ParseName(route.Name!), RegistryAccessKind.Push, cancellationToken);
+        if (!await registry.DeleteManifestAsync(package, reference, byDigest, cancellationToken))
+        {
+            throw RegistryFailureException.ManifestUnknown(reference);
+        }
+
+        context.Response.StatusCode = StatusCodes.Status202Accepted;
+    }
+
+    private static (bool ByDigest, string Reference) ParseReference(string reference)
+        => RegistryReferences.IsDigest(reference) ? (true, RegistryReferences.ParseDigest(reference)) : (false, RegistryReferences.ParseTag(reference));
+
+    private static async Task<byte[]> ReadManifestAsync(Stream body, CancellationToken cancellationToken)
+    {
+        using var buffer = new MemoryStream();
+        var chunk = new byte[16 * 1024];
+        int read;
+        while ((read = await body.ReadAsync(chunk, cancellationToken)) > 0)
+        {
+            if (buffer.Length + read > ManifestDocument.MaxSize)
+            {
+                throw RegistryFailureException.ManifestTooLarge($"the manifest is larger than {ManifestDocument.MaxSize} bytes");
+            }
+
+            buffer.Write(chunk, 0, read);
+        }
+
+        return buffer.ToArray();
+    }
+}

@@ -1,0 +1,10 @@
+using System.Text.Json.Nodes;
+
+namespace Forge.Packages.Container.Registry;
+
+/// <summary>
+/// A manifest to publish: its exact bytes (the digest is theirs), its media type, its metadata_json (an index's
+/// <c>manifests</c> sizes are filled in when it is published), the blobs of an image manifest, and the manifests
+/// an index names.
+/// </summary>
+public sealed record ManifestPush(byte[] Content, string MediaType, JsonObject Metadata, IReadOnlyList<ManifestBlob> Blobs, IReadOnlyList<string> Entries);
