@@ -3,12 +3,12 @@ using Npgsql;
 
 namespace Forge.Packages.Tests;
 
-/// <summary>The migrations create exactly docs/SCHEMA.md's tables and columns, in <c>public</c>.</summary>
+/// <summary>The migrations create exactly docs/schema.md's tables and columns, in <c>public</c>.</summary>
 [NonParallelizable]
 public sealed class SchemaTests
 {
     // (table, column, data type as information_schema spells it, character length, nullable, default)
-    // written from docs/SCHEMA.md, not from the EF model, so that a change to the model that breaks
+    // written from docs/schema.md, not from the EF model, so that a change to the model that breaks
     // compatibility with Forgejo fails here.
     private static readonly (string Table, string Column, string Type, int? Length, bool Nullable)[] Expected =
     [

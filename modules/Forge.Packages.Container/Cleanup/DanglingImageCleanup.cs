@@ -7,7 +7,7 @@ using Npgsql;
 namespace Forge.Packages.Container.Cleanup;
 
 /// <summary>
-/// Removes dangling <c>sha256:*</c> container versions as CLEANUP.md defines it: one run at a time across
+/// Removes dangling <c>sha256:*</c> container versions as docs/cleanup.md defines it: one run at a time across
 /// the deployment, an inventory without age filter, reachability from tags and young versions, and
 /// deletion in bounded batches, referrers first, each batch locked and re-checked against new referrers.
 /// References resolve within a package, so the inventory goes a chunk of whole packages at a time and

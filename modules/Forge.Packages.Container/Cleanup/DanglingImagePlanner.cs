@@ -1,7 +1,7 @@
 namespace Forge.Packages.Container.Cleanup;
 
 /// <summary>
-/// The decision logic of the dangling image cleanup (CLEANUP.md), free of any I/O: fed every container
+/// The decision logic of the dangling image cleanup (docs/cleanup.md), free of any I/O: fed every container
 /// version and reference property, it finds which digest versions are doomed and in which order they
 /// may go (referrers before what they reference).
 /// </summary>

@@ -12,7 +12,7 @@ public sealed record OrphanedBlobsReport : ExpiredDataStepReport
     /// <summary>Content files kept because the same content was uploaded again after its old row went.</summary>
     public long ContentFilesReused { get; init; }
 
-    /// <summary>Content files whose removal failed; logged, and left for <c>packages fsck --repair</c>.</summary>
+    /// <summary>Content files whose removal failed; logged, and left queued for the next run.</summary>
     public long ContentFilesFailed { get; init; }
 
     public override string Line(string verb, bool dryRun)

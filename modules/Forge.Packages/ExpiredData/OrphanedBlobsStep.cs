@@ -192,7 +192,7 @@ public sealed partial class OrphanedBlobsStep(ILogger<OrphanedBlobsStep> logger)
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            // Nothing in the database names this file any more; fsck --repair will find it.
+            // Nothing in the database names this file any more; it stays queued for the next run.
             LogRemovalFailed(e, hash);
             run.Telemetry.RemovalFailures.Add(1);
             return Removal.Failed;
@@ -250,6 +250,6 @@ public sealed partial class OrphanedBlobsStep(ILogger<OrphanedBlobsStep> logger)
     [LoggerMessage(Level = LogLevel.Warning, Message = "Content file of blob {Sha256} was already gone when its row was deleted")]
     private partial void LogContentMissing(string sha256);
 
-    [LoggerMessage(Level = LogLevel.Error, Message = "Could not remove the content file of deleted blob {Sha256}; 'forge packages fsck --repair' removes such files")]
+    [LoggerMessage(Level = LogLevel.Error, Message = "Could not remove the content file of deleted blob {Sha256}; it stays queued and the next run tries again")]
     private partial void LogRemovalFailed(Exception e, string sha256);
 }

@@ -4,7 +4,7 @@ namespace Forge.Packages.Container.Tests.Integration;
 
 /// <summary>
 /// The dangling image cleanup against a real PostgreSQL: the reference implementation's scenarios, then
-/// every rule of CLEANUP.md and every row of its table of differences.
+/// every rule of docs/cleanup.md and every row of its table of differences.
 /// </summary>
 [NonParallelizable]
 public sealed class CleanupRulesTests

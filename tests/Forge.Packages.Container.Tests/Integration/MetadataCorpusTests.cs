@@ -5,7 +5,7 @@ using Npgsql;
 namespace Forge.Packages.Container.Tests.Integration;
 
 /// <summary>
-/// The bad-input corpus of <c>metadata_json</c> (CLEANUP.md rule 3), against a real PostgreSQL and the real
+/// The bad-input corpus of <c>metadata_json</c> (docs/cleanup.md rule 3), against a real PostgreSQL and the real
 /// store. Each entry is the metadata of an old digest version (the parent) that a tag keeps alive, so its
 /// metadata is read as a referrer; beside it an old child whose digest the value names, or does not, and an
 /// old decoy that nothing names. A dry run and then a real run must agree, must not crash, must keep the

@@ -60,7 +60,7 @@ public sealed class RegistryEndToEndTests
             Assert.That(OciLayout.Digest(copy.ReadBlob(digest)), Is.EqualTo(digest));
         }
 
-        // SCHEMA.md's layout: the tag, one digest version per platform, the uploads, and nothing half-written.
+        // docs/schema.md's layout: the tag, one digest version per platform, the uploads, and nothing half-written.
         var versions = await registry.World.CountAsync("SELECT count(*) FROM package_version WHERE lower_version LIKE 'sha256:%'");
         Assert.That(versions, Is.EqualTo(image.Platforms.Count));
         Assert.That(await registry.World.CountAsync("SELECT count(*) FROM package_version WHERE version = 'v1'"), Is.EqualTo(1));

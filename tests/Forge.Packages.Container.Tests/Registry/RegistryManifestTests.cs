@@ -6,7 +6,7 @@ using static Forge.Packages.Container.Tests.Registry.Support.RegistryCalls;
 
 namespace Forge.Packages.Container.Tests.Registry;
 
-/// <summary>Manifests and indexes pushed and pulled over HTTP, and the rows SCHEMA.md says they become.</summary>
+/// <summary>Manifests and indexes pushed and pulled over HTTP, and the rows docs/schema.md says they become.</summary>
 [Category("Registry")]
 public sealed class RegistryManifestTests : RegistryApiTest
 {

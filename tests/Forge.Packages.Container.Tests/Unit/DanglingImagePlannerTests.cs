@@ -4,7 +4,7 @@ using static Forge.Packages.Container.Tests.Unit.Digests;
 
 namespace Forge.Packages.Container.Tests.Unit;
 
-/// <summary>Which digest versions the planner dooms, keeps or orders, rule by rule (CLEANUP.md).</summary>
+/// <summary>Which digest versions the planner dooms, keeps or orders, rule by rule (docs/cleanup.md).</summary>
 public sealed class DanglingImagePlannerTests
 {
     private ContainerInventory inventory = null!;

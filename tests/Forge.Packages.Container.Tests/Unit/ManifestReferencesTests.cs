@@ -5,7 +5,7 @@ using static Forge.Packages.Container.Tests.Unit.Digests;
 
 namespace Forge.Packages.Container.Tests.Unit;
 
-/// <summary>Reading the digests an index's metadata_json lists (CLEANUP.md rule 3).</summary>
+/// <summary>Reading the digests an index's metadata_json lists (docs/cleanup.md rule 3).</summary>
 public sealed class ManifestReferencesTests
 {
     [Test]

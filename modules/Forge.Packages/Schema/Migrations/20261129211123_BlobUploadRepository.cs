@@ -5,7 +5,7 @@
 namespace Forge.Packages.Schema.Migrations
 {
     /// <summary>
-    /// Adds package_blob_upload.repository, Forge's addition to Forgejo's schema (SCHEMA.md allows columns that do
+    /// Adds package_blob_upload.repository, Forge's addition to Forgejo's schema (docs/schema.md allows columns that do
     /// not change the meaning of existing ones): the repository an upload session was started for, so that only
     /// that repository's requests continue it. Nullable: a session another tool wrote has none and is not bound.
     /// </summary>
