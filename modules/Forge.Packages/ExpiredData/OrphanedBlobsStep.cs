@@ -161,7 +161,7 @@ public sealed partial class OrphanedBlobsStep(ILogger<OrphanedBlobsStep> logger)
 
         if (!ContentStore.IsSha256Hex(hash))
         {
-            LogRemovalFailed(new ArgumentException("not a SHA-256 digest"), hash);
+            LogNotAHash(hash);
             run.Telemetry.RemovalFailures.Add(1);
             return Removal.Failed;
         }
@@ -246,6 +246,9 @@ public sealed partial class OrphanedBlobsStep(ILogger<OrphanedBlobsStep> logger)
             }
         }
     }
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "A queued content removal names '{Hash}', which is no SHA-256 digest and names no file; it is dropped")]
+    private partial void LogNotAHash(string hash);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Content file of blob {Sha256} was already gone when its row was deleted")]
     private partial void LogContentMissing(string sha256);
