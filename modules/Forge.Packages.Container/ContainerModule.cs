@@ -25,7 +25,7 @@ public sealed class ContainerModule : IModule, IModuleCommands
     /// <summary>Accounts: the registry authenticates pushes and pulls with the accounts' passwords.</summary>
     public IReadOnlyList<string> Dependencies => [PackagesModule.ModuleName, AccountsModule.ModuleName];
 
-    public IReadOnlyList<string> CronTaskNames => [DanglingImageCleanupTask.Name];
+    public IReadOnlyList<CronTaskDefinition> CronTasks => [DanglingImageCleanupTask.Definition];
 
     public void Register(ModuleContext context)
     {
@@ -39,7 +39,6 @@ public sealed class ContainerModule : IModule, IModuleCommands
         context.Services.AddSingleton<BlobUploads>();
         context.Services.AddSingleton<RegistryTelemetry>();
         context.AddEndpoints<RegistryEndpoints>();
-        context.AddCronTask<DanglingImageCleanupTask>(DanglingImageCleanupTask.Definition);
         context.AddTelemetrySource(TelemetryName);
     }
 

@@ -19,7 +19,7 @@ public sealed class PackagesModule : IModule, IModuleCommands
 
     public IReadOnlyList<string> Dependencies => [];
 
-    public IReadOnlyList<string> CronTaskNames => [PackagesCleanupTask.Name];
+    public IReadOnlyList<CronTaskDefinition> CronTasks => [PackagesCleanupTask.Definition];
 
     public void Register(ModuleContext context)
     {
@@ -36,7 +36,6 @@ public sealed class PackagesModule : IModule, IModuleCommands
         context.Services.AddSingleton<ExpiredDataCleanupHooks>();
         context.Services.AddTransient<ExpiredDataCleanup>();
         context.Services.AddTransient<ContentStoreCheck>();
-        context.AddCronTask<PackagesCleanupTask>(PackagesCleanupTask.Definition);
         context.AddTelemetrySource(PackagesCleanupTelemetry.Name);
     }
 

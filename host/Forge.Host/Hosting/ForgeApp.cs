@@ -106,7 +106,13 @@ public sealed class ForgeApp : IAsyncDisposable
         ModuleContext.AddSchemaMigrations<HostDbContext>(builder.Services, "Host");
         foreach (var module in modules)
         {
-            module.Register(new ModuleContext(builder.Services, configuration, module.Name, cronTasks, telemetrySources));
+            module.Register(new ModuleContext(builder.Services, configuration, module.Name, telemetrySources));
+            foreach (var task in module.CronTasks)
+            {
+                // Scoped: every run (scheduled or cron run) makes its task in a scope of its own.
+                builder.Services.AddScoped(task.TaskType);
+                cronTasks.Add(task);
+            }
         }
 
         var catalog = CronTaskCatalog.Build(cronTasks, TasksOfDisabledModules(options.Catalog, modules), configuration);
@@ -355,10 +361,10 @@ public sealed class ForgeApp : IAsyncDisposable
         services.AddHostedService<CronScheduleRegistrar>();
     }
 
-    // A disabled module is never registered (IModule.Register); it names its tasks so that its leftover
-    // Forge:Cron settings are not mistaken for typos.
+    // A disabled module is never registered (IModule.Register); the names of its tasks keep its leftover
+    // Forge:Cron settings from being mistaken for typos.
     private static HashSet<string> TasksOfDisabledModules(ModuleCatalog catalog, IReadOnlyList<IModule> enabled)
-        => catalog.Modules.Except(enabled).SelectMany(m => m.CronTaskNames).ToHashSet(StringComparer.OrdinalIgnoreCase);
+        => catalog.Modules.Except(enabled).SelectMany(m => m.CronTasks).Select(t => t.Name).ToHashSet(StringComparer.OrdinalIgnoreCase);
 
     private static bool ReadBoolean(IConfiguration configuration, string key)
     {

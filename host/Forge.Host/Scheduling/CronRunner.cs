@@ -54,7 +54,7 @@ public sealed partial class CronRunner(
         try
         {
             await using var scope = scopes.CreateAsyncScope();
-            var work = (ICronTask)scope.ServiceProvider.GetRequiredService(task.Definition.TaskType!);
+            var work = (ICronTask)scope.ServiceProvider.GetRequiredService(task.Definition.TaskType);
             result = await work.RunAsync(new CronTaskContext(task.Name, task.Settings, trigger, runId), cancellationToken);
         }
         catch (Exception e) when (e is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
