@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using System.Diagnostics.Metrics;
+using Forge.Host.Hosting;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 
@@ -61,7 +62,7 @@ public sealed partial class CronLastSuccessRefresh(CronRunLog runLog, CronLastSu
                 // Once per outage, not once a minute.
                 if (!failing)
                 {
-                    LogReadFailed(Interval.TotalSeconds, Cli.ForgeCommandLine.OneLine(e));
+                    LogReadFailed(Interval.TotalSeconds, ExceptionMessage.OneLine(e));
                 }
 
                 failing = true;
