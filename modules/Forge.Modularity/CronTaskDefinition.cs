@@ -1,11 +1,31 @@
 namespace Forge.Modularity;
 
 /// <summary>
-/// A cron task as a module declares it: its name, its defaults and the settings of its own. Every value
-/// can be overridden under <c>Forge:Cron:&lt;Name&gt;:</c>; the host validates them all at start-up.
+/// A cron task as a module declares it in <see cref="IModule.CronTasks"/>: its name, the <see cref="ICronTask"/>
+/// that does the work, its defaults and the settings of its own. Every value can be overridden under
+/// <c>Forge:Cron:&lt;Name&gt;:</c>; the host validates them all at start-up.
 /// </summary>
-public sealed record CronTaskDefinition(string Name, string Description)
+public sealed record CronTaskDefinition
 {
+    private CronTaskDefinition(string name, string description, Type taskType)
+    {
+        Name = name;
+        Description = description;
+        TaskType = taskType;
+    }
+
+    /// <summary>Declares the task <paramref name="name"/>, whose work <typeparamref name="TTask"/> does.</summary>
+    public static CronTaskDefinition For<TTask>(string name, string description)
+        where TTask : class, ICronTask
+        => new(name, description, typeof(TTask));
+
+    public string Name { get; }
+
+    public string Description { get; }
+
+    /// <summary>The <see cref="ICronTask"/> that does the work; the host makes one in a scope of its own per run.</summary>
+    public Type TaskType { get; }
+
     public bool Enabled { get; init; } = true;
 
     public bool RunAtStart { get; init; }
@@ -15,7 +35,4 @@ public sealed record CronTaskDefinition(string Name, string Description)
 
     /// <summary>The task's own settings, beyond Enabled, RunAtStart and Schedule.</summary>
     public IReadOnlyList<CronSetting> Settings { get; init; } = [];
-
-    /// <summary>The <see cref="ICronTask"/> that does the work; set by <see cref="ModuleContext.AddCronTask{TTask}"/>.</summary>
-    public Type? TaskType { get; init; }
 }

@@ -13,11 +13,12 @@ public interface IModule
     IReadOnlyList<string> Dependencies { get; }
 
     /// <summary>
-    /// Names of the cron tasks <see cref="Register"/> declares. For a disabled module the host reads this
-    /// instead of registering it, so that the module's leftover <c>Forge:Cron</c> settings are not taken for typos.
+    /// The module's cron tasks. For an enabled module the host registers each task's type, validates its
+    /// <c>Forge:Cron:&lt;task&gt;:</c> settings, schedules it, records every run and offers it to <c>cron run</c>.
+    /// For a disabled module it reads only the names, so that leftover <c>Forge:Cron</c> settings are not taken for typos.
     /// </summary>
-    IReadOnlyList<string> CronTaskNames => [];
+    IReadOnlyList<CronTaskDefinition> CronTasks => [];
 
-    /// <summary>Registers the module's services, cron tasks, schema migrations and telemetry sources.</summary>
+    /// <summary>Registers the module's services, schema migrations and telemetry sources.</summary>
     void Register(ModuleContext context);
 }

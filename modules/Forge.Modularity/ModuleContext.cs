@@ -7,20 +7,17 @@ namespace Forge.Modularity;
 /// <summary>What a module sees while it registers itself.</summary>
 public sealed class ModuleContext
 {
-    private readonly List<CronTaskDefinition> cronTasks;
     private readonly List<string> telemetrySources;
 
     public ModuleContext(
         IServiceCollection services,
         IConfiguration configuration,
         string moduleName,
-        List<CronTaskDefinition> cronTasks,
         List<string> telemetrySources)
     {
         Services = services;
         Configuration = configuration;
         ModuleName = moduleName;
-        this.cronTasks = cronTasks;
         this.telemetrySources = telemetrySources;
     }
 
@@ -30,22 +27,6 @@ public sealed class ModuleContext
     public IConfiguration Configuration { get; }
 
     public string ModuleName { get; }
-
-    /// <summary>
-    /// Declares a cron task. The host validates its <c>Forge:Cron:&lt;task&gt;:</c> settings at start-up,
-    /// schedules it with Quartz, records every run and makes it available to <c>cron run</c>.
-    /// </summary>
-    public void AddCronTask<TTask>(CronTaskDefinition definition)
-        where TTask : class, ICronTask
-    {
-        if (definition.TaskType != typeof(TTask))
-        {
-            definition = definition with { TaskType = typeof(TTask) };
-        }
-
-        cronTasks.Add(definition);
-        Services.AddScoped<TTask>();
-    }
 
     /// <summary>
     /// Declares the module's telemetry: a <see cref="System.Diagnostics.Metrics.Meter"/> and an

@@ -30,7 +30,7 @@ public sealed class ContainerModule : IModule, IModuleCommands
     /// <summary>Accounts: the registry authenticates pushes and pulls with the accounts' passwords.</summary>
     public IReadOnlyList<string> Dependencies => [PackagesModule.ModuleName, AccountsModule.ModuleName];
 
-    public IReadOnlyList<string> CronTaskNames => [DanglingImageCleanupTask.Name];
+    public IReadOnlyList<CronTaskDefinition> CronTasks => [DanglingImageCleanupTask.Definition];
 
     public void Register(ModuleContext context)
     {
@@ -38,7 +38,6 @@ public sealed class ContainerModule : IModule, IModuleCommands
         context.Services.AddSingleton<IDanglingImageStore, NpgsqlDanglingImageStore>();
         context.Services.AddSingleton<DanglingImageCleanupTelemetry>();
         context.Services.AddTransient<DanglingImageCleanup>();
-        context.AddCronTask<DanglingImageCleanupTask>(DanglingImageCleanupTask.Definition);
 
         // The registry's upload sessions and uploaded blobs expire with the expired-data cleanup.
         context.Services.AddSingleton<IExpiredDataStep, ExpiredUploadsStep>();

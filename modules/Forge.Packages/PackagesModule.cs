@@ -22,7 +22,7 @@ public sealed class PackagesModule : IModule, IModuleCommands
 
     public IReadOnlyList<string> Dependencies => [];
 
-    public IReadOnlyList<string> CronTaskNames => [ExpiredDataCleanupTask.Name];
+    public IReadOnlyList<CronTaskDefinition> CronTasks => [ExpiredDataCleanupTask.Definition];
 
     public void Register(ModuleContext context)
     {
@@ -41,7 +41,6 @@ public sealed class PackagesModule : IModule, IModuleCommands
         context.Services.AddSingleton<IExpiredDataStep, EmptyPackagesStep>();
         context.Services.AddSingleton<IExpiredDataStep, OrphanedBlobsStep>();
         context.Services.AddTransient<ContentStoreCheck>();
-        context.AddCronTask<ExpiredDataCleanupTask>(ExpiredDataCleanupTask.Definition);
         context.AddTelemetrySource(ExpiredDataCleanupTelemetry.Name);
     }
 

@@ -75,7 +75,7 @@ public sealed class ClusteredSchedulerTests : DatabaseTest
 
     private Task<RunningHost> StartAsync(string schedule = "@every 1s")
     {
-        var module = TestModule.WithCronTask<ProbeTask>(new CronTaskDefinition(Task, "A task for the cluster") { Schedule = schedule });
+        var module = TestModule.WithCronTask(CronTaskDefinition.For<ProbeTask>(Task, "A task for the cluster") with { Schedule = schedule });
         return RunningHost.StartAsync(TestHosts.Options(Database, module, useScheduler: true, ("Forge:Scheduler:Clustered", "true")), migrate: true);
     }
 

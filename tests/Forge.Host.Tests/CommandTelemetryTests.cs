@@ -16,7 +16,7 @@ public sealed class CommandTelemetryTests : DatabaseTest
     {
         const string task = "command_probe";
         var spans = new List<Activity>();
-        var options = TestHosts.Options(Database, TestModule.WithCronTask<ProbeTask>(new CronTaskDefinition(task, "A task run as a command")), useScheduler: false);
+        var options = TestHosts.Options(Database, TestModule.WithCronTask(CronTaskDefinition.For<ProbeTask>(task, "A task run as a command")), useScheduler: false);
         await using var app = await ForgeApp.CreateAsync(new ForgeAppOptions
         {
             Catalog = options.Catalog,

@@ -50,7 +50,7 @@ public sealed class CronCommandTests : DatabaseTest
 
     private Task<CliResult> CronAsync(params string[] args)
     {
-        var module = TestModule.WithCronTask<ProbeTask>(new CronTaskDefinition(Task, "A task for the command line") { Schedule = "@yearly" });
+        var module = TestModule.WithCronTask(CronTaskDefinition.For<ProbeTask>(Task, "A task for the command line") with { Schedule = "@yearly" });
         return ForgeCli.RunAsync(TestHosts.Options(Database, module, useScheduler: false), ["cron", .. args]);
     }
 

@@ -9,7 +9,7 @@ public sealed class CronTaskCatalogTests
 {
     private const string Task = "purge_things";
 
-    private static readonly CronTaskDefinition Purge = new(Task, "Purges old things")
+    private static readonly CronTaskDefinition Purge = CronTaskDefinition.For<ProbeTask>(Task, "Purges old things") with
     {
         Schedule = "@daily",
         Settings = [CronSetting.Duration("OlderThan", "24h"), CronSetting.Integer("BatchSize", 500, 1, 100000)],

@@ -73,7 +73,7 @@ public sealed class DatabaseFaultTests : DatabaseTest
             CREATE FUNCTION refuse_run() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'no runs of %', NEW.task; END $$;
             CREATE TRIGGER refuse_run BEFORE INSERT ON forge_cron_run FOR EACH ROW WHEN (NEW.task = '{{task}}') EXECUTE FUNCTION refuse_run();
             """);
-        var module = TestModule.WithCronTask<ProbeTask>(new CronTaskDefinition(task, "A task whose runs cannot be recorded"));
+        var module = TestModule.WithCronTask(CronTaskDefinition.For<ProbeTask>(task, "A task whose runs cannot be recorded"));
         await using var app = await ForgeApp.CreateAsync(TestHosts.Options(Database, module, useScheduler: false));
         using var runs = new MetricCollector<long>(app.Services.GetRequiredService<IMeterFactory>(), HostTelemetry.Name, "forge.cron.runs");
 

@@ -2,6 +2,7 @@ using Forge.Host.Hosting;
 using Forge.Host.Modules;
 using Forge.Host.Tests.Support;
 using Forge.Modularity;
+using Forge.Testing;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace Forge.Host.Tests;
@@ -25,8 +26,13 @@ public sealed class ModuleCompositionTests
     public async Task A_disabled_module_contributes_no_services()
     {
         await using var app = await ForgeApp.CreateAsync(OptionsWith(OptionalModule(), enabled: false));
+        await using var scope = app.Services.CreateAsyncScope();
 
-        Assert.That(app.Services.GetService<OptionalService>(), Is.Null);
+        Assert.Multiple(() =>
+        {
+            Assert.That(app.Services.GetService<OptionalService>(), Is.Null);
+            Assert.That(scope.ServiceProvider.GetService<ProbeTask>(), Is.Null);
+        });
     }
 
     [Test]
@@ -43,12 +49,14 @@ public sealed class ModuleCompositionTests
         var enabled = OptionalModule();
 
         await using var app = await ForgeApp.CreateAsync(OptionsWith(enabled, enabled: true));
+        await using var scope = app.Services.CreateAsyncScope();
 
         Assert.Multiple(() =>
         {
             Assert.That(enabled.RegisterCalls, Is.EqualTo(1));
             Assert.That(app.Services.GetService<OptionalService>(), Is.Not.Null);
             Assert.That(app.CronTasks.Find(Task), Is.Not.Null);
+            Assert.That(scope.ServiceProvider.GetService<ProbeTask>(), Is.Not.Null);
         });
     }
 
@@ -63,29 +71,24 @@ public sealed class ModuleCompositionTests
     }
 
     [Test]
-    public void Each_real_module_names_the_cron_tasks_it_registers()
+    public async Task Every_cron_task_of_the_real_modules_is_made_by_the_composed_host()
     {
-        foreach (var module in ModuleCatalog.Default.Modules)
-        {
-            var tasks = new List<CronTaskDefinition>();
-            module.Register(new ModuleContext(new ServiceCollection(), InMemoryConfiguration.From(), module.Name, tasks, []));
+        var modules = ModuleCatalog.Default.Modules;
+        var settings = modules.Select(m => ($"Forge:Modules:{m.Name}:Enabled", (string?)"true")).ToArray();
+        await using var app = await ForgeApp.CreateAsync(new ForgeAppOptions { Settings = ForgeSettings.For("Host=unused.invalid;Database=unused", settings) });
+        await using var scope = app.Services.CreateAsyncScope();
 
-            Assert.That(module.CronTaskNames, Is.EquivalentTo(tasks.Select(t => t.Name)), module.Name);
+        foreach (var task in modules.SelectMany(m => m.CronTasks))
+        {
+            Assert.That(scope.ServiceProvider.GetService(task.TaskType), Is.InstanceOf(task.TaskType), task.Name);
         }
     }
 
     private static TestModule OptionalModule()
-    {
-        var definition = new CronTaskDefinition(Task, "A task of an optional module");
-        return new TestModule(
+        => new(
             "Optional",
-            register: context =>
-            {
-                context.Services.AddSingleton<OptionalService>();
-                context.AddCronTask<ProbeTask>(definition);
-            },
-            cronTaskNames: [Task]);
-    }
+            register: context => context.Services.AddSingleton<OptionalService>(),
+            cronTasks: [CronTaskDefinition.For<ProbeTask>(Task, "A task of an optional module")]);
 
     /// <summary>The real modules plus <paramref name="module"/>, on a database that is never reached.</summary>
     private static ForgeAppOptions OptionsWith(TestModule module, bool enabled, params (string Key, string? Value)[] settings)

@@ -98,7 +98,7 @@ public sealed class SchedulerTests : DatabaseTest
     private Task<RunningHost> StartAsync<TTask>(string task, string schedule, params (string Key, string? Value)[] settings)
         where TTask : class, ICronTask
     {
-        var module = TestModule.WithCronTask<TTask>(new CronTaskDefinition(task, "A task for the scheduler") { Schedule = schedule });
+        var module = TestModule.WithCronTask(CronTaskDefinition.For<TTask>(task, "A task for the scheduler") with { Schedule = schedule });
         return RunningHost.StartAsync(TestHosts.Options(Database, module, useScheduler: true, settings));
     }
 }

@@ -51,7 +51,7 @@ public static class ForgeCommandLine
         }
         catch (Exception e)
         {
-            await error.WriteLineAsync($"forge: error: {OneLine(e)}");
+            await error.WriteLineAsync($"forge: error: {ExceptionMessage.OneLine(e)}");
             return ExitCodes.Failure;
         }
 
@@ -115,20 +115,5 @@ public static class ForgeCommandLine
         }
 
         return names.Count == 0 ? command.Name : string.Join(' ', names);
-    }
-
-    /// <summary>An exception as one line: its message and those of its causes.</summary>
-    public static string OneLine(Exception e)
-    {
-        var message = e.Message;
-        for (var inner = e.InnerException; inner is not null; inner = inner.InnerException)
-        {
-            if (!message.Contains(inner.Message, StringComparison.Ordinal))
-            {
-                message += ": " + inner.Message;
-            }
-        }
-
-        return message.ReplaceLineEndings(" ");
     }
 }

@@ -1,27 +1,7 @@
 using Microsoft.EntityFrameworkCore;
-using Microsoft.EntityFrameworkCore.Design;
 using Npgsql;
 
 namespace Forge.Host.Database;
-
-/// <summary>One run of a cron task, as <c>cron list</c> shows it.</summary>
-public sealed class CronRun
-{
-    public long Id { get; set; }
-    public string Task { get; set; } = string.Empty;
-    public string Node { get; set; } = string.Empty;
-    public string Trigger { get; set; } = string.Empty;
-    public DateTimeOffset StartedAt { get; set; }
-
-    /// <summary>The fire time the scheduler planned for a scheduled run; null for start, chained and manual runs.</summary>
-    public DateTimeOffset? ScheduledFor { get; set; }
-    public DateTimeOffset? FinishedAt { get; set; }
-
-    /// <summary>success, failure or skipped; null while the run is in progress (or was cut short by a crash).</summary>
-    public string? Outcome { get; set; }
-
-    public string? Summary { get; set; }
-}
 
 /// <summary>The host's own tables: the record of cron runs.</summary>
 public sealed class HostDbContext(DbContextOptions<HostDbContext> options) : DbContext(options)
@@ -51,13 +31,6 @@ public sealed class HostDbContext(DbContextOptions<HostDbContext> options) : DbC
             e.HasIndex(r => new { r.Task, r.StartedAt }).HasDatabaseName("ix_forge_cron_run_task_started_at");
         });
     }
-}
-
-/// <summary>Used only by <c>dotnet ef migrations add</c>; never connects.</summary>
-public sealed class HostDbContextDesignTimeFactory : IDesignTimeDbContextFactory<HostDbContext>
-{
-    public HostDbContext CreateDbContext(string[] args)
-        => new(new DbContextOptionsBuilder<HostDbContext>().UseNpgsql("Host=design-time-only", HostDbContext.Configure).Options);
 }
 
 internal static class HostDbContextRegistration

@@ -19,23 +19,6 @@ using Quartz.Diagnostics;
 
 namespace Forge.Host.Hosting;
 
-/// <summary>How to compose a Forge host; the command line and the tests fill it in.</summary>
-public sealed class ForgeAppOptions
-{
-    public ModuleCatalog Catalog { get; init; } = ModuleCatalog.Default;
-
-    /// <summary>Settings that win over appsettings.json and the environment (tests use them).</summary>
-    public IReadOnlyDictionary<string, string?> Settings { get; init; } = new Dictionary<string, string?>();
-
-    /// <summary>
-    /// Whether the host runs the Quartz scheduler and serves HTTP (the <c>run</c> command), or only offers
-    /// services (the other commands, which never bind a port).
-    /// </summary>
-    public bool UseScheduler { get; init; }
-
-    public Action<IServiceCollection>? ConfigureServices { get; init; }
-}
-
 /// <summary>
 /// A composed Forge host: configuration, the enabled modules, the database (the embedded default when no
 /// connection string is set), cron tasks, telemetry and, for <c>run</c>, the scheduler.
@@ -106,7 +89,13 @@ public sealed class ForgeApp : IAsyncDisposable
         ModuleContext.AddSchemaMigrations<HostDbContext>(builder.Services, "Host");
         foreach (var module in modules)
         {
-            module.Register(new ModuleContext(builder.Services, configuration, module.Name, cronTasks, telemetrySources));
+            module.Register(new ModuleContext(builder.Services, configuration, module.Name, telemetrySources));
+            foreach (var task in module.CronTasks)
+            {
+                // Scoped: every run (scheduled or cron run) makes its task in a scope of its own.
+                builder.Services.AddScoped(task.TaskType);
+                cronTasks.Add(task);
+            }
         }
 
         var catalog = CronTaskCatalog.Build(cronTasks, TasksOfDisabledModules(options.Catalog, modules), configuration);
@@ -355,10 +344,10 @@ public sealed class ForgeApp : IAsyncDisposable
         services.AddHostedService<CronScheduleRegistrar>();
     }
 
-    // A disabled module is never registered (IModule.Register); it names its tasks so that its leftover
-    // Forge:Cron settings are not mistaken for typos.
+    // A disabled module is never registered (IModule.Register); the names of its tasks keep its leftover
+    // Forge:Cron settings from being mistaken for typos.
     private static HashSet<string> TasksOfDisabledModules(ModuleCatalog catalog, IReadOnlyList<IModule> enabled)
-        => catalog.Modules.Except(enabled).SelectMany(m => m.CronTaskNames).ToHashSet(StringComparer.OrdinalIgnoreCase);
+        => catalog.Modules.Except(enabled).SelectMany(m => m.CronTasks).Select(t => t.Name).ToHashSet(StringComparer.OrdinalIgnoreCase);
 
     private static bool ReadBoolean(IConfiguration configuration, string key)
     {

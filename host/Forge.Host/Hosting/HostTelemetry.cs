@@ -31,6 +31,3 @@ public sealed class HostTelemetry
 
     public Counter<long> AdminUnauthorized { get; }
 }
-
-/// <summary>This host's name in run records and the cluster: <c>Forge:NodeName</c>, else the machine name.</summary>
-public sealed record NodeIdentity(string Name);

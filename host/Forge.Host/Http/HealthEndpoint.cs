@@ -1,5 +1,5 @@
 using System.Text.Json.Serialization;
-using Forge.Host.Cli;
+using Forge.Host.Hosting;
 using Microsoft.AspNetCore.Http;
 using Npgsql;
 using Quartz;
@@ -45,7 +45,7 @@ public sealed class HealthEndpoint(NpgsqlDataSource database, ISchedulerFactory 
         catch (Exception e) when (e is not OperationCanceledException)
         {
             // Npgsql's messages name the host and port, never the password.
-            return HealthCheck.Failed(ForgeCommandLine.OneLine(e));
+            return HealthCheck.Failed(ExceptionMessage.OneLine(e));
         }
     }
 

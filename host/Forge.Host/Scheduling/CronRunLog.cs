@@ -1,4 +1,5 @@
 using Forge.Host.Database;
+using Forge.Host.Hosting;
 using Forge.Modularity;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Logging;
@@ -65,7 +66,7 @@ public sealed partial class CronRunLog(IDbContextFactory<HostDbContext> contexts
             }
             catch (Exception e) when (attempt < RetryDelays.Length && IsUnavailable(e))
             {
-                LogRetrying(task, RetryDelays[attempt].TotalSeconds, Cli.ForgeCommandLine.OneLine(e));
+                LogRetrying(task, RetryDelays[attempt].TotalSeconds, ExceptionMessage.OneLine(e));
                 await Task.Delay(RetryDelays[attempt], cancellationToken);
             }
         }

@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using Forge.Host.Cli;
 using Forge.Host.Hosting;
 using Forge.Modularity;
 using Microsoft.Extensions.DependencyInjection;
@@ -54,7 +53,7 @@ public sealed partial class CronRunner(
         try
         {
             await using var scope = scopes.CreateAsyncScope();
-            var work = (ICronTask)scope.ServiceProvider.GetRequiredService(task.Definition.TaskType!);
+            var work = (ICronTask)scope.ServiceProvider.GetRequiredService(task.Definition.TaskType);
             result = await work.RunAsync(new CronTaskContext(task.Name, task.Settings, trigger, runId), cancellationToken);
         }
         catch (Exception e) when (e is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
@@ -116,7 +115,7 @@ public sealed partial class CronRunner(
     }
 
     /// <summary>The exception's type and message chain: never the connection string (Npgsql does not put it there).</summary>
-    private static string Describe(Exception e) => $"{e.GetType().Name}: {ForgeCommandLine.OneLine(e)}";
+    private static string Describe(Exception e) => $"{e.GetType().Name}: {ExceptionMessage.OneLine(e)}";
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Cron task {Task} started ({Trigger}, run {RunId})")]
     private partial void LogStarted(string task, CronRunTrigger trigger, long runId);

@@ -45,7 +45,7 @@ public sealed partial class CronScheduleRegistrar(
         {
             foreach (var task in catalog.Tasks.Where(t => t.Enabled))
             {
-                _ = scope.ServiceProvider.GetRequiredService(task.Definition.TaskType!);
+                _ = scope.ServiceProvider.GetRequiredService(task.Definition.TaskType);
                 foreach (var outcome in Enum.GetValues<CronRunOutcome>())
                 {
                     telemetry.Runs.Add(0, new TagList { { "task", task.Name }, { "outcome", outcome.ToString().ToLowerInvariant() } });

@@ -3,17 +3,6 @@ using Microsoft.Extensions.Configuration;
 
 namespace Forge.Host.Scheduling;
 
-/// <summary>A declared task with its settings as configured and validated.</summary>
-public sealed record CronTaskConfiguration(
-    CronTaskDefinition Definition,
-    bool Enabled,
-    bool RunAtStart,
-    CronSchedule Schedule,
-    CronTaskSettings Settings)
-{
-    public string Name => Definition.Name;
-}
-
 /// <summary>
 /// The cron tasks of the enabled modules with their validated <c>Forge:Cron:&lt;task&gt;:</c> settings.
 /// Built once at start-up; any bad value stops the host with a message naming the key and the value.

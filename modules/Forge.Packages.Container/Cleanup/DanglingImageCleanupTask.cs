@@ -9,7 +9,7 @@ public sealed partial class DanglingImageCleanupTask(DanglingImageCleanup cleanu
 {
     public const string Name = "cleanup_container_sha256";
 
-    public static CronTaskDefinition Definition { get; } = new(Name, "Remove dangling sha256:* container image versions that nothing references.")
+    public static CronTaskDefinition Definition { get; } = CronTaskDefinition.For<DanglingImageCleanupTask>(Name, "Remove dangling sha256:* container image versions that nothing references.") with
     {
         Enabled = true,
         RunAtStart = true,

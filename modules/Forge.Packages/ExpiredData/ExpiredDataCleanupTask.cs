@@ -8,7 +8,7 @@ public sealed partial class ExpiredDataCleanupTask(ExpiredDataCleanup cleanup, I
 {
     public const string Name = "cleanup_packages";
 
-    public static CronTaskDefinition Definition { get; } = new(Name, "Remove expired uploads, unused uploaded blobs, empty packages and orphaned blobs, and free their disk.")
+    public static CronTaskDefinition Definition { get; } = CronTaskDefinition.For<ExpiredDataCleanupTask>(Name, "Remove expired uploads, unused uploaded blobs, empty packages and orphaned blobs, and free their disk.") with
     {
         Enabled = true,
         RunAtStart = true,

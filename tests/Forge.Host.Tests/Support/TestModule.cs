@@ -2,12 +2,12 @@ using Forge.Modularity;
 
 namespace Forge.Host.Tests.Support;
 
-/// <summary>A module only the tests know: it registers what the test gives it and counts its registrations.</summary>
+/// <summary>A module only the tests know: it declares the cron tasks and registers what the test gives it, and counts its registrations.</summary>
 public sealed class TestModule(
     string name,
     IReadOnlyList<string>? dependencies = null,
     Action<ModuleContext>? register = null,
-    IReadOnlyList<string>? cronTaskNames = null) : IModule
+    IReadOnlyList<CronTaskDefinition>? cronTasks = null) : IModule
 {
     public const string DefaultName = "Test";
 
@@ -15,15 +15,14 @@ public sealed class TestModule(
 
     public IReadOnlyList<string> Dependencies => dependencies ?? [];
 
-    public IReadOnlyList<string> CronTaskNames => cronTaskNames ?? [];
+    public IReadOnlyList<CronTaskDefinition> CronTasks => cronTasks ?? [];
 
     /// <summary>How many times the host called <see cref="Register"/>.</summary>
     public int RegisterCalls { get; private set; }
 
-    /// <summary>A module declaring one cron task done by <typeparamref name="TTask"/>.</summary>
-    public static TestModule WithCronTask<TTask>(CronTaskDefinition definition, string name = DefaultName)
-        where TTask : class, ICronTask
-        => new(name, register: context => context.AddCronTask<TTask>(definition), cronTaskNames: [definition.Name]);
+    /// <summary>A module declaring one cron task.</summary>
+    public static TestModule WithCronTask(CronTaskDefinition definition, string name = DefaultName)
+        => new(name, cronTasks: [definition]);
 
     public void Register(ModuleContext context)
     {
