@@ -2,7 +2,6 @@ using System.Diagnostics;
 using System.Runtime.ExceptionServices;
 using System.Threading.Channels;
 using Microsoft.Extensions.Logging;
-using Npgsql;
 
 namespace Forge.Packages.Container.Cleanup;
 
@@ -187,10 +186,9 @@ public sealed partial class DanglingImageCleanup(
                     tally.Deleted += await DeleteBatchAsync(run, ids, pending, options.DryRun, number, tally, cancellationToken);
                     break;
                 }
-                catch (PostgresException e) when (e.SqlState is PostgresErrorCodes.DeadlockDetected or PostgresErrorCodes.SerializationFailure
-                                                  && attempt < MaxBatchAttempts)
+                catch (DanglingImageBatchConflictException e) when (attempt < MaxBatchAttempts)
                 {
-                    LogRetry(number, attempt, e.SqlState);
+                    LogRetry(number, attempt, e.Reason);
                 }
             }
         }

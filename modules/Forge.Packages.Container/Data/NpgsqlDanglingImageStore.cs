@@ -128,7 +128,10 @@ public sealed class NpgsqlDanglingImageStore(NpgsqlDataSource dataSource) : IDan
             return versions;
         }
 
-        public async Task<IDanglingImageBatch> BeginBatchAsync(IReadOnlyList<long> versionIds, bool delete, CancellationToken cancellationToken)
+        public Task<IDanglingImageBatch> BeginBatchAsync(IReadOnlyList<long> versionIds, bool delete, CancellationToken cancellationToken)
+            => LockConflicts.Translated(() => BeginBatchCoreAsync(versionIds, delete, cancellationToken));
+
+        private async Task<IDanglingImageBatch> BeginBatchCoreAsync(IReadOnlyList<long> versionIds, bool delete, CancellationToken cancellationToken)
         {
             var transaction = await connection.BeginTransactionAsync(IsolationLevel.ReadCommitted, cancellationToken);
             try
@@ -213,7 +216,11 @@ public sealed class NpgsqlDanglingImageStore(NpgsqlDataSource dataSource) : IDan
 
         public DeletionCounts Deleted => deleted;
 
-        public async Task<IReadOnlyList<(ContainerVersionRecord Version, IReadOnlyList<string> ReferenceProperties)>> FindPossibleReferrersAsync(
+        public Task<IReadOnlyList<(ContainerVersionRecord Version, IReadOnlyList<string> ReferenceProperties)>> FindPossibleReferrersAsync(
+            IReadOnlyCollection<(long PackageId, string Digest)> targets, IReadOnlyDictionary<long, uint> known, CancellationToken cancellationToken)
+            => LockConflicts.Translated(() => FindPossibleReferrersCoreAsync(targets, known, cancellationToken));
+
+        private async Task<IReadOnlyList<(ContainerVersionRecord Version, IReadOnlyList<string> ReferenceProperties)>> FindPossibleReferrersCoreAsync(
             IReadOnlyCollection<(long PackageId, string Digest)> targets, IReadOnlyDictionary<long, uint> known, CancellationToken cancellationToken)
         {
             if (targets.Count == 0)
@@ -288,7 +295,10 @@ public sealed class NpgsqlDanglingImageStore(NpgsqlDataSource dataSource) : IDan
             return result;
         }
 
-        public async Task<DeletionCounts> CountAsync(IReadOnlyList<long> versionIds, CancellationToken cancellationToken)
+        public Task<DeletionCounts> CountAsync(IReadOnlyList<long> versionIds, CancellationToken cancellationToken)
+            => LockConflicts.Translated(() => CountCoreAsync(versionIds, cancellationToken));
+
+        private async Task<DeletionCounts> CountCoreAsync(IReadOnlyList<long> versionIds, CancellationToken cancellationToken)
         {
             if (versionIds.Count == 0)
             {
@@ -307,7 +317,12 @@ public sealed class NpgsqlDanglingImageStore(NpgsqlDataSource dataSource) : IDan
                 cancellationToken);
         }
 
-        public Task CommitAsync(CancellationToken cancellationToken) => transaction.CommitAsync(cancellationToken);
+        public Task CommitAsync(CancellationToken cancellationToken)
+            => LockConflicts.Translated(async () =>
+            {
+                await transaction.CommitAsync(cancellationToken);
+                return true;
+            });
 
         public ValueTask DisposeAsync() => transaction.DisposeAsync();
 
@@ -352,4 +367,20 @@ public sealed class NpgsqlDanglingImageStore(NpgsqlDataSource dataSource) : IDan
             reader.GetFieldValue<uint>(6));
 
     private static NpgsqlParameter BigintArray(long[] values) => PackagesSql.Parameter(values);
+
+    /// <summary>A batch's statements that the database ends for a lock conflict become the cleanup's own exception, which it retries.</summary>
+    private static class LockConflicts
+    {
+        public static async Task<T> Translated<T>(Func<Task<T>> statement)
+        {
+            try
+            {
+                return await statement();
+            }
+            catch (PostgresException e) when (e.SqlState is PostgresErrorCodes.DeadlockDetected or PostgresErrorCodes.SerializationFailure)
+            {
+                throw new DanglingImageBatchConflictException(e.SqlState, e);
+            }
+        }
+    }
 }

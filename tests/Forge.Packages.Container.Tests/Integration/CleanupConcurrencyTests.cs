@@ -304,6 +304,58 @@ public sealed class CleanupConcurrencyTests
     }
 
     [Test]
+    public async Task A_batch_that_the_database_ends_as_a_deadlocks_victim_is_done_again_and_deletes()
+    {
+        var first = await h.PushPlatformAsync("demo/app", h.Old);
+        var second = await h.PushPlatformAsync("demo/app", h.Old);
+        await using var other = new NpgsqlConnection(h.Database.ConnectionString);
+        await other.OpenAsync();
+        await using var transaction = await other.BeginTransactionAsync();
+        Task? writer = null;
+        var attempts = 0;
+        Resolve().BeforeLock = async _ =>
+        {
+            if (++attempts > 1)
+            {
+                return;
+            }
+
+            // A writer that holds the second version, and then wants the first, which the batch deletes before it waits:
+            // a cycle that the batch, waiting first and with the shorter deadlock_timeout, finds and is ended for.
+            await Execute("SET LOCAL deadlock_timeout = '60s'");
+            await Execute("SELECT id FROM package_version WHERE id = $1 FOR UPDATE", second.VersionId);
+            writer = Task.Run(async () =>
+            {
+                await Wait.UntilAsync(async () => await h.CountAsync(
+                    "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'") > 0);
+                await Execute("SELECT id FROM package_version WHERE id = $1 FOR UPDATE", first.VersionId);
+                await transaction.RollbackAsync();
+            });
+        };
+
+        var report = await h.CleanupAsync(batchSize: 2);
+        await writer!;
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(attempts, Is.EqualTo(2), "the batch is done again");
+            Assert.That(report.DeletedVersions, Is.EqualTo(2));
+            Assert.That(store.CommittedBatches, Has.Count.EqualTo(1));
+        });
+
+        async Task Execute(string sql, long? id = null)
+        {
+            await using var command = new NpgsqlCommand(sql, other, transaction);
+            if (id is { } value)
+            {
+                command.Parameters.AddWithValue(value);
+            }
+
+            await command.ExecuteNonQueryAsync();
+        }
+    }
+
+    [Test]
     public async Task Referrers_are_deleted_before_what_they_reference_and_no_index_is_ever_left_broken_between_batches()
     {
         var platform = await h.PushPlatformAsync("demo/app", h.Old);

@@ -419,7 +419,7 @@ public sealed class DanglingImageCleanupTests : CleanupFixture
         Harness.Image.Manifest(Amd64, Old);
         Harness.FailNextDeletes(Enumerable.Range(0, 10).Select(_ => LockConflict(PostgresErrorCodes.DeadlockDetected)).ToArray());
 
-        Assert.That(async () => await Harness.RunAsync(), Throws.TypeOf<PostgresException>());
+        Assert.That(async () => await Harness.RunAsync(), Throws.TypeOf<DanglingImageBatchConflictException>().With.InnerException.TypeOf<PostgresException>());
         Assert.That(Harness.Committed, Is.Empty);
     }
 
@@ -563,7 +563,9 @@ public sealed class DanglingImageCleanupTests : CleanupFixture
         });
     }
 
-    private static PostgresException LockConflict(string sqlState) => new("lock conflict", "ERROR", "ERROR", sqlState);
+    /// <summary>What the store throws when the database ends a batch for a lock conflict.</summary>
+    private static DanglingImageBatchConflictException LockConflict(string sqlState)
+        => new(sqlState, new PostgresException("lock conflict", "ERROR", "ERROR", sqlState));
 
     /// <summary>outer index → inner index → amd64 manifest, all old and unreferenced; ids in the opposite order.</summary>
     private (long OuterIndex, long InnerIndex, long Platform) UnreachableNestedIndex()
