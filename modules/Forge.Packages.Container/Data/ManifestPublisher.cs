@@ -34,7 +34,7 @@ public sealed class ManifestPublisher(NpgsqlDataSource dataSource, ContentStore 
 
         // Content is hashed and written to the store's tmp/ before any lock is taken; in ordinal order of the
         // hashes, the order their content locks are taken in.
-        var newFiles = newBlobs.Select(b => (Hex: Convert.ToHexStringLower(SHA256.HashData(b.Content)), b.MediaType, b.Content)).ToList();
+        var newFiles = newBlobs.Select(b => (Hex: b.Sha256, b.MediaType, b.Content)).ToList();
         var contents = newFiles.Select(b => (b.Content, b.Hex))
             .Append((push.Content, Hex: manifestHex))
             .DistinctBy(c => c.Hex).OrderBy(c => c.Hex, StringComparer.Ordinal).ToList();

@@ -1,4 +1,3 @@
-using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json.Nodes;
 using Forge.Packages.Container.Data;
@@ -70,7 +69,7 @@ public sealed class SyntheticImages(ManifestPublisher publisher)
     }
 
     private static JsonObject Descriptor(ImageBlob blob)
-        => new() { ["mediaType"] = blob.MediaType, ["digest"] = RegistryReferences.DigestOf(Convert.ToHexStringLower(SHA256.HashData(blob.Content))), ["size"] = blob.Content.Length };
+        => new() { ["mediaType"] = blob.MediaType, ["digest"] = RegistryReferences.DigestOf(blob.Sha256), ["size"] = blob.Content.Length };
 
     private static JsonObject PlatformNode(string platform)
     {

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using Forge.Packages.ExpiredData;
 using Forge.Packages.Schema;
 
@@ -92,8 +91,8 @@ public sealed class ExpiredUploadedBlobsStep : IExpiredDataStep
             run.Telemetry.VersionsDeleted.Add(versions);
         }
 
-        Activity.Current?.SetTag("forge.cleanup.files", files);
-        Activity.Current?.SetTag("forge.cleanup.versions", versions);
+        run.StepActivity?.SetTag("forge.cleanup.files", files);
+        run.StepActivity?.SetTag("forge.cleanup.versions", versions);
         return new ExpiredUploadedBlobsReport { Files = files, FileProperties = fileProperties, Versions = versions, VersionProperties = versionProperties };
     }
 }

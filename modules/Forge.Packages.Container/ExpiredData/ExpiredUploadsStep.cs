@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using Forge.Packages.ExpiredData;
 using Forge.Packages.Schema;
 using Microsoft.Extensions.Logging;
@@ -52,9 +51,9 @@ public sealed partial class ExpiredUploadsStep(ILogger<ExpiredUploadsStep> logge
 
         var stale = await StaleFilesAsync(run);
         run.Telemetry.UploadsDeleted.Add(run.DryRun ? 0 : sessions);
-        Activity.Current?.SetTag("forge.cleanup.sessions", sessions);
-        Activity.Current?.SetTag("forge.cleanup.files", files);
-        Activity.Current?.SetTag("forge.cleanup.stale_files", stale);
+        run.StepActivity?.SetTag("forge.cleanup.sessions", sessions);
+        run.StepActivity?.SetTag("forge.cleanup.files", files);
+        run.StepActivity?.SetTag("forge.cleanup.stale_files", stale);
         return new ExpiredUploadsReport { Sessions = sessions, Files = files, StaleFiles = stale };
     }
 

@@ -145,7 +145,7 @@ public sealed class BlobUploads(UploadSessions sessions, UploadedBlobs uploaded,
         }
         catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
         {
-            throw LostBytes(id);
+            throw LostFile(id);
         }
 
         if (file.Length < received)
@@ -156,6 +156,9 @@ public sealed class BlobUploads(UploadSessions sessions, UploadedBlobs uploaded,
 
         return file;
     }
+
+    private static RegistryFailureException LostFile(string id)
+        => RegistryFailureException.UploadInvalid($"upload {id} lost the bytes it had received; start the upload again");
 
     private static RegistryFailureException LostBytes(string id)
         => RegistryFailureException.UploadInvalid($"upload {id} lost bytes it had received; start the upload again");
@@ -198,7 +201,7 @@ public sealed class BlobUploads(UploadSessions sessions, UploadedBlobs uploaded,
             catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException or RegistryFailureException)
             {
                 running.Hasher.Dispose();
-                throw e as RegistryFailureException ?? LostBytes(id);
+                throw e as RegistryFailureException ?? LostFile(id);
             }
         }
 

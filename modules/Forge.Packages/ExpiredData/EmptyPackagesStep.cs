@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using Forge.Packages.Schema;
 
 namespace Forge.Packages.ExpiredData;
@@ -40,7 +39,7 @@ public sealed class EmptyPackagesStep : IExpiredDataStep
             run.Telemetry.PackagesDeleted.Add(packages);
         }
 
-        Activity.Current?.SetTag("forge.cleanup.packages", packages);
+        run.StepActivity?.SetTag("forge.cleanup.packages", packages);
         return new EmptyPackagesReport { Packages = packages, Properties = properties };
     }
 }

@@ -25,7 +25,7 @@ public sealed partial class ExpiredDataCleanup(
     /// <summary>The advisory lock key of <c>cleanup_packages</c> runs (ASCII "FrgPkCln").</summary>
     public const long RunLockKey = 0x4672_6750_6B43_6C6E;
 
-    private readonly IReadOnlyList<IExpiredDataStep> steps = [.. steps.OrderBy(s => s.Order)];
+    private readonly IReadOnlyList<IExpiredDataStep> steps = InOrder(steps);
 
     public async Task<ExpiredDataCleanupReport> RunAsync(ExpiredDataCleanupOptions options, CancellationToken cancellationToken)
     {
@@ -64,10 +64,12 @@ public sealed partial class ExpiredDataCleanup(
                 var reports = new List<(IExpiredDataStep Step, ExpiredDataStepReport Report)>();
                 foreach (var step in steps)
                 {
-                    using (ExpiredDataCleanupTelemetry.ActivitySource.StartActivity(step.Name))
+                    using (run.StepActivity = ExpiredDataCleanupTelemetry.ActivitySource.StartActivity(step.Name))
                     {
                         reports.Add((step, await step.RunAsync(run)));
                     }
+
+                    run.StepActivity = null;
 
                     run.Ran(step);
                 }
@@ -98,6 +100,18 @@ public sealed partial class ExpiredDataCleanup(
             activity?.SetStatus(ActivityStatusCode.Error, e.Message);
             throw;
         }
+    }
+
+    /// <summary>The steps in their order; two steps with one report key are a composition error, found before anything runs.</summary>
+    private static List<IExpiredDataStep> InOrder(IEnumerable<IExpiredDataStep> steps)
+    {
+        var ordered = steps.OrderBy(s => s.Order).ToList();
+        if (ordered.GroupBy(s => s.ReportKey, StringComparer.Ordinal).FirstOrDefault(g => g.Count() > 1) is { } twice)
+        {
+            throw new InvalidOperationException($"Two expired-data steps report under '{twice.Key}': {string.Join(", ", twice.Select(s => s.GetType().Name))}.");
+        }
+
+        return ordered;
     }
 
     private static async Task<bool> LockAsync(NpgsqlConnection connection, bool wait, CancellationToken cancellationToken)

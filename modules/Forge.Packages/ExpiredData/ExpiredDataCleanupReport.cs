@@ -1,4 +1,5 @@
 using System.Text.Json;
+using System.Text.Json.Nodes;
 using System.Text.Json.Serialization;
 
 namespace Forge.Packages.ExpiredData;
@@ -20,10 +21,6 @@ public sealed record ExpiredDataCleanupReport
 
     public double DurationSeconds { get; init; }
 
-    /// <summary>The steps as the JSON report shows them: a key each, beside the run's own keys.</summary>
-    [JsonExtensionData]
-    public IDictionary<string, object> StepsByKey => Steps.ToDictionary(s => s.Key, s => (object)s.Value);
-
     public static JsonSerializerOptions JsonOptions { get; } = new(JsonSerializerDefaults.Web);
 
     /// <summary>The report of the step of type <typeparamref name="TReport"/>; throws when no such step ran.</summary>
@@ -32,7 +29,25 @@ public sealed record ExpiredDataCleanupReport
         => Steps.Select(s => s.Value).OfType<TReport>().SingleOrDefault()
            ?? throw new InvalidOperationException($"No step of this run reported a {typeof(TReport).Name}.");
 
-    public string ToJson() => JsonSerializer.Serialize(this, JsonOptions);
+    /// <summary>The JSON report: the run's keys, then a key per step in the order they ran, then what the run freed and how long it took.</summary>
+    public string ToJson()
+    {
+        var json = new JsonObject
+        {
+            ["dryRun"] = DryRun,
+            ["skipped"] = Skipped,
+            ["olderThanSeconds"] = OlderThanSeconds,
+            ["cutoffUnix"] = CutoffUnix,
+        };
+        foreach (var (key, step) in Steps)
+        {
+            json[key] = JsonSerializer.SerializeToNode(step, step.GetType(), JsonOptions);
+        }
+
+        json["bytesFreed"] = BytesFreed;
+        json["durationSeconds"] = DurationSeconds;
+        return json.ToJsonString(JsonOptions);
+    }
 
     /// <summary>One line for logs and <c>cron list</c>.</summary>
     public string Summary()

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using Forge.Packages.Content;
 using Forge.Packages.Schema;
 using Microsoft.Extensions.Logging;
@@ -48,6 +49,9 @@ public sealed partial class ExpiredDataRun
     public TimeProvider Time { get; }
 
     public CancellationToken CancellationToken { get; }
+
+    /// <summary>The running step's span (null when nothing listens): a step tags it with what it did.</summary>
+    public Activity? StepActivity { get; internal set; }
 
     /// <summary>Bytes of files removed (in a dry run: that would be).</summary>
     public long BytesFreed { get; private set; }

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using Forge.Packages.Content;
 using Forge.Packages.Schema;
 using Microsoft.Extensions.Logging;
@@ -111,9 +110,9 @@ public sealed partial class OrphanedBlobsStep(ILogger<OrphanedBlobsStep> logger)
             await RemoveQueuedAsync(run, deleted, removals, resumed: false);
         }
 
-        Activity.Current?.SetTag("forge.cleanup.content_files_resumed", resumed);
-        Activity.Current?.SetTag("forge.cleanup.blobs", blobs);
-        Activity.Current?.SetTag("forge.cleanup.content_files_failed", removals.Failed);
+        run.StepActivity?.SetTag("forge.cleanup.content_files_resumed", resumed);
+        run.StepActivity?.SetTag("forge.cleanup.blobs", blobs);
+        run.StepActivity?.SetTag("forge.cleanup.content_files_failed", removals.Failed);
         return new OrphanedBlobsReport
         {
             Blobs = blobs,

@@ -17,11 +17,13 @@ public static class PackagesSql
     public static NpgsqlCommand Command(NpgsqlConnection connection, NpgsqlTransaction? transaction, string sql, params object?[] parameters)
     {
         var command = new NpgsqlCommand(sql, connection, transaction);
-        // A string[] given as the only argument arrives as the params array itself (array covariance): it is one parameter.
-        if (parameters is string[] texts)
+        // A lone null or string[] arrives as the params array itself (a null array; array covariance): it is one parameter.
+        parameters = parameters switch
         {
-            parameters = [texts];
-        }
+            null => [null],
+            string[] texts => [texts],
+            _ => parameters,
+        };
 
         foreach (var parameter in parameters)
         {

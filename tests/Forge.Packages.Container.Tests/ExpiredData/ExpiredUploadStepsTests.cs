@@ -14,6 +14,9 @@ public sealed class ExpiredUploadStepsTests
 {
     private static readonly string[] StepsInOrder = ["expiredUploads", "expiredUploadedBlobs", "emptyPackages", "orphanedBlobs"];
 
+    private static readonly string[] ReportKeysInOrder =
+        ["dryRun", "skipped", "olderThanSeconds", "cutoffUnix", .. StepsInOrder, "bytesFreed", "durationSeconds"];
+
     private ForgeTestWorld w = null!;
 
     private ContentStore Store => w.Service<ContentStore>();
@@ -142,6 +145,15 @@ public sealed class ExpiredUploadStepsTests
         var steps = w.Service<IEnumerable<IExpiredDataStep>>().OrderBy(s => s.Order).Select(s => s.ReportKey);
 
         Assert.That(steps, Is.EqualTo(StepsInOrder));
+    }
+
+    [Test]
+    public async Task The_json_report_keeps_its_keys_in_the_order_of_the_run()
+    {
+        var report = await w.ExpiredDataCleanupAsync(dryRun: true);
+
+        using var json = System.Text.Json.JsonDocument.Parse(report.ToJson());
+        Assert.That(json.RootElement.EnumerateObject().Select(p => p.Name), Is.EqualTo(ReportKeysInOrder));
     }
 
     [Test]
