@@ -3,6 +3,7 @@ using System.Diagnostics;
 using System.Text;
 using System.Text.Encodings.Web;
 using System.Text.Json;
+using Forge.Tooling.Oci;
 using Npgsql;
 using NpgsqlTypes;
 
@@ -56,10 +57,6 @@ public sealed class RegistryGenerator
     private const double RepushShare = 0.22;
     private const double SinglePlatformShare = 0.04;
     private const double YoungPushShare = 0.2;
-    private const string LayerMediaType = "application/vnd.oci.image.layer.v1.tar+gzip";
-    private const string ConfigMediaType = "application/vnd.oci.image.config.v1+json";
-    private const string ManifestMediaType = "application/vnd.oci.image.manifest.v1+json";
-    private const string IndexMediaType = "application/vnd.oci.image.index.v1+json";
     private static readonly string[] Tables = ["package", "package_version", "package_file", "package_blob", "package_property"];
     private static readonly string[] Platforms = ["linux/amd64", "linux/arm64", "linux/arm/v7", "linux/ppc64le"];
     private static readonly JsonWriterOptions JsonOptions = new() { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
@@ -377,7 +374,7 @@ public sealed class RegistryGenerator
 
         WriteVersion(image.PackageId, push.TagVersionId, push.Tag, time, IndexMetadata(entries));
         var indexBlob = WriteBlob(300 + (entries.Count * 180), time);
-        WriteFile(push.TagVersionId, indexBlob, "manifest.json", isLead: true, IndexMediaType, time);
+        WriteFile(push.TagVersionId, indexBlob, "manifest.json", isLead: true, ImageMediaTypes.OciIndex, time);
         WriteProperty(0, push.TagVersionId, "container.manifest.tagged", string.Empty);
         foreach (var entry in entries)
         {
@@ -413,13 +410,13 @@ public sealed class RegistryGenerator
             WriteProperty(0, versionId, "container.manifest.tagged", string.Empty);
         }
 
-        WriteFile(versionId, config, "sha256_" + config.Sha256, isLead: false, ConfigMediaType, time);
+        WriteFile(versionId, config, "sha256_" + config.Sha256, isLead: false, ImageMediaTypes.OciConfig, time);
         foreach (var layer in layers)
         {
-            WriteFile(versionId, layer, "sha256_" + layer.Sha256, isLead: false, LayerMediaType, time);
+            WriteFile(versionId, layer, "sha256_" + layer.Sha256, isLead: false, ImageMediaTypes.OciLayer, time);
         }
 
-        WriteFile(versionId, manifest, "manifest.json", isLead: true, ManifestMediaType, time);
+        WriteFile(versionId, manifest, "manifest.json", isLead: true, ImageMediaTypes.OciManifest, time);
         return (digest, manifest.Size + config.Size + layers.Sum(l => l.Size));
     }
 

@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.Text;
 using Forge.Packages.Container.Registry;
+using Forge.Tooling.Oci;
 
 namespace Forge.Soak;
 
@@ -235,9 +236,9 @@ public sealed class MirrorWriter(ContainerImageWriter writer, WriterLog log, int
     {
         var id = Interlocked.Increment(ref serial);
         var platform = Platforms[random.Next(Platforms.Length)];
-        var config = new ImageBlob(Encoding.UTF8.GetBytes($"{{\"architecture\":\"{platform}\",\"writer\":{number},\"serial\":{id},\"seed\":{random.Next()}}}"), "application/vnd.oci.image.config.v1+json");
-        var shared = new ImageBlob(Encoding.UTF8.GetBytes($"base layer {random.Next(8)}"), "application/vnd.oci.image.layer.v1.tar+gzip");
-        var own = new ImageBlob(Encoding.UTF8.GetBytes($"layer of writer {number} image {id} {random.Next()}"), "application/vnd.oci.image.layer.v1.tar+gzip");
+        var config = new ImageBlob(Encoding.UTF8.GetBytes($"{{\"architecture\":\"{platform}\",\"writer\":{number},\"serial\":{id},\"seed\":{random.Next()}}}"), ImageMediaTypes.OciConfig);
+        var shared = new ImageBlob(Encoding.UTF8.GetBytes($"base layer {random.Next(8)}"), ImageMediaTypes.OciLayer);
+        var own = new ImageBlob(Encoding.UTF8.GetBytes($"layer of writer {number} image {id} {random.Next()}"), ImageMediaTypes.OciLayer);
         return (platform, config, [shared, own]);
     }
 

@@ -5,6 +5,7 @@ using System.Text;
 using System.Text.Encodings.Web;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using static Forge.Tooling.Oci.ImageMediaTypes;
 
 namespace Forge.Bench.Registry;
 
@@ -21,10 +22,6 @@ public static class BenchImage
 {
     public const string Tag = "bench";
     public const int LayersPerPlatform = 4;
-    public const string IndexMediaType = "application/vnd.oci.image.index.v1+json";
-    public const string ManifestMediaType = "application/vnd.oci.image.manifest.v1+json";
-    private const string ConfigMediaType = "application/vnd.oci.image.config.v1+json";
-    private const string LayerMediaType = "application/vnd.oci.image.layer.v1.tar+gzip";
 
     private static readonly (string Os, string Architecture, string? Variant)[] KnownPlatforms =
     [
@@ -63,7 +60,7 @@ public static class BenchImage
                 var payload = perPlatform * weights[l] / weights.Sum();
                 var stream = ((ulong)(uint)seed << 32) | (uint)((p * LayersPerPlatform) + l);
                 var (digest, diffId, size) = WriteLayer(blobs, $"{os}-{architecture}{variant}/layer{l}.bin", payload, stream);
-                layers.Add(Descriptor(LayerMediaType, digest, size));
+                layers.Add(Descriptor(OciLayer, digest, size));
                 diffIds.Add(diffId);
                 layerBytes += size;
                 blobCount++;
@@ -82,23 +79,23 @@ public static class BenchImage
             var manifest = new JsonObject
             {
                 ["schemaVersion"] = 2,
-                ["mediaType"] = ManifestMediaType,
-                ["config"] = WriteJsonBlob(blobs, ConfigMediaType, config),
+                ["mediaType"] = OciManifest,
+                ["config"] = WriteJsonBlob(blobs, OciConfig, config),
                 ["layers"] = layers,
             };
-            var entry = WriteJsonBlob(blobs, ManifestMediaType, manifest);
+            var entry = WriteJsonBlob(blobs, OciManifest, manifest);
             entry["platform"] = platform;
             entries.Add(entry);
             blobCount += 2;
         }
 
-        var index = WriteJsonBlob(blobs, IndexMediaType, new JsonObject { ["schemaVersion"] = 2, ["mediaType"] = IndexMediaType, ["manifests"] = entries });
+        var index = WriteJsonBlob(blobs, OciIndex, new JsonObject { ["schemaVersion"] = 2, ["mediaType"] = OciIndex, ["manifests"] = entries });
         var indexDigest = (string)index["digest"]!;
         index["annotations"] = new JsonObject { ["org.opencontainers.image.ref.name"] = Tag };
         File.WriteAllText(Path.Combine(directory, "index.json"), new JsonObject
         {
             ["schemaVersion"] = 2,
-            ["mediaType"] = IndexMediaType,
+            ["mediaType"] = OciIndex,
             ["manifests"] = new JsonArray(index),
         }.ToJsonString(Compact));
         return new BenchImageSummary(Tag, indexDigest, platforms, platforms * LayersPerPlatform, layerBytes, blobCount + 1);

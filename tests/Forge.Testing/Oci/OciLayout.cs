@@ -4,6 +4,7 @@ using System.IO.Compression;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json.Nodes;
+using Forge.Tooling.Oci;
 
 namespace Forge.Testing.Oci;
 
@@ -14,10 +15,6 @@ namespace Forge.Testing.Oci;
 /// </summary>
 public sealed class OciLayout
 {
-    public const string IndexMediaType = "application/vnd.oci.image.index.v1+json";
-    public const string ManifestMediaType = "application/vnd.oci.image.manifest.v1+json";
-    public const string ConfigMediaType = "application/vnd.oci.image.config.v1+json";
-    public const string LayerMediaType = "application/vnd.oci.image.layer.v1.tar+gzip";
     public const string RefNameAnnotation = "org.opencontainers.image.ref.name";
 
     // Tar headers carry a time; a fixed one keeps the layers' digests a function of the seed alone.
@@ -67,10 +64,10 @@ public sealed class OciLayout
             manifests.Add(entry);
         }
 
-        var index = WriteBlob(IndexMediaType, Json(new JsonObject
+        var index = WriteBlob(ImageMediaTypes.OciIndex, Json(new JsonObject
         {
             ["schemaVersion"] = 2,
-            ["mediaType"] = IndexMediaType,
+            ["mediaType"] = ImageMediaTypes.OciIndex,
             ["manifests"] = manifests,
         }));
         var entries = ReadLayoutIndex().Where(e => RefName(e) != tag).ToList();
@@ -103,17 +100,17 @@ public sealed class OciLayout
         {
             var (tar, gzip) = RandomLayer(random, $"{platform.Name.Replace('/', '-')}/layer{i}");
             diffIds.Add(Digest(tar));
-            layers.Add(WriteBlob(LayerMediaType, gzip));
+            layers.Add(WriteBlob(ImageMediaTypes.OciLayer, gzip));
         }
 
         var imageConfig = platform.ToJson();
         imageConfig["config"] = new JsonObject { ["Cmd"] = new JsonArray("/bin/true") };
         imageConfig["rootfs"] = new JsonObject { ["type"] = "layers", ["diff_ids"] = diffIds };
-        var config = WriteBlob(ConfigMediaType, Json(imageConfig));
-        var manifest = WriteBlob(ManifestMediaType, Json(new JsonObject
+        var config = WriteBlob(ImageMediaTypes.OciConfig, Json(imageConfig));
+        var manifest = WriteBlob(ImageMediaTypes.OciManifest, Json(new JsonObject
         {
             ["schemaVersion"] = 2,
-            ["mediaType"] = ManifestMediaType,
+            ["mediaType"] = ImageMediaTypes.OciManifest,
             ["config"] = Descriptor(config),
             ["layers"] = new JsonArray(layers.Select(l => (JsonNode)Descriptor(l)).ToArray()),
         }));
@@ -171,7 +168,7 @@ public sealed class OciLayout
         => File.WriteAllBytes(IndexPath, Json(new JsonObject
         {
             ["schemaVersion"] = 2,
-            ["mediaType"] = IndexMediaType,
+            ["mediaType"] = ImageMediaTypes.OciIndex,
             ["manifests"] = new JsonArray(entries.Select(e => (JsonNode)e.DeepClone()).ToArray()),
         }));
 
