@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text.Json;
 using Forge.Host.Hosting;
+using Forge.Tooling;
 
 namespace Forge.Bench;
 
@@ -64,6 +65,9 @@ public sealed class BenchPipeline(BenchServer server, BenchOptions options, Text
     public const string Forge = "forge";
     public const string Reference = "reference";
     public const string Floor = "floor";
+
+    /// <summary>GNU time, which measures each timed contender's peak resident memory when it is installed.</summary>
+    public const string TimeProgram = "/usr/bin/time";
     private static readonly string[] Contenders = [Forge, Reference, Floor];
     private readonly string prefix = $"bench_{Environment.ProcessId}_";
 
@@ -145,7 +149,7 @@ public sealed class BenchPipeline(BenchServer server, BenchOptions options, Text
             try
             {
                 var result = await RunContenderAsync(contender, database, dryRun: true, peakMemoryFile: null);
-                sets[contender] = contender == Forge ? ForgeDeletions(result.StandardOutput) : ListedIds(result.StandardOutput);
+                sets[contender] = contender == Forge ? ForgeDeletions(result.Output) : ListedIds(result.Output);
                 log.WriteLine($"  {contender}: {sets[contender].Count:N0} versions");
             }
             finally
@@ -185,12 +189,14 @@ public sealed class BenchPipeline(BenchServer server, BenchOptions options, Text
     private async Task<(ContenderRun Figures, List<TableState> After)> TimedRunAsync(string contender, string database, List<TableState> before)
     {
         await server.CheckpointAsync();
-        var memoryFile = File.Exists(ChildProcess.TimeProgram) ? Path.Combine(Path.GetTempPath(), $"{database}.peak") : null;
+        var memoryFile = File.Exists(TimeProgram) ? Path.Combine(Path.GetTempPath(), $"{database}.peak") : null;
         var sampler = TransactionSampler.Start(server.AdminConnectionString, database);
-        ProcessResult result;
+        ChildProcessResult result;
+        long? peakKilobytes;
         try
         {
             result = await RunContenderAsync(contender, database, dryRun: false, memoryFile);
+            peakKilobytes = PeakKilobytes(memoryFile);
         }
         finally
         {
@@ -206,8 +212,8 @@ public sealed class BenchPipeline(BenchServer server, BenchOptions options, Text
         long Deleted(string table) => before.Single(s => s.Table == table).Rows - after.Single(s => s.Table == table).Rows;
         var figures = new ContenderRun(
             contender,
-            result.WallSeconds,
-            result.PeakKilobytes / 1024.0,
+            result.Elapsed.TotalSeconds,
+            peakKilobytes / 1024.0,
             Deleted("package_version"),
             Deleted("package_file"),
             Deleted("package_property"),
@@ -216,9 +222,18 @@ public sealed class BenchPipeline(BenchServer server, BenchOptions options, Text
         return (figures, after);
     }
 
-    private async Task<ProcessResult> RunContenderAsync(string contender, string database, bool dryRun, string? peakMemoryFile)
+    /// <summary>The environment a Forge command needs: the database, quiet logs, and no embedded cluster or content store anywhere near.</summary>
+    public static Dictionary<string, string> ForgeEnvironment(string connectionString) => new()
     {
-        var environment = ChildProcess.ForgeEnvironment(server.ConnectionString(database));
+        [ChildProcessCommand.ForgeConnectionString] = connectionString,
+        ["Logging__LogLevel__Default"] = "Warning",
+        ["Forge__DataPath"] = Path.Combine(Path.GetTempPath(), $"forge-bench-data-{Environment.ProcessId}"),
+    };
+
+    /// <summary>Runs a contender to its end in its own process, under <see cref="TimeProgram"/> writing to <paramref name="peakMemoryFile"/> when given.</summary>
+    private async Task<ChildProcessResult> RunContenderAsync(string contender, string database, bool dryRun, string? peakMemoryFile)
+    {
+        var environment = ForgeEnvironment(server.ConnectionString(database));
         var (dll, arguments) = contender switch
         {
             Forge => (options.ForgeDll, new List<string> { "packages", "container", "cleanup-sha256", "--older-than", options.OlderThan }),
@@ -229,13 +244,33 @@ public sealed class BenchPipeline(BenchServer server, BenchOptions options, Text
             arguments.AddRange(contender == Forge ? ["--dry-run", "--json"] : ["--list"]);
         }
 
-        var result = await ChildProcess.RunAsync(dll, arguments, environment, peakMemoryFile);
+        // The reference and the floor read the database from the same variable as forge does.
+        var command = ChildProcessCommand.Forge(dll, environment, arguments);
+        if (peakMemoryFile is not null)
+        {
+            command = command.Under(TimeProgram, "-f", "%M", "-o", peakMemoryFile);
+        }
+
+        var result = await ChildProcess.RunAsync(command);
         if (result.ExitCode != 0)
         {
-            throw new BenchException($"{contender} ({string.Join(' ', arguments)}) failed with exit code {result.ExitCode}: {result.StandardError.Trim()}");
+            throw new BenchException($"{contender} ({string.Join(' ', arguments)}) failed with exit code {result.ExitCode}: {result.Errors.Trim()}");
         }
 
         return result;
+    }
+
+    /// <summary>The peak resident memory <see cref="TimeProgram"/> wrote to <paramref name="file"/>, in KiB; null when not measured.</summary>
+    private static long? PeakKilobytes(string? file)
+    {
+        if (file is null || !File.Exists(file))
+        {
+            return null;
+        }
+
+        // /usr/bin/time writes "Command exited with non-zero status N" before the figure when the command fails.
+        var last = File.ReadAllLines(file).LastOrDefault(l => l.Length > 0);
+        return long.TryParse(last, NumberStyles.Integer, CultureInfo.InvariantCulture, out var kilobytes) ? kilobytes : null;
     }
 
     /// <summary>The version ids of the candidates whose decision is delete, from Forge's JSON report.</summary>

@@ -3,6 +3,7 @@ using System.Diagnostics;
 using System.Text;
 using System.Text.Encodings.Web;
 using System.Text.Json;
+using Forge.Tooling;
 using Forge.Tooling.Oci;
 using Npgsql;
 using NpgsqlTypes;
@@ -80,10 +81,10 @@ public sealed class RegistryGenerator
     public static async Task<GenerationSummary> GenerateAsync(string connectionString, int versionCount, int seed, string forgeDll, TextWriter log)
     {
         var clock = Stopwatch.StartNew();
-        var migrate = await ChildProcess.RunAsync(forgeDll, ["migrate"], ChildProcess.ForgeEnvironment(connectionString), peakMemoryFile: null);
+        var migrate = await ChildProcess.RunAsync(ChildProcessCommand.Forge(forgeDll, BenchPipeline.ForgeEnvironment(connectionString), ["migrate"]));
         if (migrate.ExitCode != 0)
         {
-            throw new BenchException($"forge migrate failed with exit code {migrate.ExitCode}: {migrate.StandardError.Trim()}");
+            throw new BenchException($"forge migrate failed with exit code {migrate.ExitCode}: {migrate.Errors.Trim()}");
         }
 
         var migrateSeconds = clock.Elapsed.TotalSeconds;

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Globalization;
 using Forge.Packages.Cleanup;
 using Forge.Packages.Container.Cleanup;
+using Forge.Tooling;
 
 namespace Forge.Soak;
 
@@ -125,33 +126,19 @@ public sealed class CrashScenario(SoakWorld world, SoakOptions options, string f
         violations.AddRange(await Invariants.CheckAsync(world.DataSource, world.StorePath, log));
     }
 
-    private Process StartForge(string[] arguments)
-    {
-        var start = new ProcessStartInfo(DotnetHost())
-        {
-            RedirectStandardError = true,
-            RedirectStandardOutput = true,
-            UseShellExecute = false,
-        };
-        start.ArgumentList.Add(forgeDll);
-        foreach (var argument in arguments)
-        {
-            start.ArgumentList.Add(argument);
-        }
-
-        start.Environment["ConnectionStrings__Forge"] = world.ConnectionString;
-        start.Environment["Forge__Packages__StorePath"] = world.StorePath;
-        start.Environment["Logging__LogLevel__Default"] = "Warning";
-        var process = Process.Start(start) ?? throw new InvalidOperationException("Could not start forge.");
-        process.OutputDataReceived += (_, _) => { };
-        process.ErrorDataReceived += (_, _) => { };
-        process.BeginOutputReadLine();
-        process.BeginErrorReadLine();
-        return process;
-    }
+    private ChildProcess StartForge(string[] arguments)
+        => ChildProcess.Start(ChildProcessCommand.Forge(
+            forgeDll,
+            new Dictionary<string, string>
+            {
+                [ChildProcessCommand.ForgeConnectionString] = world.ConnectionString,
+                ["Forge__Packages__StorePath"] = world.StorePath,
+                ["Logging__LogLevel__Default"] = "Warning",
+            },
+            arguments));
 
     /// <summary>Until a <c>forge</c> session holds an advisory lock (the run lock), or the process ends.</summary>
-    private async Task WaitForRunLockAsync(Process process)
+    private async Task WaitForRunLockAsync(ChildProcess process)
     {
         var deadline = Stopwatch.StartNew();
         while (!process.HasExited && deadline.Elapsed < TimeSpan.FromSeconds(60))
@@ -186,8 +173,4 @@ public sealed class CrashScenario(SoakWorld world, SoakOptions options, string f
 
     private static string GoDurationText(TimeSpan duration)
         => ((long)Math.Ceiling(duration.TotalSeconds)).ToString(CultureInfo.InvariantCulture) + "s";
-
-    /// <summary>The dotnet executable that runs this process (DOTNET_HOST_PATH under dotnet test), else the one on PATH.</summary>
-    private static string DotnetHost()
-        => Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") is { Length: > 0 } path ? path : "dotnet";
 }

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Security.Cryptography;
 using Forge.Host.Hosting;
+using Forge.Tooling;
 
 namespace Forge.Bench.Registry;
 
@@ -183,20 +184,13 @@ public sealed class RegistryBench(RegistryBenchOptions options, TextWriter log)
     }
 
     /// <summary>Writes dirty pages out now, so that no contender's copy pays for the previous one's writes.</summary>
-    private static async Task FlushAsync()
-    {
-        using var sync = Process.Start("sync") ?? throw new BenchException("Could not start sync.");
-        await sync.WaitForExitAsync();
-    }
+    private static async Task FlushAsync() => await ChildProcess.RunAsync(new ChildProcessCommand("sync", []));
 
     private static async Task<string?> VersionAsync(string program, string argument)
     {
         try
         {
-            var start = new ProcessStartInfo(program, [argument]) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-            using var process = Process.Start(start)!;
-            var output = await process.StandardOutput.ReadToEndAsync();
-            await process.WaitForExitAsync();
+            var output = (await ChildProcess.RunAsync(new ChildProcessCommand(program, [argument]))).Output;
             // docker-registry prints its own path first: "/usr/bin/docker-registry github.com/docker/distribution 2.8.2+ds1".
             return output.Trim().Replace(program + " ", "", StringComparison.Ordinal);
         }

@@ -4,6 +4,7 @@ using System.Net;
 using System.Net.Http.Headers;
 using System.Net.Sockets;
 using System.Text;
+using Forge.Tooling;
 
 namespace Forge.Bench.Registry;
 
@@ -20,20 +21,15 @@ public sealed record RegistryAccount(string Name, string Password)
 public sealed class RegistryServer : IAsyncDisposable
 {
     private static readonly TimeSpan StartTimeout = TimeSpan.FromMinutes(2);
-    private readonly Process process;
-    private readonly StringBuilder output = new();
+    private readonly ChildProcess process;
 
-    private RegistryServer(string contender, Process process, int port, RegistryAccount? account, string storage)
+    private RegistryServer(string contender, ChildProcess process, int port, RegistryAccount? account, string storage)
     {
         Contender = contender;
         this.process = process;
         Port = port;
         Account = account;
         Storage = storage;
-        process.OutputDataReceived += (_, e) => Record(e.Data);
-        process.ErrorDataReceived += (_, e) => Record(e.Data);
-        process.BeginOutputReadLine();
-        process.BeginErrorReadLine();
     }
 
     public string Contender { get; }
@@ -61,14 +57,13 @@ public sealed class RegistryServer : IAsyncDisposable
             ["Forge__Http__Urls"] = $"http://127.0.0.1:{port.ToString(CultureInfo.InvariantCulture)}",
             ["Logging__LogLevel__Default"] = "Warning",
         };
-        var add = await ChildProcess.RunAsync(forgeDll, ["users", "add", account.Name], environment, peakMemoryFile: null, standardInput: account.Password + "\n");
+        var add = await ChildProcess.RunAsync(ChildProcessCommand.Forge(forgeDll, environment, ["users", "add", account.Name]) with { StandardInput = account.Password + "\n" });
         if (add.ExitCode != 0)
         {
-            throw new BenchException($"forge users add {account.Name} failed with exit code {add.ExitCode}: {add.StandardError.Trim()}");
+            throw new BenchException($"forge users add {account.Name} failed with exit code {add.ExitCode}: {add.Errors.Trim()}");
         }
 
-        var start = ChildProcess.StartInfo(forgeDll, ["run"], environment);
-        return await StartAsync("forge", start, port, account, Path.Combine(directory, "data", "packages"));
+        return await StartAsync("forge", ChildProcessCommand.Forge(forgeDll, environment, ["run"]), port, account, Path.Combine(directory, "data", "packages"));
     }
 
     /// <summary>
@@ -82,16 +77,7 @@ public sealed class RegistryServer : IAsyncDisposable
         Directory.CreateDirectory(storage);
         var config = Path.Combine(directory, "config.yml");
         await File.WriteAllTextAsync(config, ReferenceConfig(storage, port));
-        var start = new ProcessStartInfo(ReferenceProgram)
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-            WorkingDirectory = directory,
-        };
-        start.ArgumentList.Add("serve");
-        start.ArgumentList.Add(config);
-        return await StartAsync("reference", start, port, null, storage);
+        return await StartAsync("reference", new ChildProcessCommand(ReferenceProgram, ["serve", config]) { WorkingDirectory = directory }, port, null, storage);
     }
 
     public const string ReferenceProgram = "/usr/bin/docker-registry";
@@ -121,10 +107,9 @@ public sealed class RegistryServer : IAsyncDisposable
             threshold: 3
         """;
 
-    private static async Task<RegistryServer> StartAsync(string contender, ProcessStartInfo start, int port, RegistryAccount? account, string storage)
+    private static async Task<RegistryServer> StartAsync(string contender, ChildProcessCommand command, int port, RegistryAccount? account, string storage)
     {
-        var process = Process.Start(start) ?? throw new BenchException($"Could not start {start.FileName}.");
-        var server = new RegistryServer(contender, process, port, account, storage);
+        var server = new RegistryServer(contender, ChildProcess.Start(command), port, account, storage);
         try
         {
             await server.WaitUntilServingAsync();
@@ -225,51 +210,21 @@ public sealed class RegistryServer : IAsyncDisposable
     {
         if (!process.HasExited)
         {
-            using (var kill = Process.Start("kill", ["-TERM", process.Id.ToString(CultureInfo.InvariantCulture)]))
-            {
-                await kill.WaitForExitAsync();
-            }
-
-            using var deadline = new CancellationTokenSource(TimeSpan.FromMinutes(1));
-            try
-            {
-                await process.WaitForExitAsync(deadline.Token);
-            }
-            catch (OperationCanceledException)
+            await ChildProcess.RunAsync(new ChildProcessCommand("kill", ["-TERM", process.Id.ToString(CultureInfo.InvariantCulture)]));
+            if (!await process.WaitForExitAsync(TimeSpan.FromMinutes(1)))
             {
                 process.Kill(entireProcessTree: true);
-                await process.WaitForExitAsync();
             }
         }
 
         process.Dispose();
     }
 
-    /// <summary>The last lines the server printed, for an error message.</summary>
+    /// <summary>The last lines the server printed (its logs, then its standard output), for an error message.</summary>
     public string RecentOutput()
     {
-        lock (output)
-        {
-            var text = output.ToString().Trim();
-            return text.Length > 2000 ? "..." + text[^2000..] : text;
-        }
-    }
-
-    private void Record(string? line)
-    {
-        if (line is null)
-        {
-            return;
-        }
-
-        lock (output)
-        {
-            output.AppendLine(line);
-            if (output.Length > 16_000)
-            {
-                output.Remove(0, output.Length - 8_000);
-            }
-        }
+        var text = (process.Errors + process.Output).Trim();
+        return text.Length > 2000 ? "..." + text[^2000..] : text;
     }
 
     /// <summary>A port nobody listens on now; the server binds it a moment later.</summary>
