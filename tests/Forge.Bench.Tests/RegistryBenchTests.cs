@@ -1,5 +1,5 @@
-using System.Diagnostics;
 using Forge.Bench.Registry;
+using Forge.Tooling.Oci;
 
 namespace Forge.Bench.Tests;
 
@@ -71,9 +71,9 @@ public sealed class RegistryBenchTests
         var copy = Path.Combine(folder, "copy");
         BenchImage.Write(source, platforms: 3, sizeMegabytes: 2, seed: 1);
 
-        var (exitCode, errors) = await SkopeoAsync("--insecure-policy", "copy", "--all", $"oci:{source}:{BenchImage.Tag}", $"oci:{copy}:{BenchImage.Tag}");
+        var copied = await new Skopeo().CopyAllAsync($"oci:{source}:{BenchImage.Tag}", $"oci:{copy}:{BenchImage.Tag}");
 
-        Assert.That(exitCode, Is.Zero, errors);
+        Assert.That(copied.ExitCode, Is.Zero, copied.Errors);
         Assert.That(LayoutComparison.Differences(source, copy, BenchImage.Tag), Is.Empty);
     }
 
@@ -91,21 +91,5 @@ public sealed class RegistryBenchTests
         var differences = LayoutComparison.Differences(source, pulled, BenchImage.Tag);
 
         Assert.That(differences, Has.Some.Contains("1 blob(s) missing").And.Some.Contains("1 pulled blob(s) whose content does not hash"));
-    }
-
-    private static async Task<(int ExitCode, string Errors)> SkopeoAsync(params string[] arguments)
-    {
-        var start = new ProcessStartInfo(SkopeoCopy.Executable) { RedirectStandardError = true, RedirectStandardOutput = true, UseShellExecute = false };
-        foreach (var argument in arguments)
-        {
-            start.ArgumentList.Add(argument);
-        }
-
-        using var process = Process.Start(start)!;
-        var output = process.StandardOutput.ReadToEndAsync();
-        var errors = process.StandardError.ReadToEndAsync();
-        await process.WaitForExitAsync();
-        await output;
-        return (process.ExitCode, await errors);
     }
 }

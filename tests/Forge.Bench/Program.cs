@@ -26,8 +26,9 @@ try
         _ => Usage($"unknown command '{mode}'"),
     };
 }
-catch (BenchException e)
+catch (Exception e) when (e is BenchException or FileNotFoundException)
 {
+    // FileNotFoundException: a program it starts (skopeo) is not installed, and the message says how to install it.
     Console.Error.WriteLine($"forge-bench: {e.Message}");
     return 1;
 }

@@ -5,6 +5,7 @@ using Forge.Packages.Cleanup;
 using Forge.Packages.Container.Cleanup;
 using Forge.Packages.Container.Tests.Registry.Support;
 using Forge.Testing.Oci;
+using Forge.Tooling.Oci;
 
 namespace Forge.Packages.Container.Tests.Registry;
 
