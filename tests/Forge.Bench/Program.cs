@@ -2,6 +2,7 @@ using System.Globalization;
 using Forge.Bench;
 using Forge.Bench.Registry;
 using Forge.Modularity;
+using Forge.Tooling.Oci;
 
 // forge-bench [run] [--versions N] [--runs R] [--seed S] [--keep] [--json] [--forge PATH] [--server CONNSTR]
 // forge-bench reference|floor [--older-than 24h] [--list]   (the database: ConnectionStrings__Forge)
@@ -135,7 +136,7 @@ static int WriteImage(Options options)
         throw new ArgumentException($"--out {directory} is not empty");
     }
 
-    var summary = BenchImage.Write(directory, Platforms(options), Positive(options, "--size-mb", 256), options.Int("--seed", 1));
+    var summary = RegistryBench.WriteImage(directory, Platforms(options), Positive(options, "--size-mb", 256), options.Int("--seed", 1));
     Console.Out.WriteLine($"oci:{Path.GetFullPath(directory)}:{summary.Tag} {summary.IndexDigest}: {summary.Platforms} platforms, {summary.Layers} layers, {summary.LayerBytes} bytes of layers, {summary.Blobs} blobs");
     return 0;
 }
@@ -144,9 +145,9 @@ static int Positive(Options options, string name, int fallback)
     => options.Int(name, fallback) is > 0 and var value ? value : throw new ArgumentException($"{name} takes a whole number above 0");
 
 static int Platforms(Options options)
-    => options.Int("--platforms", 3) is var platforms && platforms >= 1 && platforms <= BenchImage.MaxPlatforms
+    => options.Int("--platforms", 3) is var platforms && platforms >= 1 && platforms <= OciPlatform.All.Count
         ? platforms
-        : throw new ArgumentException($"--platforms takes 1 to {BenchImage.MaxPlatforms}");
+        : throw new ArgumentException($"--platforms takes 1 to {OciPlatform.All.Count}");
 
 /// <summary>--name value and --flag options.</summary>
 internal sealed class Options(Dictionary<string, string?> values)

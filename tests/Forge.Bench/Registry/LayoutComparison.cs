@@ -1,5 +1,6 @@
 using System.Security.Cryptography;
 using System.Text.Json.Nodes;
+using Forge.Tooling.Oci;
 
 namespace Forge.Bench.Registry;
 
@@ -58,7 +59,7 @@ public static class LayoutComparison
     {
         var index = JsonNode.Parse(File.ReadAllText(Path.Combine(layout, "index.json")))!;
         return index["manifests"]!.AsArray()
-            .Where(m => (string?)m!["annotations"]?["org.opencontainers.image.ref.name"] == tag)
+            .Where(m => (string?)m!["annotations"]?[OciLayout.RefNameAnnotation] == tag)
             .Select(m => (string?)m!["digest"])
             .FirstOrDefault();
     }

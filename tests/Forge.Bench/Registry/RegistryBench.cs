@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Globalization;
 using System.Security.Cryptography;
 using Forge.Host.Hosting;
 using Forge.Tooling;
@@ -78,8 +79,21 @@ public sealed record RegistryBenchResult
 public sealed class RegistryBench(RegistryBenchOptions options, TextWriter log)
 {
     public const string Repository = "bench/app";
+
+    /// <summary>The tag of the benchmark's image, in its layout and in the registries.</summary>
+    public const string Tag = "bench";
     private const string AccountName = "bench";
     private static readonly TimeSpan Settle = TimeSpan.FromSeconds(1);
+
+    /// <summary>
+    /// Writes the image the benchmark pushes and pulls into a new layout <paramref name="directory"/>: <see cref="RandomImage.OfSize"/>
+    /// of <paramref name="seed"/>, its configs labelled with the seed, tagged <see cref="Tag"/>.
+    /// </summary>
+    public static BenchImageSummary WriteImage(string directory, int platforms, int sizeMegabytes, int seed)
+        => BenchImageSummary.Of(new OciLayout(directory).WriteImage(Tag, RandomImage.OfSize(seed, platforms, sizeMegabytes) with
+        {
+            Labels = new Dictionary<string, string> { ["bench.seed"] = seed.ToString(CultureInfo.InvariantCulture) },
+        }));
 
     public async Task<RegistryBenchResult> RunAsync()
     {
@@ -109,7 +123,7 @@ public sealed class RegistryBench(RegistryBenchOptions options, TextWriter log)
         var image = Path.Combine(root, "image");
         log.WriteLine($"Writing a {options.Platforms}-platform image of {options.SizeMegabytes} MiB of layers (seed {options.Seed}) to {image}");
         var clock = Stopwatch.StartNew();
-        var summary = BenchImage.Write(image, options.Platforms, options.SizeMegabytes, options.Seed);
+        var summary = WriteImage(image, options.Platforms, options.SizeMegabytes, options.Seed);
         var generation = clock.Elapsed.TotalSeconds;
         log.WriteLine($"  {summary.Layers} layers, {summary.LayerBytes / 1048576.0:0.0} MiB, {summary.Blobs} blobs, index {summary.IndexDigest}, in {generation:0.0} s");
 

@@ -2,7 +2,6 @@ using System.Formats.Tar;
 using System.IO.Compression;
 using System.Text;
 using System.Text.Json.Nodes;
-using Forge.Testing.Oci;
 using Forge.Tooling.Oci;
 
 namespace Forge.Packages.Container.Tests.Registry;

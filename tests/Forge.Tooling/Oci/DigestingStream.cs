@@ -1,6 +1,6 @@
 using System.Security.Cryptography;
 
-namespace Forge.Bench.Registry;
+namespace Forge.Tooling.Oci;
 
 /// <summary>A write-only stream that passes everything to <paramref name="inner"/> (which it owns) and hashes it on the way.</summary>
 internal sealed class DigestingStream(Stream inner) : Stream
