@@ -1,6 +1,8 @@
 using System.Text.Json;
+using Forge.Host.Hosting;
 using Forge.Modularity;
 using Forge.Testing;
+using Forge.Tooling;
 
 namespace Forge.Accounts.Tests;
 
@@ -29,12 +31,12 @@ public sealed class UsersCommandTests
         var row = await RowAsync("alice");
         Assert.Multiple(() =>
         {
-            Assert.That(result.ExitCode, Is.EqualTo(ExitCodes.Success), result.Error);
+            Assert.That(result.ExitCode, Is.EqualTo(ExitCodes.Success), result.Errors);
             Assert.That(result.Output, Is.EqualTo("Added user alice (id 1).\n"));
             Assert.That(row, Is.Not.Null);
             Assert.That(row!.Password.Algorithm, Is.EqualTo(PasswordHash.Algorithm));
             Assert.That(PasswordHash.Verify(Password, row.Password), Is.True);
-            Assert.That(result.Output + result.Error, Does.Not.Contain(Password));
+            Assert.That(result.Output + result.Errors, Does.Not.Contain(Password));
         });
     }
 
@@ -45,7 +47,7 @@ public sealed class UsersCommandTests
 
         Assert.Multiple(() =>
         {
-            Assert.That(result.ExitCode, Is.EqualTo(ExitCodes.Success), result.Error);
+            Assert.That(result.ExitCode, Is.EqualTo(ExitCodes.Success), result.Errors);
             Assert.That(result.Output.Trim(), Is.EqualTo("""{"id":1,"name":"alice"}"""));
         });
     }
@@ -125,13 +127,13 @@ public sealed class UsersCommandTests
         var row = await RowAsync("alice");
         Assert.Multiple(async () =>
         {
-            Assert.That(result.ExitCode, Is.EqualTo(ExitCodes.Success), result.Error);
+            Assert.That(result.ExitCode, Is.EqualTo(ExitCodes.Success), result.Errors);
             Assert.That(result.Output, Is.EqualTo("Changed the password of user alice (id 1).\n"));
             Assert.That(PasswordHash.Verify("a new password", row!.Password), Is.True);
             Assert.That(PasswordHash.Verify(Password, row.Password), Is.False);
             Assert.That(await database.ScalarAsync<long>("""SELECT updated_unix FROM "user" """), Is.GreaterThan(1));
             Assert.That(await database.ScalarAsync<long>("""SELECT created_unix FROM "user" """), Is.EqualTo(1));
-            Assert.That(result.Output + result.Error, Does.Not.Contain("a new password"));
+            Assert.That(result.Output + result.Errors, Does.Not.Contain("a new password"));
         });
     }
 
@@ -170,7 +172,7 @@ public sealed class UsersCommandTests
         var users = document.RootElement.EnumerateArray().ToList();
         Assert.Multiple(() =>
         {
-            Assert.That(table.ExitCode, Is.EqualTo(ExitCodes.Success), table.Error);
+            Assert.That(table.ExitCode, Is.EqualTo(ExitCodes.Success), table.Errors);
             Assert.That(rows.Select(r => string.Join(' ', r[..2])), Is.EqualTo((string[])["ID NAME", "1 alice", "2 bob"]));
             Assert.That(rows.Skip(1).Select(r => r[2]), Has.All.Match(@"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$"));
             Assert.That(users.Select(u => $"{u.GetProperty("id").GetInt64()} {u.GetProperty("name").GetString()}"), Is.EqualTo((string[])["1 alice", "2 bob"]));
@@ -193,31 +195,34 @@ public sealed class UsersCommandTests
     }
 
     /// <summary>A refusal: exit code 2, one line on standard error naming the fault, nothing on standard output, the password nowhere.</summary>
-    private static void AssertRefused(ForgeProcessResult result, string fault, string password)
+    private static void AssertRefused(ChildProcessResult result, string fault, string password)
     {
         Assert.Multiple(() =>
         {
-            Assert.That(result.ExitCode, Is.EqualTo(ExitCodes.UsageError), result.Error);
+            Assert.That(result.ExitCode, Is.EqualTo(ExitCodes.UsageError), result.Errors);
             Assert.That(result.ErrorLines, Has.Count.EqualTo(1));
-            Assert.That(result.Error, Does.StartWith("forge: error: ").And.Contain(fault));
+            Assert.That(result.Errors, Does.StartWith("forge: error: ").And.Contain(fault));
             Assert.That(result.Output, Is.Empty);
             if (password.Length > 0)
             {
-                Assert.That(result.Output + result.Error, Does.Not.Contain(password));
+                Assert.That(result.Output + result.Errors, Does.Not.Contain(password));
             }
         });
     }
 
-    private Task<ForgeProcessResult> ForgeAsync(string? stdin, params string[] args)
-        => ForgeProcess.RunAsync(
-            new Dictionary<string, string>
-            {
-                ["ConnectionStrings__Forge"] = database.ConnectionString,
-                ["Forge__DataPath"] = Path.Combine(Path.GetTempPath(), $"forge-accounts-tests-{Environment.ProcessId}"),
-                ["Logging__LogLevel__Default"] = "Warning",
-            },
-            stdin,
-            args);
+    /// <summary>The forge.dll the test run built (it sits next to the tests), fed <paramref name="stdin"/>; two minutes at the most.</summary>
+    private Task<ChildProcessResult> ForgeAsync(string? stdin, params string[] args)
+        => ChildProcess.RunAsync(
+            ChildProcessCommand.Forge(
+                typeof(ForgeApp).Assembly.Location,
+                new Dictionary<string, string>
+                {
+                    ["ConnectionStrings__Forge"] = database.ConnectionString,
+                    ["Forge__DataPath"] = Path.Combine(Path.GetTempPath(), $"forge-accounts-tests-{Environment.ProcessId}"),
+                    ["Logging__LogLevel__Default"] = "Warning",
+                },
+                args) with { StandardInput = stdin },
+            TimeSpan.FromMinutes(2));
 
     private async Task<AccountRow?> RowAsync(string name)
     {

@@ -1,5 +1,5 @@
-using System.Diagnostics;
 using Forge.Bench.Registry;
+using Forge.Tooling.Oci;
 
 namespace Forge.Bench.Tests;
 
@@ -38,7 +38,7 @@ public sealed class RegistryBenchTests
         Assert.Multiple(() =>
         {
             Assert.That(result.DigestsIdentical, Is.True);
-            Assert.That(result.Image.Layers, Is.EqualTo(3 * BenchImage.LayersPerPlatform));
+            Assert.That(result.Image.Layers, Is.EqualTo(3 * RandomImage.SizedLayersPerPlatform));
             Assert.That(result.AllRuns.Select(r => r.Contender), Is.EqualTo(new[] { RegistryBenchOptions.Forge }));
             var forge = result.Medians.Single();
             Assert.That(forge.DiskMegabytes, Is.GreaterThanOrEqualTo(result.ImageMegabytes), "the content store holds at least every layer");
@@ -50,17 +50,17 @@ public sealed class RegistryBenchTests
     [Test]
     public void The_same_seed_writes_the_same_image_and_another_seed_another()
     {
-        var first = BenchImage.Write(Path.Combine(folder, "a"), platforms: 2, sizeMegabytes: 1, seed: 7);
-        var again = BenchImage.Write(Path.Combine(folder, "b"), platforms: 2, sizeMegabytes: 1, seed: 7);
-        var other = BenchImage.Write(Path.Combine(folder, "c"), platforms: 2, sizeMegabytes: 1, seed: 8);
+        var first = RegistryBench.WriteImage(Path.Combine(folder, "a"), platforms: 2, sizeMegabytes: 1, seed: 7);
+        var again = RegistryBench.WriteImage(Path.Combine(folder, "b"), platforms: 2, sizeMegabytes: 1, seed: 7);
+        var other = RegistryBench.WriteImage(Path.Combine(folder, "c"), platforms: 2, sizeMegabytes: 1, seed: 8);
 
         Assert.Multiple(() =>
         {
             Assert.That(again, Is.EqualTo(first));
             Assert.That(other.IndexDigest, Is.Not.EqualTo(first.IndexDigest));
-            Assert.That(first.Blobs, Is.EqualTo(1 + (2 * (2 + BenchImage.LayersPerPlatform))), "an index, and per platform a manifest, a config and the layers");
+            Assert.That(first.Blobs, Is.EqualTo(1 + (2 * (2 + RandomImage.SizedLayersPerPlatform))), "an index, and per platform a manifest, a config and the layers");
             Assert.That(first.LayerBytes, Is.InRange(1024 * 1024, 1024 * 1024 * 11 / 10));
-            Assert.That(LayoutComparison.Differences(Path.Combine(folder, "a"), Path.Combine(folder, "b"), BenchImage.Tag), Is.Empty);
+            Assert.That(LayoutComparison.Differences(Path.Combine(folder, "a"), Path.Combine(folder, "b"), RegistryBench.Tag), Is.Empty);
         });
     }
 
@@ -69,12 +69,12 @@ public sealed class RegistryBenchTests
     {
         var source = Path.Combine(folder, "source");
         var copy = Path.Combine(folder, "copy");
-        BenchImage.Write(source, platforms: 3, sizeMegabytes: 2, seed: 1);
+        RegistryBench.WriteImage(source, platforms: 3, sizeMegabytes: 2, seed: 1);
 
-        var (exitCode, errors) = await SkopeoAsync("--insecure-policy", "copy", "--all", $"oci:{source}:{BenchImage.Tag}", $"oci:{copy}:{BenchImage.Tag}");
+        var copied = await new Skopeo().CopyAllAsync($"oci:{source}:{RegistryBench.Tag}", $"oci:{copy}:{RegistryBench.Tag}");
 
-        Assert.That(exitCode, Is.Zero, errors);
-        Assert.That(LayoutComparison.Differences(source, copy, BenchImage.Tag), Is.Empty);
+        Assert.That(copied.ExitCode, Is.Zero, copied.Errors);
+        Assert.That(LayoutComparison.Differences(source, copy, RegistryBench.Tag), Is.Empty);
     }
 
     [Test]
@@ -82,30 +82,14 @@ public sealed class RegistryBenchTests
     {
         var source = Path.Combine(folder, "source");
         var pulled = Path.Combine(folder, "pulled");
-        BenchImage.Write(source, platforms: 1, sizeMegabytes: 1, seed: 1);
-        BenchImage.Write(pulled, platforms: 1, sizeMegabytes: 1, seed: 1);
+        RegistryBench.WriteImage(source, platforms: 1, sizeMegabytes: 1, seed: 1);
+        RegistryBench.WriteImage(pulled, platforms: 1, sizeMegabytes: 1, seed: 1);
         var blobs = Directory.GetFiles(Path.Combine(pulled, "blobs", "sha256")).Order(StringComparer.Ordinal).ToList();
         File.Delete(blobs[0]);
         File.AppendAllText(blobs[1], "tampered");
 
-        var differences = LayoutComparison.Differences(source, pulled, BenchImage.Tag);
+        var differences = LayoutComparison.Differences(source, pulled, RegistryBench.Tag);
 
         Assert.That(differences, Has.Some.Contains("1 blob(s) missing").And.Some.Contains("1 pulled blob(s) whose content does not hash"));
-    }
-
-    private static async Task<(int ExitCode, string Errors)> SkopeoAsync(params string[] arguments)
-    {
-        var start = new ProcessStartInfo(SkopeoCopy.Executable) { RedirectStandardError = true, RedirectStandardOutput = true, UseShellExecute = false };
-        foreach (var argument in arguments)
-        {
-            start.ArgumentList.Add(argument);
-        }
-
-        using var process = Process.Start(start)!;
-        var output = process.StandardOutput.ReadToEndAsync();
-        var errors = process.StandardError.ReadToEndAsync();
-        await process.WaitForExitAsync();
-        await output;
-        return (process.ExitCode, await errors);
     }
 }

@@ -22,7 +22,7 @@ public sealed partial class CronRunLoggingTests : DatabaseTest
             },
             "run");
 
-        Assert.That(await host.WaitForLogAsync($"Cron task {ExpiredDataCleanupTask.Name} finished", Poll.Deadline), Is.True, host.Errors);
+        Assert.That(await host.WaitUntilErrorsContainAsync($"Cron task {ExpiredDataCleanupTask.Name} finished", Poll.Deadline), Is.True, host.Errors);
 
         var lines = host.Errors.Split('\n');
         var first = Array.FindIndex(lines, l => l.Contains($"Cron task {ExpiredDataCleanupTask.Name} started", StringComparison.Ordinal));

@@ -16,7 +16,7 @@ public sealed class HostProcessTests
         await using var scratch = new ScratchDirectory();
         var dataDirectory = Path.Combine(scratch.Path, "postgres", "cluster", "data");
         using var host = HostProcess.Start(new Dictionary<string, string> { ["Forge__DataPath"] = scratch.Path }, "run");
-        Assert.That(await host.WaitForLogAsync("Application started", StartDeadline), Is.True, host.Errors);
+        Assert.That(await host.WaitUntilErrorsContainAsync("Application started", StartDeadline), Is.True, host.Errors);
         Assert.That(PostgresProcesses.Of(dataDirectory), Is.Not.Empty, "the embedded database runs");
 
         PostgresProcesses.Send(host.Id, signal);

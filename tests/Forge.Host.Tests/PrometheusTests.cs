@@ -39,7 +39,7 @@ public sealed partial class PrometheusTests : DatabaseTest
             SELECT id, 'broken', 'broken', 0, '{"manifests": [ {"digest": "sha256:' FROM package WHERE lower_name = 'app'
             """);
         using var host = HostProcess.Start(environment, "run");
-        Assert.That(await host.WaitForLogAsync("Application started", Poll.Deadline), Is.True, host.Errors);
+        Assert.That(await host.WaitUntilErrorsContainAsync("Application started", Poll.Deadline), Is.True, host.Errors);
         // The host took a free port (HostProcess gives it http://127.0.0.1:0) and logged it.
         var address = ServingAddress().Match(host.Errors).Groups[1].Value;
         await using var prometheus = await PrometheusServer.StartAsync(address, Dashboards("forge-alerts.yml"));

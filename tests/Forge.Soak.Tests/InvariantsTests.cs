@@ -12,7 +12,7 @@ public sealed class InvariantsTests : SoakWorldTest
     {
         log = new WriterLog();
         // Ten operations of one writer, without pauses: tags, indexes, nested indexes, abandoned mirrors.
-        await new MirrorWriter(World.Writer, log, 0, seed: 3, TimeSpan.FromSeconds(1), longPauses: false).RunAsync(CancellationToken.None, operations: 10);
+        await new MirrorWriter(World.Images, log, 0, seed: 3, TimeSpan.FromSeconds(1), longPauses: false).RunAsync(CancellationToken.None, operations: 10);
     }
 
     [Test]

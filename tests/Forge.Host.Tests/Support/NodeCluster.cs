@@ -1,5 +1,6 @@
 using Forge.Packages.ExpiredData;
 using Forge.Packages.Container.Cleanup;
+using Forge.Tooling;
 
 namespace Forge.Host.Tests.Support;
 
@@ -14,7 +15,7 @@ public sealed class NodeCluster : IAsyncDisposable
 
     private readonly string connectionString;
     private readonly ScratchDirectory scratch = new();
-    private readonly Dictionary<string, HostProcess> nodes = [];
+    private readonly Dictionary<string, ChildProcess> nodes = [];
     private int started;
 
     private NodeCluster(string connectionString) => this.connectionString = connectionString;
@@ -59,7 +60,7 @@ public sealed class NodeCluster : IAsyncDisposable
             nodes.Add(name, node);
         }
 
-        if (!await node.WaitForLogAsync("Application started", StartDeadline))
+        if (!await node.WaitUntilErrorsContainAsync("Application started", StartDeadline))
         {
             throw new InvalidOperationException($"{name} did not start: {node.Errors}");
         }
@@ -67,7 +68,7 @@ public sealed class NodeCluster : IAsyncDisposable
         return name;
     }
 
-    public HostProcess this[string name] => nodes[name];
+    public ChildProcess this[string name] => nodes[name];
 
     /// <summary>SIGKILLs the node: no shutdown code runs, its scheduler never says goodbye to the cluster.</summary>
     public void Kill(string name) => nodes[name].Kill();

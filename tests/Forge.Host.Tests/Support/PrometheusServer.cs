@@ -1,6 +1,6 @@
-using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json;
+using Forge.Tooling;
 
 namespace Forge.Host.Tests.Support;
 
@@ -11,11 +11,12 @@ namespace Forge.Host.Tests.Support;
 /// </summary>
 public sealed class PrometheusServer : IAsyncDisposable
 {
-    private readonly Process process;
+    private const string InstalledBy = "build/ensure-prometheus installs Debian's prometheus package.";
+    private readonly ChildProcess process;
     private readonly string directory;
     private readonly HttpClient http = new();
 
-    private PrometheusServer(Process process, string directory, int port)
+    private PrometheusServer(ChildProcess process, string directory, int port)
     {
         this.process = process;
         this.directory = directory;
@@ -42,26 +43,12 @@ public sealed class PrometheusServer : IAsyncDisposable
                   - targets: ['{target}']
             """);
         var port = Ports.Free();
-        var start = new ProcessStartInfo(Executable("prometheus"))
-        {
-            RedirectStandardError = true,
-            RedirectStandardOutput = true,
-            UseShellExecute = false,
-        };
-        foreach (var argument in new[]
-        {
-            $"--config.file={config}", $"--storage.tsdb.path={Path.Combine(directory, "data")}",
-            $"--web.listen-address=127.0.0.1:{port.ToString(CultureInfo.InvariantCulture)}",
-        })
-        {
-            start.ArgumentList.Add(argument);
-        }
-
-        var process = Process.Start(start) ?? throw new InvalidOperationException("Could not start prometheus.");
-        process.OutputDataReceived += (_, _) => { };
-        process.ErrorDataReceived += (_, _) => { };
-        process.BeginOutputReadLine();
-        process.BeginErrorReadLine();
+        var process = ChildProcess.Start(new ChildProcessCommand(
+            InstalledProgram.Path("prometheus", InstalledBy),
+            [
+                $"--config.file={config}", $"--storage.tsdb.path={Path.Combine(directory, "data")}",
+                $"--web.listen-address=127.0.0.1:{port.ToString(CultureInfo.InvariantCulture)}",
+            ]));
         var server = new PrometheusServer(process, directory, port);
         var ready = await Poll.UntilAsync(server.ReadyAsync, r => r);
         return ready ? server : throw new InvalidOperationException("Prometheus did not become ready.");
@@ -94,39 +81,13 @@ public sealed class PrometheusServer : IAsyncDisposable
     /// <summary>Runs <c>promtool</c> with <paramref name="arguments"/>, feeding it <paramref name="input"/>; its exit code and output.</summary>
     public static async Task<(int ExitCode, string Output)> PromtoolAsync(string? input, params string[] arguments)
     {
-        var start = new ProcessStartInfo(Executable("promtool"))
-        {
-            RedirectStandardError = true,
-            RedirectStandardOutput = true,
-            RedirectStandardInput = true,
-            UseShellExecute = false,
-        };
-        foreach (var argument in arguments)
-        {
-            start.ArgumentList.Add(argument);
-        }
-
-        using var process = Process.Start(start) ?? throw new InvalidOperationException("Could not start promtool.");
-        var output = process.StandardOutput.ReadToEndAsync();
-        var error = process.StandardError.ReadToEndAsync();
-        if (input is not null)
-        {
-            await process.StandardInput.WriteAsync(input);
-        }
-
-        process.StandardInput.Close();
-        await process.WaitForExitAsync();
-        return (process.ExitCode, (await output) + (await error));
+        var result = await ChildProcess.RunAsync(new ChildProcessCommand(InstalledProgram.Path("promtool", InstalledBy), arguments) { StandardInput = input });
+        return (result.ExitCode, result.Output + result.Errors);
     }
 
-    public async ValueTask DisposeAsync()
+    public ValueTask DisposeAsync()
     {
-        if (!process.HasExited)
-        {
-            process.Kill();
-            await process.WaitForExitAsync();
-        }
-
+        process.Kill();
         process.Dispose();
         http.Dispose();
         try
@@ -137,6 +98,8 @@ public sealed class PrometheusServer : IAsyncDisposable
         {
             // Prometheus may still be closing its files; /tmp is cleaned by the system.
         }
+
+        return ValueTask.CompletedTask;
     }
 
     private async Task<bool> ReadyAsync()
@@ -151,8 +114,4 @@ public sealed class PrometheusServer : IAsyncDisposable
             return false;
         }
     }
-
-    private static string Executable(string name)
-        => new[] { $"/usr/bin/{name}", $"/usr/local/bin/{name}" }.FirstOrDefault(File.Exists)
-            ?? throw new InvalidOperationException($"{name} is not installed: build/ensure-prometheus installs Debian's prometheus package.");
 }

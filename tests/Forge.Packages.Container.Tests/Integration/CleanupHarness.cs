@@ -4,6 +4,7 @@ using Forge.Packages.Container.Cleanup;
 using Forge.Packages.Container.Demo;
 using Forge.Packages.Container.Registry;
 using Forge.Testing;
+using Forge.Tooling.Oci;
 using Microsoft.Extensions.DependencyInjection;
 using Npgsql;
 
@@ -33,8 +34,8 @@ public sealed class CleanupHarness : ForgeTestWorld
     /// <summary>Pushes a platform manifest by digest (as a mirror does first) with a config and one layer.</summary>
     public Task<PushedManifest> PushPlatformAsync(string repository, long created, string platform = "linux/amd64", string? tag = null)
         => Images.PushImageAsync(1, repository, tag, platform,
-            new ImageBlob(Encoding.UTF8.GetBytes($"{{\"config\":\"{Guid.NewGuid():N}\"}}"), "application/vnd.oci.image.config.v1+json"),
-            [new ImageBlob(RandomNumberGenerator.GetBytes(512), "application/vnd.oci.image.layer.v1.tar+gzip")],
+            new ImageBlob(Encoding.UTF8.GetBytes($"{{\"config\":\"{Guid.NewGuid():N}\"}}"), ImageMediaTypes.OciConfig),
+            [new ImageBlob(RandomNumberGenerator.GetBytes(512), ImageMediaTypes.OciLayer)],
             created);
 
     /// <summary>Pushes an index of <paramref name="children"/> by tag, or by digest when <paramref name="tag"/> is null.</summary>

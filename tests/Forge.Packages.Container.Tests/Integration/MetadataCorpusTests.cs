@@ -1,5 +1,6 @@
 using System.Text;
 using Forge.Packages.Container.Cleanup;
+using Forge.Tooling.Oci;
 using Npgsql;
 
 namespace Forge.Packages.Container.Tests.Integration;
@@ -231,7 +232,7 @@ public sealed class MetadataCorpusTests
 
     /// <summary>An OCI image index with one entry whose digest is the JSON value <paramref name="digest"/>.</summary>
     private static string Index(string digest)
-        => $$$"""{"schemaVersion":2,"mediaType":"application/vnd.oci.image.index.v1+json","manifests":[{"mediaType":"application/vnd.oci.image.manifest.v1+json","digest":{{{digest}}},"size":1234,"platform":{"architecture":"amd64","os":"linux"}}]}""";
+        => $$$"""{"schemaVersion":2,"mediaType":"{{{ImageMediaTypes.OciIndex}}}","manifests":[{"mediaType":"{{{ImageMediaTypes.OciManifest}}}","digest":{{{digest}}},"size":1234,"platform":{"architecture":"amd64","os":"linux"}}]}""";
 
     private static string Quoted(string text) => $"\"{text}\"";
 

@@ -2,7 +2,7 @@ using System.Formats.Tar;
 using System.IO.Compression;
 using System.Text;
 using System.Text.Json.Nodes;
-using Forge.Testing.Oci;
+using Forge.Tooling.Oci;
 
 namespace Forge.Packages.Container.Tests.Registry;
 
@@ -51,7 +51,7 @@ public sealed class OciHarnessTests
         var raw = Encoding.UTF8.GetBytes(inspected.Output);
         Assert.That(OciLayout.Digest(raw), Is.EqualTo(image.Index.Digest));
         var index = JsonNode.Parse(raw)!;
-        Assert.That((string?)index["mediaType"], Is.EqualTo(OciLayout.IndexMediaType));
+        Assert.That((string?)index["mediaType"], Is.EqualTo(ImageMediaTypes.OciIndex));
         Assert.That(
             index["manifests"]!.AsArray().Select(m => ((string?)m!["digest"], (string?)m["platform"]!["architecture"])),
             Is.EqualTo(image.Platforms.Select(p => ((string?)p.Manifest.Digest, (string?)p.Platform.Architecture))));

@@ -2,6 +2,7 @@ using System.Net;
 using System.Text.Json.Nodes;
 using Forge.Packages.Container.Tests.Registry.Support;
 using static Forge.Packages.Container.Tests.Registry.Support.RegistryCalls;
+using static Forge.Tooling.Oci.ImageMediaTypes;
 
 namespace Forge.Packages.Container.Tests.Registry;
 

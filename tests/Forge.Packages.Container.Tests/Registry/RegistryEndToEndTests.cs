@@ -4,7 +4,7 @@ using Forge.Modularity;
 using Forge.Packages.ExpiredData;
 using Forge.Packages.Container.Cleanup;
 using Forge.Packages.Container.Tests.Registry.Support;
-using Forge.Testing.Oci;
+using Forge.Tooling.Oci;
 
 namespace Forge.Packages.Container.Tests.Registry;
 

@@ -3,6 +3,7 @@ using System.Text;
 using System.Text.Json.Nodes;
 using Forge.Packages.Container.Tests.Registry.Support;
 using static Forge.Packages.Container.Tests.Registry.Support.RegistryCalls;
+using static Forge.Tooling.Oci.ImageMediaTypes;
 
 namespace Forge.Packages.Container.Tests.Registry;
 
@@ -51,7 +52,7 @@ public sealed class RegistryManifestTests : RegistryApiTest
             Is.EqualTo(1));
         var files = await FilesAsync(version.Value);
         var expected = image.Blobs.Select((b, i) => (Name: $"sha256_{Hex(b)}", Lead: false, Digest: Digest(b),
-                MediaType: i == 0 ? "application/vnd.oci.image.config.v1+json" : "application/vnd.oci.image.layer.v1.tar+gzip", Size: (long)b.Length))
+                MediaType: i == 0 ? OciConfig : OciLayer, Size: (long)b.Length))
             .Append((Name: "manifest.json", Lead: true, Digest: image.Digest, MediaType: OciManifest, Size: (long)image.Manifest.Length))
             .OrderBy(f => f.Name, StringComparer.Ordinal);
         Assert.That(files, Is.EqualTo(expected));
@@ -266,9 +267,9 @@ public sealed class RegistryManifestTests : RegistryApiTest
 
     [TestCase("{not json", OciManifest)]
     [TestCase("[]", OciManifest)]
-    [TestCase("""{"schemaVersion":1,"name":"alice/app","tag":"v1","fsLayers":[]}""", "application/vnd.docker.distribution.manifest.v1+json")]
+    [TestCase("""{"schemaVersion":1,"name":"alice/app","tag":"v1","fsLayers":[]}""", DockerSchema1Manifest)]
     [TestCase("""{"schemaVersion":2,"mediaType":"application/vnd.example.thing+json","config":{}}""", "application/vnd.example.thing+json")]
-    [TestCase("""{"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json","layers":[]}""", OciManifest)]
+    [TestCase($$"""{"schemaVersion":2,"mediaType":"{{OciManifest}}","layers":[]}""", OciManifest)]
     public async Task A_manifest_the_registry_cannot_read_is_MANIFEST_INVALID(string manifest, string mediaType)
     {
         using var pushed = await Client.PutManifestAsync(App, "v1", Encoding.UTF8.GetBytes(manifest), mediaType);

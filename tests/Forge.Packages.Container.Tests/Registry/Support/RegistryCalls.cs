@@ -3,6 +3,7 @@ using System.Net.Http.Headers;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json.Nodes;
+using static Forge.Tooling.Oci.ImageMediaTypes;
 
 namespace Forge.Packages.Container.Tests.Registry.Support;
 
@@ -22,11 +23,6 @@ public sealed record TestImage(byte[] Config, IReadOnlyList<byte[]> Layers, byte
 /// <summary>Calls of the registry API the way a client makes them, and what the tests read from the answers.</summary>
 public static class RegistryCalls
 {
-    public const string OciManifest = "application/vnd.oci.image.manifest.v1+json";
-    public const string OciIndex = "application/vnd.oci.image.index.v1+json";
-    public const string DockerManifest = "application/vnd.docker.distribution.manifest.v2+json";
-    public const string DockerList = "application/vnd.docker.distribution.manifest.list.v2+json";
-
     public static string Digest(byte[] content) => "sha256:" + Hex(content);
 
     public static string Hex(byte[] content) => Convert.ToHexStringLower(SHA256.HashData(content));
@@ -51,12 +47,12 @@ public static class RegistryCalls
             ["rootfs"] = new JsonObject { ["type"] = "layers", ["diff_ids"] = new JsonArray() },
         }.ToJsonString());
         byte[][] layers = [Bytes(300, seed * 2), Bytes(500, (seed * 2) + 1)];
-        var layerType = docker ? "application/vnd.docker.image.rootfs.diff.tar.gzip" : "application/vnd.oci.image.layer.v1.tar+gzip";
+        var layerType = docker ? DockerLayer : OciLayer;
         var manifest = new JsonObject
         {
             ["schemaVersion"] = 2,
             ["mediaType"] = mediaType,
-            ["config"] = Descriptor(docker ? "application/vnd.docker.container.image.v1+json" : "application/vnd.oci.image.config.v1+json", config),
+            ["config"] = Descriptor(docker ? DockerConfig : OciConfig, config),
             ["layers"] = new JsonArray([.. layers.Select(l => (JsonNode)Descriptor(layerType, l))]),
         };
         return new TestImage(config, layers, Encoding.UTF8.GetBytes(manifest.ToJsonString()), mediaType);

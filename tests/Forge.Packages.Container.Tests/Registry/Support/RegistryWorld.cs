@@ -6,7 +6,7 @@ using Forge.Host.Cli;
 using Forge.Host.Hosting;
 using Forge.Host.Http;
 using Forge.Testing;
-using Forge.Testing.Oci;
+using Forge.Tooling.Oci;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 
