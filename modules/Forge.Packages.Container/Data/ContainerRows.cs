@@ -69,9 +69,11 @@ internal static class ContainerRows
 
         for (var attempt = 1; ; attempt++)
         {
+            // No conflict target: each of the four hashes has a unique index, and two pushes of the same content that
+            // insert at the same instant may collide on any of them (the md5 index comes first), not only on sha256's.
             if (await PackagesSql.ScalarAsync<long?>(connection, null, """
                 INSERT INTO package_blob (size, hash_md5, hash_sha1, hash_sha256, hash_sha512, created_unix)
-                VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (hash_sha256) DO NOTHING RETURNING id
+                VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING RETURNING id
                 """, cancellationToken, hashes.Size, hashes.Md5, hashes.Sha1, hashes.Sha256, hashes.Sha512, created) is long inserted)
             {
                 return inserted;
