@@ -69,6 +69,7 @@ public sealed class SchemaTests
         ("package_cleanup_rule", "match_full_name", "boolean", null, false),
         ("package_cleanup_rule", "created_unix", "bigint", null, false),
         ("package_cleanup_rule", "updated_unix", "bigint", null, false),
+        ("package_cleanup_rule", "keep_pulled_days", "integer", null, false),
     ];
 
     private TestDatabase database = null!;

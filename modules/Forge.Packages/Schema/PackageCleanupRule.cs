@@ -1,6 +1,6 @@
 namespace Forge.Packages.Schema;
 
-/// <summary>A per-owner retention rule. Part of the schema; rules are not executed yet.</summary>
+/// <summary>An owner's retention rule for one package type (Forgejo's table; one rule per owner and type).</summary>
 public sealed class PackageCleanupRule
 {
     public long Id { get; set; }
@@ -14,4 +14,10 @@ public sealed class PackageCleanupRule
     public bool MatchFullName { get; set; }
     public long CreatedUnix { get; set; }
     public long UpdatedUnix { get; set; }
+
+    /// <summary>
+    /// Forge's addition: keep every version pulled within this many days (0: pulls do not keep a version).
+    /// Rows Forgejo writes have 0, so they behave as in Forgejo.
+    /// </summary>
+    public int KeepPulledDays { get; set; }
 }

@@ -20,6 +20,7 @@ public sealed class PackagesDbContext(DbContextOptions<PackagesDbContext> option
     public DbSet<PackageProperty> Properties => Set<PackageProperty>();
     public DbSet<PackageCleanupRule> CleanupRules => Set<PackageCleanupRule>();
     public DbSet<PendingContentRemoval> PendingContentRemovals => Set<PendingContentRemoval>();
+    public DbSet<PackageVersionPull> VersionPulls => Set<PackageVersionPull>();
 
     /// <summary>
     /// The column <c>package_version.may_name_digest</c>, which Forge adds to Forgejo's schema: false when
@@ -153,6 +154,17 @@ public sealed class PackagesDbContext(DbContextOptions<PackagesDbContext> option
             e.Property(r => r.QueuedUnix).HasColumnName("queued_unix");
         });
 
+        modelBuilder.Entity<PackageVersionPull>(e =>
+        {
+            e.ToTable("forge_package_version_pull");
+            e.HasKey(p => p.VersionId);
+            e.Property(p => p.VersionId).HasColumnName("version_id").ValueGeneratedNever();
+            e.Property(p => p.LastPulledUnix).HasColumnName("last_pulled_unix");
+            // The pull goes with its version, whoever deletes it (a cleanup here, or Forgejo).
+            e.HasOne<PackageVersion>().WithMany().HasForeignKey(p => p.VersionId).OnDelete(DeleteBehavior.Cascade)
+                .HasConstraintName("fk_forge_package_version_pull_version_id");
+        });
+
         modelBuilder.Entity<PackageCleanupRule>(e =>
         {
             e.ToTable("package_cleanup_rule");
@@ -167,6 +179,8 @@ public sealed class PackagesDbContext(DbContextOptions<PackagesDbContext> option
             e.Property(r => r.MatchFullName).HasColumnName("match_full_name").HasDefaultValue(false);
             e.Property(r => r.CreatedUnix).HasColumnName("created_unix").HasDefaultValue(0L);
             e.Property(r => r.UpdatedUnix).HasColumnName("updated_unix").HasDefaultValue(0L);
+            // Forge's addition (0 for rows Forgejo writes, which keeps Forgejo's meaning).
+            e.Property(r => r.KeepPulledDays).HasColumnName("keep_pulled_days").HasDefaultValue(0);
             e.HasIndex(r => new { r.OwnerId, r.Type }).IsUnique().HasDatabaseName("UQE_package_cleanup_rule_s");
             e.HasIndex(r => r.Enabled).HasDatabaseName("IDX_package_cleanup_rule_enabled");
             e.HasIndex(r => r.OwnerId).HasDatabaseName("IDX_package_cleanup_rule_owner_id");

@@ -222,6 +222,12 @@ namespace Forge.Packages.Schema.Migrations
                         .HasDefaultValue("")
                         .HasColumnName("keep_pattern");
 
+                    b.Property<int>("KeepPulledDays")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("integer")
+                        .HasDefaultValue(0)
+                        .HasColumnName("keep_pulled_days");
+
                     b.Property<bool>("MatchFullName")
                         .ValueGeneratedOnAdd()
                         .HasColumnType("boolean")
@@ -467,6 +473,21 @@ namespace Forge.Packages.Schema.Migrations
                     b.ToTable("package_version", "public");
                 });
 
+            modelBuilder.Entity("Forge.Packages.Schema.PackageVersionPull", b =>
+                {
+                    b.Property<long>("VersionId")
+                        .HasColumnType("bigint")
+                        .HasColumnName("version_id");
+
+                    b.Property<long>("LastPulledUnix")
+                        .HasColumnType("bigint")
+                        .HasColumnName("last_pulled_unix");
+
+                    b.HasKey("VersionId");
+
+                    b.ToTable("forge_package_version_pull", "public");
+                });
+
             modelBuilder.Entity("Forge.Packages.Schema.PendingContentRemoval", b =>
                 {
                     b.Property<string>("HashSha256")
@@ -490,6 +511,16 @@ namespace Forge.Packages.Schema.Migrations
                         .OnDelete(DeleteBehavior.Restrict)
                         .IsRequired()
                         .HasConstraintName("fk_package_file_blob_id");
+                });
+
+            modelBuilder.Entity("Forge.Packages.Schema.PackageVersionPull", b =>
+                {
+                    b.HasOne("Forge.Packages.Schema.PackageVersion", null)
+                        .WithMany()
+                        .HasForeignKey("VersionId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired()
+                        .HasConstraintName("fk_forge_package_version_pull_version_id");
                 });
 #pragma warning restore 612, 618
         }
