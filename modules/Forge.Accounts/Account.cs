@@ -11,4 +11,7 @@ public interface IAccountDirectory
 
     /// the account when name and password match, else null (unknown name and wrong password are indistinguishable to the caller)
     Task<Account?> VerifyAsync(string name, string password, CancellationToken cancellationToken);
+
+    /// the names of the accounts with these ids (an id no account has is left out), for reports that name owners
+    Task<IReadOnlyDictionary<long, string>> NamesAsync(IReadOnlyCollection<long> ids, CancellationToken cancellationToken);
 }

@@ -13,6 +13,9 @@ public sealed partial class AccountDirectory(AccountStore store, VerificationCac
     public async Task<Account?> FindAsync(string name, CancellationToken cancellationToken)
         => (await store.FindAsync(name, cancellationToken))?.Account;
 
+    public Task<IReadOnlyDictionary<long, string>> NamesAsync(IReadOnlyCollection<long> ids, CancellationToken cancellationToken)
+        => store.NamesAsync(ids, cancellationToken);
+
     public async Task<Account?> VerifyAsync(string name, string password, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(name);

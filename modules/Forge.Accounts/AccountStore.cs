@@ -76,6 +76,26 @@ public sealed class AccountStore(NpgsqlDataSource dataSource, TimeProvider time)
         return await reader.ReadAsync(cancellationToken) ? new Account(reader.GetInt64(0), reader.GetString(1)) : null;
     }
 
+    /// <summary>The names of the users with these ids.</summary>
+    public async Task<IReadOnlyDictionary<long, string>> NamesAsync(IReadOnlyCollection<long> ids, CancellationToken cancellationToken)
+    {
+        var names = new Dictionary<long, string>();
+        if (ids.Count == 0)
+        {
+            return names;
+        }
+
+        await using var command = dataSource.CreateCommand("""SELECT id, name FROM "user" WHERE id = ANY($1)""");
+        command.Parameters.AddWithValue(ids.ToArray());
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            names[reader.GetInt64(0)] = reader.GetString(1);
+        }
+
+        return names;
+    }
+
     /// <summary>Every user, by id.</summary>
     public async Task<IReadOnlyList<AccountSummary>> ListAsync(CancellationToken cancellationToken)
     {

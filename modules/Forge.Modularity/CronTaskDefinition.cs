@@ -33,6 +33,12 @@ public sealed record CronTaskDefinition
     /// <summary>Quartz cron (with seconds), a descriptor such as <c>@midnight</c>, or <c>@every 1h</c>.</summary>
     public string Schedule { get; init; } = "@midnight";
 
+    /// <summary>
+    /// Tasks this one runs right after, whenever they finish with success (trigger <c>chained</c>), besides its own
+    /// schedule: how a module puts its task into another module's nightly chain without that module knowing it.
+    /// </summary>
+    public IReadOnlyList<string> RunsAfter { get; init; } = [];
+
     /// <summary>The task's own settings, beyond Enabled, RunAtStart and Schedule.</summary>
     public IReadOnlyList<CronSetting> Settings { get; init; } = [];
 }

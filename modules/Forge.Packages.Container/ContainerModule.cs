@@ -8,6 +8,7 @@ using Forge.Packages.Container.ExpiredData;
 using Forge.Packages.Container.Registry;
 using Forge.Packages.Container.Registry.Http;
 using Forge.Packages.ExpiredData;
+using Forge.Packages.Rules;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace Forge.Packages.Container;
@@ -38,6 +39,9 @@ public sealed class ContainerModule : IModule, IModuleCommands
         context.Services.AddSingleton<IDanglingImageStore, NpgsqlDanglingImageStore>();
         context.Services.AddSingleton<DanglingImageCleanupTelemetry>();
         context.Services.AddTransient<DanglingImageCleanup>();
+
+        // The owners' retention rules untag images and leave digest versions to the dangling image cleanup.
+        context.Services.AddSingleton<IPackageTypeRetention, ContainerRetention>();
 
         // The registry's upload sessions and uploaded blobs expire with the expired-data cleanup.
         context.Services.AddSingleton<IExpiredDataStep, ExpiredUploadsStep>();

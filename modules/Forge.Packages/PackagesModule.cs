@@ -1,8 +1,10 @@
+using Forge.Accounts;
 using Forge.Modularity;
 using Forge.Packages.Cli;
 using Forge.Packages.Content;
 using Forge.Packages.ExpiredData;
 using Forge.Packages.Fsck;
+using Forge.Packages.Rules;
 using Forge.Packages.Schema;
 using Microsoft.Extensions.DependencyInjection;
 using Npgsql;
@@ -10,9 +12,10 @@ using Npgsql;
 namespace Forge.Packages;
 
 /// <summary>
-/// The shared packages schema, the content store, the expired-data cleanup (<c>cleanup_packages</c>, whose
-/// steps other modules extend) and <c>packages fsck</c>. Settings: <c>Forge:Packages:StorePath</c> (default
-/// <c>&lt;Forge:DataPath&gt;/packages</c>).
+/// The shared packages schema, the content store, the owners' retention rules (<c>cleanup_package_rules</c>, applied to
+/// the types other modules serve), the expired-data cleanup (<c>cleanup_packages</c>, whose steps other modules
+/// extend) and <c>packages fsck</c>. Settings: <c>Forge:Packages:StorePath</c> (default
+/// <c>&lt;Forge:DataPath&gt;/packages</c>), <c>Forge:Packages:DefaultCleanupRule:*</c>.
 /// </summary>
 public sealed class PackagesModule : IModule, IModuleCommands
 {
@@ -20,9 +23,10 @@ public sealed class PackagesModule : IModule, IModuleCommands
 
     public string Name => ModuleName;
 
-    public IReadOnlyList<string> Dependencies => [];
+    /// <summary>Accounts: a rule's owner is an account, named in reports and commands.</summary>
+    public IReadOnlyList<string> Dependencies => [AccountsModule.ModuleName];
 
-    public IReadOnlyList<CronTaskDefinition> CronTasks => [ExpiredDataCleanupTask.Definition];
+    public IReadOnlyList<CronTaskDefinition> CronTasks => [PackageRulesCleanupTask.Definition, ExpiredDataCleanupTask.Definition];
 
     public void Register(ModuleContext context)
     {
@@ -41,6 +45,12 @@ public sealed class PackagesModule : IModule, IModuleCommands
         context.Services.AddSingleton<IExpiredDataStep, EmptyPackagesStep>();
         context.Services.AddSingleton<IExpiredDataStep, OrphanedBlobsStep>();
         context.Services.AddTransient<ContentStoreCheck>();
+
+        // The owners' retention rules; the modules that serve a package type say how its versions go (IPackageTypeRetention).
+        context.Services.AddSingleton(DefaultCleanupRuleSettings.Read(context.Configuration));
+        context.Services.AddSingleton<CleanupRuleStore>();
+        context.Services.AddSingleton<PackageRulesCleanupTelemetry>();
+        context.Services.AddTransient<PackageRulesCleanup>();
         context.AddTelemetrySource(ExpiredDataCleanupTelemetry.Name);
     }
 
@@ -48,5 +58,6 @@ public sealed class PackagesModule : IModule, IModuleCommands
     {
         yield return new ModuleCommand(["packages"], PackagesCommands.Cleanup(host));
         yield return new ModuleCommand(["packages"], PackagesCommands.Fsck(host));
+        yield return new ModuleCommand(["packages"], RulesCommands.Build(host));
     }
 }

@@ -8,6 +8,7 @@ using Forge.Host.Hosting;
 using Forge.Host.Http;
 using Forge.Host.Tests.Support;
 using Forge.Packages.ExpiredData;
+using Forge.Packages.Rules;
 using Forge.Packages.Container.Cleanup;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
@@ -209,7 +210,7 @@ public sealed class HttpEndpointTests : DatabaseTest
     }
 
     [Test]
-    public async Task With_the_token_the_cron_list_shows_both_real_tasks_with_their_schedule_next_and_previous_run()
+    public async Task With_the_token_the_cron_list_shows_the_real_tasks_with_their_schedule_next_and_previous_run()
     {
         await RecordRunAsync(ExpiredDataCleanupTask.Name, "failure", DateTimeOffset.UtcNow.AddHours(-1));
         await using var host = await StartAsync(AdminToken);
@@ -220,7 +221,7 @@ public sealed class HttpEndpointTests : DatabaseTest
 
         var tasks = json.RootElement.EnumerateArray().ToDictionary(t => t.GetProperty("name").GetString()!);
         Assert.That(response.StatusCode, Is.EqualTo(HttpStatusCode.OK));
-        Assert.That(tasks.Keys, Is.EquivalentTo((string[])[ExpiredDataCleanupTask.Name, DanglingImageCleanupTask.Name]));
+        Assert.That(tasks.Keys, Is.EquivalentTo((string[])[PackageRulesCleanupTask.Name, ExpiredDataCleanupTask.Name, DanglingImageCleanupTask.Name]));
         var packages = tasks[ExpiredDataCleanupTask.Name];
         var container = tasks[DanglingImageCleanupTask.Name];
         Assert.Multiple(() =>

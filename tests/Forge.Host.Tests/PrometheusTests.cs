@@ -95,7 +95,7 @@ public sealed partial class PrometheusTests : DatabaseTest
             Assert.That(missing, Is.Empty, "metrics of the dashboard or the rules without data in Prometheus");
             Assert.That(panels, Has.Count.GreaterThanOrEqualTo(10));
             Assert.That(emptyPanels, Is.Empty, "panel queries without data");
-            Assert.That(failureSeries, Has.Count.EqualTo(2), "a failure series for each task before any failure");
+            Assert.That(failureSeries, Has.Count.EqualTo(3), "a failure series for each task before any failure");
             Assert.That(lint.ExitCode, Is.Zero, lint.Output);
             Assert.That(check.ExitCode, Is.Zero, check.Output);
             Assert.That(health, Has.Count.EqualTo(3));

@@ -84,7 +84,11 @@ public sealed partial class CronRunner(
         }
 
         LogFinished(task.Name, runId, result.Outcome.ToString().ToLowerInvariant(), elapsed.TotalSeconds, result.Summary);
-        foreach (var followUp in result.FollowUps)
+        // What the run asked for, then the tasks that declared they run after this one (after a success only).
+        var chained = result.Outcome == CronRunOutcome.Success
+            ? catalog.Tasks.Where(t => t.Definition.RunsAfter.Contains(task.Name, StringComparer.OrdinalIgnoreCase)).Select(t => t.Name)
+            : [];
+        foreach (var followUp in result.FollowUps.Concat(chained).Distinct(StringComparer.OrdinalIgnoreCase))
         {
             if (catalog.Find(followUp) is { Enabled: true } next)
             {

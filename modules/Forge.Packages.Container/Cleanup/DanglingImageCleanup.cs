@@ -43,7 +43,7 @@ public sealed partial class DanglingImageCleanup(
         activity?.SetTag("forge.cleanup.cutoff_unix", cutoff);
         try
         {
-            await using var run = await store.TryStartRunAsync(cancellationToken);
+            await using var run = await store.TryStartRunAsync(options.WaitForLock, cancellationToken);
             if (run is null)
             {
                 LogSkipped();

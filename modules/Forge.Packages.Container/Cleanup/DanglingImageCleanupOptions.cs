@@ -5,4 +5,5 @@ namespace Forge.Packages.Container.Cleanup;
 /// <param name="BatchSize">Versions per transaction.</param>
 /// <param name="DryRun">Decide and count, delete nothing.</param>
 /// <param name="ListedCandidates">How many candidates the report lists (it counts them all): listing every one costs memory in proportion to the registry.</param>
-public sealed record DanglingImageCleanupOptions(TimeSpan OlderThan, int BatchSize, bool DryRun, int ListedCandidates = int.MaxValue);
+/// <param name="WaitForLock">Wait for a run in progress to end instead of skipping (a run chained after the package rules).</param>
+public sealed record DanglingImageCleanupOptions(TimeSpan OlderThan, int BatchSize, bool DryRun, int ListedCandidates = int.MaxValue, bool WaitForLock = false);

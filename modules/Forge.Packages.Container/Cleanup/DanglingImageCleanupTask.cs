@@ -1,5 +1,6 @@
 using Forge.Modularity;
 using Forge.Packages.ExpiredData;
+using Forge.Packages.Rules;
 using Microsoft.Extensions.Logging;
 
 namespace Forge.Packages.Container.Cleanup;
@@ -14,6 +15,9 @@ public sealed partial class DanglingImageCleanupTask(DanglingImageCleanup cleanu
         Enabled = true,
         RunAtStart = true,
         Schedule = "@midnight",
+        // The nightly chain: the package rules untag, this removes what they left unreferenced, the expired-data
+        // cleanup frees the disk.
+        RunsAfter = [PackageRulesCleanupTask.Name],
         Settings =
         [
             CronSetting.Duration("OlderThan", "24h"),
@@ -23,12 +27,14 @@ public sealed partial class DanglingImageCleanupTask(DanglingImageCleanup cleanu
     };
 
     /// <summary>The task's settings as options; a scheduled run lists no candidates (its report is logged as counts).</summary>
-    public static DanglingImageCleanupOptions OptionsFrom(CronTaskSettings settings)
-        => new(settings.GetDuration("OlderThan"), settings.GetInt32("BatchSize"), settings.GetBoolean("DryRun"), ListedCandidates: 0);
+    public static DanglingImageCleanupOptions OptionsFrom(CronTaskSettings settings, bool waitForLock = false)
+        => new(settings.GetDuration("OlderThan"), settings.GetInt32("BatchSize"), settings.GetBoolean("DryRun"), ListedCandidates: 0, waitForLock);
 
     public async Task<CronTaskResult> RunAsync(CronTaskContext context, CancellationToken cancellationToken)
     {
-        var report = await cleanup.RunAsync(OptionsFrom(context.Settings), cancellationToken);
+        // A run chained after the package rules waits for a scheduled run in progress, so that what they untagged
+        // tonight goes tonight.
+        var report = await cleanup.RunAsync(OptionsFrom(context.Settings, waitForLock: context.Trigger == CronRunTrigger.Chained), cancellationToken);
         LogReport(
             report.DryRun, report.Skipped, report.OlderThanSeconds, report.CutoffUnix, report.ScannedVersions, report.DigestVersions,
             report.UnreferencedVersions, report.TooYoungVersions, report.SparedVersions, report.DeletedVersions, report.DeletedFiles,

@@ -6,6 +6,9 @@ namespace Forge.Packages.Container.Cleanup;
 /// </summary>
 public interface IDanglingImageStore
 {
-    /// <summary>Starts a run, or returns null when another run (any node, CLI or cron) holds the lock.</summary>
-    Task<IDanglingImageRun?> TryStartRunAsync(CancellationToken cancellationToken);
+    /// <summary>
+    /// Starts a run, or returns null when another run (any node, CLI or cron) holds the lock; with
+    /// <paramref name="waitForLock"/>, waits for that run to end first (up to an hour).
+    /// </summary>
+    Task<IDanglingImageRun?> TryStartRunAsync(bool waitForLock, CancellationToken cancellationToken);
 }

@@ -19,14 +19,12 @@ public sealed class NpgsqlDanglingImageStore(NpgsqlDataSource dataSource) : IDan
     /// <summary>About how many versions one inventory chunk reads.</summary>
     private const int ChunkVersions = 5_000;
 
-    public async Task<IDanglingImageRun?> TryStartRunAsync(CancellationToken cancellationToken)
+    public async Task<IDanglingImageRun?> TryStartRunAsync(bool waitForLock, CancellationToken cancellationToken)
     {
         var connection = await dataSource.OpenConnectionAsync(cancellationToken);
         try
         {
-            await using var command = new NpgsqlCommand("SELECT pg_try_advisory_lock($1)", connection);
-            command.Parameters.AddWithValue(RunLockKey);
-            if (await command.ExecuteScalarAsync(cancellationToken) is true)
+            if (await LockAsync(connection, waitForLock, cancellationToken))
             {
                 return new Run(dataSource, connection);
             }
@@ -38,6 +36,29 @@ public sealed class NpgsqlDanglingImageStore(NpgsqlDataSource dataSource) : IDan
         {
             await connection.DisposeAsync();
             throw;
+        }
+    }
+
+    private static async Task<bool> LockAsync(NpgsqlConnection connection, bool wait, CancellationToken cancellationToken)
+    {
+        if (!wait)
+        {
+            return await PackagesSql.ScalarAsync<bool>(connection, null, "SELECT pg_try_advisory_lock($1)", cancellationToken, RunLockKey);
+        }
+
+        try
+        {
+            await PackagesSql.ExecuteAsync(connection, null, "SET lock_timeout = '1h'", cancellationToken);
+            await PackagesSql.ExecuteAsync(connection, null, "SELECT pg_advisory_lock($1)", cancellationToken, RunLockKey);
+            return true;
+        }
+        catch (PostgresException e) when (e.SqlState == PostgresErrorCodes.LockNotAvailable)
+        {
+            return false;
+        }
+        finally
+        {
+            await PackagesSql.ExecuteAsync(connection, null, "RESET lock_timeout", CancellationToken.None);
         }
     }
 

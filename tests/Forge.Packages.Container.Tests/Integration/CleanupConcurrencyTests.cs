@@ -416,7 +416,7 @@ public sealed class CleanupConcurrencyTests
     public async Task A_run_that_starts_while_another_holds_the_lock_is_skipped_and_does_nothing()
     {
         var orphan = await h.PushPlatformAsync("demo/app", h.Old);
-        await using (var running = await h.App.Services.GetRequiredService<IDanglingImageStore>().TryStartRunAsync(CancellationToken.None))
+        await using (var running = await h.App.Services.GetRequiredService<IDanglingImageStore>().TryStartRunAsync(false, CancellationToken.None))
         {
             Assert.That(running, Is.Not.Null);
             var skipped = await h.CleanupAsync();

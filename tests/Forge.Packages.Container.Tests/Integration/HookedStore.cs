@@ -15,8 +15,8 @@ public sealed class HookedStore(IDanglingImageStore inner) : IDanglingImageStore
     /// <summary>The version ids of each committed batch, in order.</summary>
     public List<IReadOnlyList<long>> CommittedBatches { get; } = [];
 
-    public async Task<IDanglingImageRun?> TryStartRunAsync(CancellationToken cancellationToken)
-        => await inner.TryStartRunAsync(cancellationToken) is { } run ? new Run(run, this) : null;
+    public async Task<IDanglingImageRun?> TryStartRunAsync(bool waitForLock, CancellationToken cancellationToken)
+        => await inner.TryStartRunAsync(waitForLock, cancellationToken) is { } run ? new Run(run, this) : null;
 
     private sealed class Run(IDanglingImageRun inner, HookedStore hooks) : IDanglingImageRun
     {

@@ -31,7 +31,7 @@ internal sealed class CleanupHarness : IDisposable
     public CleanupHarness()
     {
         Telemetry = new DanglingImageCleanupTelemetry(MeterFactory);
-        Store.Setup(s => s.TryStartRunAsync(It.IsAny<CancellationToken>())).ReturnsAsync(Run.Object);
+        Store.Setup(s => s.TryStartRunAsync(It.IsAny<bool>(), It.IsAny<CancellationToken>())).ReturnsAsync(Run.Object);
         Run.Setup(r => r.ReadInventoryAsync(It.IsAny<CancellationToken>())).Returns(() => AsyncSequence.From(Inventory.Chunks()));
         Run.Setup(r => r.BeginBatchAsync(It.IsAny<IReadOnlyList<long>>(), It.IsAny<bool>(), It.IsAny<CancellationToken>()))
             .Returns((IReadOnlyList<long> ids, bool delete, CancellationToken _) => OpenBatch(ids, delete));
@@ -58,7 +58,7 @@ internal sealed class CleanupHarness : IDisposable
 
     /// <summary>Another run (another node, the CLI or cron) holds the cleanup lock.</summary>
     public void AnotherRunInProgress()
-        => Store.Setup(s => s.TryStartRunAsync(It.IsAny<CancellationToken>())).ReturnsAsync((IDanglingImageRun?)null);
+        => Store.Setup(s => s.TryStartRunAsync(It.IsAny<bool>(), It.IsAny<CancellationToken>())).ReturnsAsync((IDanglingImageRun?)null);
 
     /// <summary>The version was pushed again after the inventory read it: its row is young now.</summary>
     public void RepushMeanwhile(long versionId) => repushed.Add(versionId);

@@ -29,7 +29,7 @@ public sealed class DanglingImageCleanupTests : CleanupFixture
 
         await Harness.RunAsync();
 
-        Harness.Store.Verify(s => s.TryStartRunAsync(It.IsAny<CancellationToken>()), Times.Once);
+        Harness.Store.Verify(s => s.TryStartRunAsync(It.IsAny<bool>(), It.IsAny<CancellationToken>()), Times.Once);
         Harness.Store.VerifyNoOtherCalls();
         Harness.Run.VerifyNoOtherCalls();
     }
