@@ -56,6 +56,11 @@ public sealed class ContainerModule : IModule, IModuleCommands
         context.Services.AddSingleton<UploadSessions>();
         context.Services.AddSingleton<BlobUploads>();
         context.Services.AddSingleton<ManifestPushes>();
+        // The last pull of each version, for the retention rules: recorded in memory, written by a hosted service
+        // (forge run only) every Forge:Registry:PullFlushInterval and at shutdown, after the HTTP server has stopped.
+        context.Services.AddSingleton<VersionPulls>();
+        context.Services.AddSingleton<PullRecorder>();
+        context.Services.AddHostedService<PullFlusher>();
         context.Services.AddSingleton<RegistryAccess>();
         context.Services.AddSingleton<PingHandler>();
         context.Services.AddSingleton<BlobsHandler>();

@@ -87,6 +87,8 @@ public sealed class BadInvocationTests : DatabaseTest
         new("unknown key of the task", Cleanup, ExitCodes.UsageError, "Forge:Cron:cleanup_container_sha256:BatchSise is not a setting", "Forge__Cron__cleanup_container_sha256__BatchSise=10"),
         new("unknown cron task", Cleanup, ExitCodes.UsageError, "no cron task named 'cleanup_container_sha265'", "Forge__Cron__cleanup_container_sha265__Enabled=true"),
         new("Registry:AnonymousPull not a boolean, run", "run", ExitCodes.UsageError, "Forge:Registry:AnonymousPull is 'maybe': it must be true or false", "Forge__Registry__AnonymousPull=maybe"),
+        new("Registry:PullFlushInterval too short, run", "run", ExitCodes.UsageError, "Forge:Registry:PullFlushInterval is '100ms': it must be between 1s and 1h", "Forge__Registry__PullFlushInterval=100ms"),
+        new("Registry:PullFlushInterval not a duration, run", "run", ExitCodes.UsageError, "Forge:Registry:PullFlushInterval is '1d': unknown unit 'd'", "Forge__Registry__PullFlushInterval=1d"),
         new("unknown module", Cleanup, ExitCodes.UsageError, "Forge:Modules:Packages.Containers", "Forge__Modules__Packages.Containers__Enabled=false"),
 
         // The database.

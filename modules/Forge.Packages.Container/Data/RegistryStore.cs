@@ -47,12 +47,14 @@ public sealed class RegistryStore(NpgsqlDataSource dataSource)
 
     /// <summary>
     /// A manifest of the package by tag, or by digest: the version named by the digest, else any version whose
-    /// manifest has it (a manifest pushed only by tag is still pulled by its digest).
+    /// manifest has it (a manifest pushed only by tag is still pulled by its digest). With it, in the same
+    /// statement, the ids of every version the reference names, for the record of pulls.
     /// </summary>
     public async Task<StoredManifest?> FindManifestAsync(long packageId, string reference, bool byDigest, CancellationToken cancellationToken)
     {
+        // The window aggregate runs over every matching row before LIMIT keeps the one served.
         var found = await PackagesSql.ListAsync(dataSource, $"""
-            SELECT lower(d.value), coalesce(m.value, ''), b.size
+            SELECT lower(d.value), coalesce(m.value, ''), b.size, array_agg(v.id) OVER ()
             FROM package_version v
             JOIN package_file f ON f.version_id = v.id AND f.is_lead
             JOIN package_blob b ON b.id = f.blob_id
@@ -60,7 +62,7 @@ public sealed class RegistryStore(NpgsqlDataSource dataSource)
             LEFT JOIN package_property m ON m.ref_type = {PropertyRefType.File:D} AND m.ref_id = f.id AND m.name = '{ContainerLayout.MediaTypeProperty}'
             WHERE {VersionsOf(byDigest)}
             ORDER BY (v.lower_version = $2) DESC, v.id LIMIT 1
-            """, r => new StoredManifest(r.GetString(0), r.GetString(1), r.GetInt64(2)), cancellationToken,
+            """, r => new StoredManifest(r.GetString(0), r.GetString(1), r.GetInt64(2), r.GetFieldValue<long[]>(3)), cancellationToken,
             packageId, byDigest ? reference : reference.ToLowerInvariant());
         return found.Count > 0 ? found[0] : null;
     }

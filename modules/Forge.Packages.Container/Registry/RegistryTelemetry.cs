@@ -15,6 +15,10 @@ public sealed class RegistryTelemetry
         ManifestsPushed = meter.CreateCounter<long>("forge.registry.manifests.pushed", "{manifest}", "Manifests pushed, by kind (image, index).");
         AuthFailures = meter.CreateCounter<long>("forge.registry.auth.failures", "{request}", "Requests refused for credentials, by reason (missing, invalid, denied); the ping's challenge to a client that sent none is not counted.");
         AuthFailures.Add(0, new KeyValuePair<string, object?>("reason", "invalid"));
+        PullsRecorded = meter.CreateCounter<long>("forge.registry.pulls.recorded", "{pull}", "Manifest GETs answered 200, recorded in memory as pulls of the versions they named.");
+        PullsWritten = meter.CreateCounter<long>("forge.registry.pulls.written", "{version}", "Versions whose last pull a flush wrote to the database.");
+        PullFlushFailures = meter.CreateCounter<long>("forge.registry.pulls.flush.failures", "{flush}", "Flushes of recorded pulls that failed; their pulls are kept for the next flush.");
+        PullFlushFailures.Add(0);
     }
 
     public static ActivitySource ActivitySource { get; } = new(ContainerModule.TelemetryName);
@@ -24,4 +28,7 @@ public sealed class RegistryTelemetry
     public Counter<long> BytesSent { get; }
     public Counter<long> ManifestsPushed { get; }
     public Counter<long> AuthFailures { get; }
+    public Counter<long> PullsRecorded { get; }
+    public Counter<long> PullsWritten { get; }
+    public Counter<long> PullFlushFailures { get; }
 }

@@ -5,9 +5,12 @@ using Microsoft.Net.Http.Headers;
 
 namespace Forge.Packages.Container.Registry.Http;
 
-/// <summary><c>/v2/&lt;name&gt;/manifests/&lt;tag or digest&gt;</c>: GET, HEAD, PUT and DELETE of manifests.</summary>
+/// <summary>
+/// <c>/v2/&lt;name&gt;/manifests/&lt;tag or digest&gt;</c>: GET, HEAD, PUT and DELETE of manifests. A GET is recorded as a
+/// pull of the versions the reference named (<see cref="PullRecorder"/>).
+/// </summary>
 internal sealed class ManifestsHandler(
-    RegistryAccess access, RegistryStore registry, ManifestPushes pushes, ContentStore store, RegistryTelemetry telemetry)
+    RegistryAccess access, RegistryStore registry, ManifestPushes pushes, ContentStore store, PullRecorder pulls, RegistryTelemetry telemetry)
 {
     public async Task GetAsync(HttpContext context, RegistryRoute route, CancellationToken cancellationToken)
     {
@@ -25,6 +28,8 @@ internal sealed class ManifestsHandler(
             if (!HttpMethods.IsHead(context.Request.Method))
             {
                 await content.CopyToAsync(context.Response.Body, cancellationToken);
+                // A pull: a GET answered whole (a HEAD only asks whether the manifest is there). In memory only.
+                pulls.Record(manifest.VersionIds);
             }
         }
     }

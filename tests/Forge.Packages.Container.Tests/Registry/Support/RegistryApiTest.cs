@@ -16,10 +16,13 @@ public abstract class RegistryApiTest
 
     protected HttpClient Client { get; private set; } = null!;
 
+    /// <summary>Settings of the registry each test starts, beyond the test world's own.</summary>
+    protected virtual (string Key, string? Value)[] Settings => [];
+
     [SetUp]
     public async Task StartRegistry()
     {
-        Registry = await RegistryWorld.StartAsync();
+        Registry = await RegistryWorld.StartAsync(Settings);
         Alice = await Registry.AddAccountAsync("alice", "pw");
         Client = Registry.Client("alice", "pw");
     }

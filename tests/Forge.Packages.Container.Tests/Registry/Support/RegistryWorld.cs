@@ -19,6 +19,7 @@ namespace Forge.Packages.Container.Tests.Registry.Support;
 public sealed class RegistryWorld : IAsyncDisposable
 {
     private readonly LogRecorder logs;
+    private bool stopped;
 
     private RegistryWorld(ForgeTestWorld world, LogRecorder logs)
     {
@@ -105,11 +106,21 @@ public sealed class RegistryWorld : IAsyncDisposable
         return Path.Combine(World.StorePath, hex[..2], hex[2..4], hex);
     }
 
+    /// <summary>Stops the host as <c>forge run</c> does at SIGTERM (its hosted services' last work included), keeping the database to look at.</summary>
+    public async Task StopAsync()
+    {
+        if (!stopped)
+        {
+            stopped = true;
+            await World.App.Host.StopAsync();
+        }
+    }
+
     public async ValueTask DisposeAsync()
     {
         try
         {
-            await World.App.Host.StopAsync();
+            await StopAsync();
         }
         finally
         {
