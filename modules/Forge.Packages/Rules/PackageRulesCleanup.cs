@@ -37,11 +37,14 @@ public sealed partial class PackageRulesCleanup(
     /// <summary>The package types a rule can be applied to: those a module serves.</summary>
     public IReadOnlyCollection<string> ServedTypes => byType.Keys;
 
-    /// <summary>What a rule would do now: a dry run of that rule alone, enabled or not; null when there is no such rule.</summary>
-    public async Task<PackageRulesCleanupReport?> PreviewAsync(long ruleId, CancellationToken cancellationToken)
+    /// <summary>
+    /// What a rule would do now: a dry run of that rule alone, enabled or not; null when there is no such rule. With
+    /// <paramref name="ownerId"/>, only for that owner (the default rule, id 0, stands in for many).
+    /// </summary>
+    public async Task<PackageRulesCleanupReport?> PreviewAsync(long ruleId, long? ownerId, CancellationToken cancellationToken)
         => ruleId == 0 && defaults.Rule is null || ruleId != 0 && await rules.FindAsync(ruleId, cancellationToken) is null
             ? null
-            : await RunAsync(new PackageRulesCleanupOptions(ruleId, DryRun: true, IncludeDisabled: true), cancellationToken);
+            : await RunAsync(new PackageRulesCleanupOptions(ruleId, DryRun: true, IncludeDisabled: true, OwnerId: ownerId), cancellationToken);
 
     public async Task<PackageRulesCleanupReport> RunAsync(PackageRulesCleanupOptions options, CancellationToken cancellationToken)
     {
@@ -115,7 +118,7 @@ public sealed partial class PackageRulesCleanup(
             }
         }
 
-        return chosen;
+        return options.OwnerId is { } only ? chosen.Where(r => r.OwnerId == only).ToList() : chosen;
     }
 
     private async Task<RuleRunReport> RunRuleAsync(
