@@ -5,6 +5,7 @@ using Forge.Packages.Content;
 using Forge.Packages.ExpiredData;
 using Forge.Packages.Fsck;
 using Forge.Packages.Rules;
+using Forge.Packages.Rules.Http;
 using Forge.Packages.Schema;
 using Microsoft.Extensions.DependencyInjection;
 using Npgsql;
@@ -51,6 +52,9 @@ public sealed class PackagesModule : IModule, IModuleCommands
         context.Services.AddSingleton<CleanupRuleStore>();
         context.Services.AddSingleton<PackageRulesCleanupTelemetry>();
         context.Services.AddTransient<PackageRulesCleanup>();
+        // Their HTTP API in forge run: an owner manages its own rules; the admin token, any owner's.
+        context.Services.AddSingleton<RulesAccess>();
+        context.AddEndpoints<RulesEndpoints>();
         context.AddTelemetrySource(ExpiredDataCleanupTelemetry.Name);
     }
 
