@@ -106,8 +106,8 @@ internal sealed class RuleRequest
         }
         catch (JsonException e)
         {
-            // The parser's message says what and where (line and byte).
-            throw RulesApiException.BadRequest($"the body is not JSON: {e.Message}");
+            // Where, not what: the parser's message would quote the body back.
+            throw RulesApiException.BadRequest($"the body is not JSON: it goes wrong at line {e.LineNumber + 1}, byte {e.BytePositionInLine + 1}");
         }
     }
 

@@ -1,3 +1,4 @@
+using System.Text.Encodings.Web;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using Microsoft.AspNetCore.Http;
@@ -11,7 +12,12 @@ namespace Forge.Packages.Rules.Http;
 /// </summary>
 internal static class RulesApiJson
 {
-    public static JsonSerializerOptions Options { get; } = new(JsonSerializerDefaults.Web) { PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower };
+    public static JsonSerializerOptions Options { get; } = new(JsonSerializerDefaults.Web)
+    {
+        PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
+        // Messages quote patterns and names: 'v(1' reads better than \u0027v(1\u0027. Never HTML, so nothing to escape for it.
+        Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
+    };
 
     /// <summary>The challenges of a 401: an account's Basic credentials, or the admin token.</summary>
     public static readonly string[] Challenges = ["Basic realm=\"Forge\", charset=\"UTF-8\"", "token"];
