@@ -131,7 +131,7 @@ internal static class RulesCommands
         command.Options.Add(json);
         command.SetAction((parsed, token) => host.RunAsync(PackagesModule.ModuleName, async (services, cancellationToken) =>
         {
-            var report = await services.GetRequiredService<PackageRulesCleanup>().PreviewAsync(parsed.GetValue(id), ownerId: null, cancellationToken)
+            var report = await services.GetRequiredService<PackageRulesCleanup>().PreviewAsync(parsed.GetValue(id), cancellationToken)
                 ?? throw NoRule(parsed.GetValue(id));
             await WriteReportAsync(host.Output, report, parsed.GetValue(json));
             return ExitCodes.Success;

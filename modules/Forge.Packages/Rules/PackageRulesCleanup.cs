@@ -37,9 +37,13 @@ public sealed partial class PackageRulesCleanup(
     /// <summary>The package types a rule can be applied to: those a module serves.</summary>
     public IReadOnlyCollection<string> ServedTypes => byType.Keys;
 
+    /// <summary>What a rule would do now: a dry run of that rule alone, enabled or not; null when there is no such rule.</summary>
+    public Task<PackageRulesCleanupReport?> PreviewAsync(long ruleId, CancellationToken cancellationToken)
+        => PreviewAsync(ruleId, ownerId: null, cancellationToken);
+
     /// <summary>
-    /// What a rule would do now: a dry run of that rule alone, enabled or not; null when there is no such rule. With
-    /// <paramref name="ownerId"/>, only for that owner (the default rule, id 0, stands in for many).
+    /// <see cref="PreviewAsync(long, CancellationToken)"/> for one owner alone when <paramref name="ownerId"/> is given
+    /// (the default rule, id 0, stands in for many owners).
     /// </summary>
     public async Task<PackageRulesCleanupReport?> PreviewAsync(long ruleId, long? ownerId, CancellationToken cancellationToken)
         => ruleId == 0 && defaults.Rule is null || ruleId != 0 && await rules.FindAsync(ruleId, cancellationToken) is null
