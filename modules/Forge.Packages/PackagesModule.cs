@@ -14,7 +14,7 @@ namespace Forge.Packages;
 
 /// <summary>
 /// The shared packages schema, the content store, the owners' retention rules (<c>cleanup_package_rules</c>, applied to
-/// the types other modules serve), the expired-data cleanup (<c>cleanup_packages</c>, whose steps other modules
+/// the types other modules serve; managed by <c>packages rules</c> and under <c>/api/v1/packages/{owner}/rules</c>), the expired-data cleanup (<c>cleanup_packages</c>, whose steps other modules
 /// extend) and <c>packages fsck</c>. Settings: <c>Forge:Packages:StorePath</c> (default
 /// <c>&lt;Forge:DataPath&gt;/packages</c>), <c>Forge:Packages:DefaultCleanupRule:*</c>.
 /// </summary>
