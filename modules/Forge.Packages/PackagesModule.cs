@@ -5,6 +5,7 @@ using Forge.Packages.Content;
 using Forge.Packages.ExpiredData;
 using Forge.Packages.Fsck;
 using Forge.Packages.Rules;
+using Forge.Packages.Rules.Http;
 using Forge.Packages.Schema;
 using Microsoft.Extensions.DependencyInjection;
 using Npgsql;
@@ -13,7 +14,7 @@ namespace Forge.Packages;
 
 /// <summary>
 /// The shared packages schema, the content store, the owners' retention rules (<c>cleanup_package_rules</c>, applied to
-/// the types other modules serve), the expired-data cleanup (<c>cleanup_packages</c>, whose steps other modules
+/// the types other modules serve; managed by <c>packages rules</c> and under <c>/api/v1/packages/{owner}/rules</c>), the expired-data cleanup (<c>cleanup_packages</c>, whose steps other modules
 /// extend) and <c>packages fsck</c>. Settings: <c>Forge:Packages:StorePath</c> (default
 /// <c>&lt;Forge:DataPath&gt;/packages</c>), <c>Forge:Packages:DefaultCleanupRule:*</c>.
 /// </summary>
@@ -51,6 +52,9 @@ public sealed class PackagesModule : IModule, IModuleCommands
         context.Services.AddSingleton<CleanupRuleStore>();
         context.Services.AddSingleton<PackageRulesCleanupTelemetry>();
         context.Services.AddTransient<PackageRulesCleanup>();
+        // Their HTTP API in forge run: an owner manages its own rules; the admin token, any owner's.
+        context.Services.AddSingleton<RulesAccess>();
+        context.AddEndpoints<RulesEndpoints>();
         context.AddTelemetrySource(ExpiredDataCleanupTelemetry.Name);
     }
 

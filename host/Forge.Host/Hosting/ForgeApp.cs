@@ -136,6 +136,8 @@ public sealed class ForgeApp : IAsyncDisposable
             builder.Services.AddSingleton<CronRunner>();
             builder.Services.AddSingleton<CronLastSuccess>();
             builder.Services.AddSingleton(http);
+            // Modules' endpoints that administrators may call check the admin token through this, never seeing it.
+            builder.Services.AddSingleton<IAdminTokenCheck, AdminTokenCheck>();
             AddTelemetry(builder, node, telemetrySources, prometheus: options.UseScheduler);
             if (options.UseScheduler)
             {

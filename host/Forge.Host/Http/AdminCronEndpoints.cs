@@ -1,8 +1,7 @@
 using System.Diagnostics;
-using System.Security.Cryptography;
-using System.Text;
 using Forge.Host.Hosting;
 using Forge.Host.Scheduling;
+using Forge.Modularity;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Logging;
 using Quartz;
@@ -15,17 +14,14 @@ namespace Forge.Host.Http;
 /// <c>Authorization: token &lt;Forge:Admin:Token&gt;</c>; without a configured token the API is off.
 /// </summary>
 public sealed partial class AdminCronEndpoints(
-    HttpSettings settings,
+    IAdminTokenCheck adminToken,
     CronTaskCatalog catalog,
     CronRunLog runLog,
     ISchedulerFactory schedulers,
     HostTelemetry telemetry,
     ILogger<AdminCronEndpoints> logger)
 {
-    private const string Scheme = "token";
-
-    // Compared as hashes, in constant time: neither the length nor a prefix of the token leaks through timing.
-    private readonly byte[]? expected = settings.AdminToken is { } token ? SHA256.HashData(Encoding.UTF8.GetBytes(token)) : null;
+    private const string Scheme = IAdminTokenCheck.Scheme;
 
     // Refusals are logged at most once per RefusalLogInterval, with how many went unlogged since: whoever
     // can reach the port cannot flood the log. The counter counts every one.
@@ -37,7 +33,7 @@ public sealed partial class AdminCronEndpoints(
     /// <summary><paramref name="endpoint"/> behind the admin API's switch and token check.</summary>
     public RequestDelegate Guard(RequestDelegate endpoint) => async context =>
     {
-        if (expected is null)
+        if (!adminToken.IsConfigured)
         {
             await HttpJson.MessageAsync(context, StatusCodes.Status404NotFound,
                 $"The admin API is off: set {HttpSettings.AdminTokenKey} (environment Forge__Admin__Token) to a secret token to enable it.");
@@ -135,7 +131,7 @@ public sealed partial class AdminCronEndpoints(
             return "missing";
         }
 
-        return CryptographicOperations.FixedTimeEquals(SHA256.HashData(Encoding.UTF8.GetBytes(presented)), expected) ? null : "wrong";
+        return adminToken.Matches(presented) ? null : "wrong";
     }
 
     /// <summary>The number of refusals not logged since the last line, when this one is to be logged; else null.</summary>

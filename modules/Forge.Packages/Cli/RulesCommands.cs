@@ -206,7 +206,7 @@ internal static class RulesCommands
     }
 
     private static CommandUsageException NoRule(long id)
-        => new(id == 0 ? "there is no default rule: Forge:Packages:DefaultCleanupRule:Enabled is off" : $"there is no rule {id} (see 'forge packages rules list')");
+        => new(id == 0 ? DefaultCleanupRuleSettings.Off : $"there is no rule {id} (see 'forge packages rules list')");
 
     private static async Task WriteReportAsync(TextWriter output, PackageRulesCleanupReport report, bool json)
     {

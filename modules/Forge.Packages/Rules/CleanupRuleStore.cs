@@ -38,6 +38,8 @@ public sealed class CleanupRuleStore(IServiceScopeFactory scopes, NpgsqlDataSour
         await using var scope = scopes.CreateAsyncScope();
         var packages = scope.ServiceProvider.GetRequiredService<PackagesDbContext>();
         var now = time.GetUtcNow().ToUnixTimeSeconds();
+        rule = rule with { Id = 0 };
+        await ThrowOnConflictAsync(packages, rule, cancellationToken);
         var row = new PackageCleanupRule { CreatedUnix = now };
         Copy(rule, row, now);
         packages.CleanupRules.Add(row);
@@ -47,7 +49,7 @@ public sealed class CleanupRuleStore(IServiceScopeFactory scopes, NpgsqlDataSour
         }
         catch (DbUpdateException e) when (e.InnerException is PostgresException { SqlState: PostgresErrorCodes.UniqueViolation })
         {
-            throw await ConflictAsync(rule, cancellationToken);
+            throw Conflict(rule, await ExistingOfTypeAsync(packages, rule, cancellationToken));
         }
 
         return ToRule(row);
@@ -63,6 +65,7 @@ public sealed class CleanupRuleStore(IServiceScopeFactory scopes, NpgsqlDataSour
             return null;
         }
 
+        await ThrowOnConflictAsync(packages, rule, cancellationToken);
         Copy(rule, row, time.GetUtcNow().ToUnixTimeSeconds());
         try
         {
@@ -70,7 +73,7 @@ public sealed class CleanupRuleStore(IServiceScopeFactory scopes, NpgsqlDataSour
         }
         catch (DbUpdateException e) when (e.InnerException is PostgresException { SqlState: PostgresErrorCodes.UniqueViolation })
         {
-            throw await ConflictAsync(rule, cancellationToken);
+            throw Conflict(rule, await ExistingOfTypeAsync(packages, rule, cancellationToken));
         }
 
         return ToRule(row);
@@ -108,12 +111,27 @@ public sealed class CleanupRuleStore(IServiceScopeFactory scopes, NpgsqlDataSour
                 r.GetInt64(0), r.GetInt64(1), r.GetString(2), r.GetString(3), r.GetInt64(4), r.IsDBNull(5) ? null : r.GetInt64(5), r.GetFieldValue<uint>(6)),
             cancellationToken, packageId);
 
-    private async Task<RuleConflictException> ConflictAsync(CleanupRule rule, CancellationToken cancellationToken)
+    /// <summary>
+    /// A conflict found before the write. The unique index stays the arbiter of two writes at once; this keeps the
+    /// common case (a second rule of a type) out of the database's error path and EF Core's error log.
+    /// </summary>
+    private static async Task ThrowOnConflictAsync(PackagesDbContext packages, CleanupRule rule, CancellationToken cancellationToken)
     {
-        var existing = (await ListAsync(rule.OwnerId, cancellationToken)).FirstOrDefault(r => r.Type == rule.Type && r.Id != rule.Id);
-        return new RuleConflictException(existing?.Id ?? 0,
-            $"the owner already has a {rule.Type} rule{(existing is null ? string.Empty : $" (id {existing.Id})")}: one rule per owner and type; change that one");
+        if (await ExistingOfTypeAsync(packages, rule, cancellationToken) is { } existing)
+        {
+            throw Conflict(rule, existing);
+        }
     }
+
+    /// <summary>The owner's other rule of the rule's type, if any.</summary>
+    private static async Task<long?> ExistingOfTypeAsync(PackagesDbContext packages, CleanupRule rule, CancellationToken cancellationToken)
+        => await packages.CleanupRules.AsNoTracking()
+            .Where(r => r.OwnerId == rule.OwnerId && r.Type == rule.Type && r.Id != rule.Id)
+            .Select(r => (long?)r.Id).FirstOrDefaultAsync(cancellationToken);
+
+    private static RuleConflictException Conflict(CleanupRule rule, long? existing)
+        => new(existing ?? 0,
+            $"the owner already has a {rule.Type} rule{(existing is { } id ? $" (id {id})" : string.Empty)}: one rule per owner and type; change that one");
 
     private static void Copy(CleanupRule rule, PackageCleanupRule row, long now)
     {

@@ -12,6 +12,9 @@ public sealed record DefaultCleanupRuleSettings(CleanupRule? Rule)
 {
     public const string Section = "Forge:Packages:DefaultCleanupRule";
 
+    /// <summary>What the command line and the API say when asked for the default rule (id 0) while it is off.</summary>
+    public const string Off = $"there is no default rule: {Section}:Enabled is off";
+
     public static DefaultCleanupRuleSettings Read(IConfiguration configuration)
     {
         var section = configuration.GetSection(Section);

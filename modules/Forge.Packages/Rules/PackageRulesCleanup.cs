@@ -38,10 +38,17 @@ public sealed partial class PackageRulesCleanup(
     public IReadOnlyCollection<string> ServedTypes => byType.Keys;
 
     /// <summary>What a rule would do now: a dry run of that rule alone, enabled or not; null when there is no such rule.</summary>
-    public async Task<PackageRulesCleanupReport?> PreviewAsync(long ruleId, CancellationToken cancellationToken)
+    public Task<PackageRulesCleanupReport?> PreviewAsync(long ruleId, CancellationToken cancellationToken)
+        => PreviewAsync(ruleId, ownerId: null, cancellationToken);
+
+    /// <summary>
+    /// <see cref="PreviewAsync(long, CancellationToken)"/> for one owner alone when <paramref name="ownerId"/> is given
+    /// (the default rule, id 0, stands in for many owners).
+    /// </summary>
+    public async Task<PackageRulesCleanupReport?> PreviewAsync(long ruleId, long? ownerId, CancellationToken cancellationToken)
         => ruleId == 0 && defaults.Rule is null || ruleId != 0 && await rules.FindAsync(ruleId, cancellationToken) is null
             ? null
-            : await RunAsync(new PackageRulesCleanupOptions(ruleId, DryRun: true, IncludeDisabled: true), cancellationToken);
+            : await RunAsync(new PackageRulesCleanupOptions(ruleId, DryRun: true, IncludeDisabled: true, OwnerId: ownerId), cancellationToken);
 
     public async Task<PackageRulesCleanupReport> RunAsync(PackageRulesCleanupOptions options, CancellationToken cancellationToken)
     {
@@ -115,7 +122,7 @@ public sealed partial class PackageRulesCleanup(
             }
         }
 
-        return chosen;
+        return options.OwnerId is { } only ? chosen.Where(r => r.OwnerId == only).ToList() : chosen;
     }
 
     private async Task<RuleRunReport> RunRuleAsync(

@@ -6,5 +6,6 @@ namespace Forge.Packages.Rules;
 /// <param name="WaitForLock">Wait for a run in progress to end instead of skipping (a chained run).</param>
 /// <param name="ListVersions">List every version looked at with its decision (the counts are always there).</param>
 /// <param name="IncludeDisabled">Judge <paramref name="RuleId"/> even when it is disabled (a preview).</param>
+/// <param name="OwnerId">Only the rules of this owner (the default rule for this owner alone); null for every owner's.</param>
 public sealed record PackageRulesCleanupOptions(
-    long? RuleId = null, bool DryRun = false, bool WaitForLock = false, bool ListVersions = true, bool IncludeDisabled = false);
+    long? RuleId = null, bool DryRun = false, bool WaitForLock = false, bool ListVersions = true, bool IncludeDisabled = false, long? OwnerId = null);

@@ -1,4 +1,3 @@
-using System.Text;
 using Forge.Accounts;
 using Forge.Packages.Container.Data;
 using Microsoft.AspNetCore.Http;
@@ -32,31 +31,24 @@ internal sealed partial class RegistryAccess(
             return null;
         }
 
-        if (!header.StartsWith("Basic ", StringComparison.OrdinalIgnoreCase))
+        if (!BasicCredentials.IsBasic(header))
         {
             telemetry.AuthFailures.Add(1, new KeyValuePair<string, object?>("reason", "invalid"));
             throw RegistryFailureException.Unauthorized("only HTTP Basic credentials are accepted");
         }
 
-        string pair;
-        try
-        {
-            pair = new UTF8Encoding(false, true).GetString(Convert.FromBase64String(header["Basic ".Length..].Trim()));
-        }
-        catch (Exception e) when (e is FormatException or DecoderFallbackException)
+        if (BasicCredentials.Decode(header) is not { } credentials)
         {
             telemetry.AuthFailures.Add(1, new KeyValuePair<string, object?>("reason", "invalid"));
             throw RegistryFailureException.Unauthorized("the Basic credentials are not base64 of UTF-8 'name:password'");
         }
 
-        var colon = pair.IndexOf(':', StringComparison.Ordinal);
-        var (name, password) = colon < 0 ? (pair, "") : (pair[..colon], pair[(colon + 1)..]);
-        if (name.Length == 0 && password.Length == 0)
+        if (credentials.IsEmpty)
         {
             return null;
         }
 
-        var account = name.Length == 0 || password.Length == 0 ? null : await accounts.VerifyAsync(name, password, cancellationToken);
+        var account = credentials.IsComplete ? await accounts.VerifyAsync(credentials.Name, credentials.Password, cancellationToken) : null;
         if (account is null)
         {
             // Never the name or the password: a password typed into the name field is still a password.
