@@ -1,5 +1,4 @@
 using System.Globalization;
-using System.Text;
 using System.Text.Json;
 using System.Text.RegularExpressions;
 using Forge.Host.Hosting;
@@ -158,9 +157,24 @@ public sealed partial class RulesBench(BenchServer server, RulesBenchOptions opt
         var before = await server.StateAsync(database);
         var command = await MeasuredCommand.RunAsync(Forge("packages", "rules", "list", "--json"), "forge packages rules list");
 
-        var id = ruleId.ToString(CultureInfo.InvariantCulture);
-        var (previewed, previewSampler) = await SampledAsync(database, () => MeasuredCommand.RunAsync(Forge("packages", "rules", "preview", id, "--json"), "forge packages rules preview"));
-        var preview = PreviewReport.Parse(previewed.Result.Output);
+        // The report lists every version (tens of MB at scale): written to a file, as an operator would keep it.
+        var reportFile = Path.Combine(Path.GetTempPath(), $"{database}.preview.json");
+        var previewCommand = Forge("packages", "rules", "preview", ruleId.ToString(CultureInfo.InvariantCulture), "--json")
+            .Under("sh", "-c", "out=$1; shift; exec \"$@\" > \"$out\"", "sh", reportFile);
+        PreviewReport preview;
+        long reportBytes;
+        MeasuredResult previewed;
+        TransactionSampler previewSampler;
+        try
+        {
+            (previewed, previewSampler) = await SampledAsync(database, () => MeasuredCommand.RunAsync(previewCommand, "forge packages rules preview"));
+            preview = await PreviewReport.ReadAsync(reportFile);
+            reportBytes = new FileInfo(reportFile).Length;
+        }
+        finally
+        {
+            File.Delete(reportFile);
+        }
 
         var (ran, runSampler) = await SampledAsync(database, () => MeasuredCommand.RunAsync(Forge("cron", "run", "cleanup_package_rules"), "forge cron run cleanup_package_rules"));
         var runSeconds = RunnerSeconds().Match(ran.Result.Output) is { Success: true } match
@@ -188,7 +202,7 @@ public sealed partial class RulesBench(BenchServer server, RulesBenchOptions opt
             previewed.PeakMegabytes,
             preview.DurationSeconds,
             previewSampler.LongestSeconds,
-            Encoding.UTF8.GetByteCount(previewed.Result.Output),
+            reportBytes,
             ran.Result.Elapsed.TotalSeconds,
             ran.PeakMegabytes,
             runSeconds,
@@ -260,9 +274,10 @@ public sealed partial class RulesBench(BenchServer server, RulesBenchOptions opt
     /// <summary>What the bench reads of a preview's JSON report.</summary>
     private sealed record PreviewReport(long VersionsLookedAt, double DurationSeconds, HashSet<long> Removed)
     {
-        public static PreviewReport Parse(string json)
+        public static async Task<PreviewReport> ReadAsync(string file)
         {
-            using var report = JsonDocument.Parse(json);
+            await using var json = File.OpenRead(file);
+            using var report = await JsonDocument.ParseAsync(json);
             var root = report.RootElement;
             var removed = new HashSet<long>();
             foreach (var rule in root.GetProperty("rules").EnumerateArray())
