@@ -66,8 +66,6 @@ public sealed class BenchPipeline(BenchServer server, BenchOptions options, Text
     public const string Reference = "reference";
     public const string Floor = "floor";
 
-    /// <summary>GNU time, which measures each timed contender's peak resident memory when it is installed.</summary>
-    public const string TimeProgram = "/usr/bin/time";
     private static readonly string[] Contenders = [Forge, Reference, Floor];
     private readonly string prefix = $"bench_{Environment.ProcessId}_";
 
@@ -148,7 +146,7 @@ public sealed class BenchPipeline(BenchServer server, BenchOptions options, Text
             await server.CreateDatabaseAsync(database, Template);
             try
             {
-                var result = await RunContenderAsync(contender, database, dryRun: true, peakMemoryFile: null);
+                var result = (await RunContenderAsync(contender, database, dryRun: true)).Result;
                 sets[contender] = contender == Forge ? ForgeDeletions(result.Output) : ListedIds(result.Output);
                 log.WriteLine($"  {contender}: {sets[contender].Count:N0} versions");
             }
@@ -189,31 +187,24 @@ public sealed class BenchPipeline(BenchServer server, BenchOptions options, Text
     private async Task<(ContenderRun Figures, List<TableState> After)> TimedRunAsync(string contender, string database, List<TableState> before)
     {
         await server.CheckpointAsync();
-        var memoryFile = File.Exists(TimeProgram) ? Path.Combine(Path.GetTempPath(), $"{database}.peak") : null;
         var sampler = TransactionSampler.Start(server.AdminConnectionString, database);
-        ChildProcessResult result;
-        long? peakKilobytes;
+        MeasuredResult measured;
         try
         {
-            result = await RunContenderAsync(contender, database, dryRun: false, memoryFile);
-            peakKilobytes = PeakKilobytes(memoryFile);
+            measured = await RunContenderAsync(contender, database, dryRun: false);
         }
         finally
         {
             await sampler.StopAsync();
             await sampler.DisposeAsync();
-            if (memoryFile is not null)
-            {
-                File.Delete(memoryFile);
-            }
         }
 
         var after = await server.StateAsync(database);
         long Deleted(string table) => before.Single(s => s.Table == table).Rows - after.Single(s => s.Table == table).Rows;
         var figures = new ContenderRun(
             contender,
-            result.Elapsed.TotalSeconds,
-            peakKilobytes / 1024.0,
+            measured.Result.Elapsed.TotalSeconds,
+            measured.PeakMegabytes,
             Deleted("package_version"),
             Deleted("package_file"),
             Deleted("package_property"),
@@ -230,8 +221,8 @@ public sealed class BenchPipeline(BenchServer server, BenchOptions options, Text
         ["Forge__DataPath"] = Path.Combine(Path.GetTempPath(), $"forge-bench-data-{Environment.ProcessId}"),
     };
 
-    /// <summary>Runs a contender to its end in its own process, under <see cref="TimeProgram"/> writing to <paramref name="peakMemoryFile"/> when given.</summary>
-    private async Task<ChildProcessResult> RunContenderAsync(string contender, string database, bool dryRun, string? peakMemoryFile)
+    /// <summary>Runs a contender to its end in its own process; a timed run (not a dry run) with its peak memory.</summary>
+    private async Task<MeasuredResult> RunContenderAsync(string contender, string database, bool dryRun)
     {
         var environment = ForgeEnvironment(server.ConnectionString(database));
         var (dll, arguments) = contender switch
@@ -245,32 +236,8 @@ public sealed class BenchPipeline(BenchServer server, BenchOptions options, Text
         }
 
         // The reference and the floor read the database from the same variable as forge does.
-        var command = ChildProcessCommand.Forge(dll, environment, arguments);
-        if (peakMemoryFile is not null)
-        {
-            command = command.Under(TimeProgram, "-f", "%M", "-o", peakMemoryFile);
-        }
-
-        var result = await ChildProcess.RunAsync(command);
-        if (result.ExitCode != 0)
-        {
-            throw new BenchException($"{contender} ({string.Join(' ', arguments)}) failed with exit code {result.ExitCode}: {result.Errors.Trim()}");
-        }
-
-        return result;
-    }
-
-    /// <summary>The peak resident memory <see cref="TimeProgram"/> wrote to <paramref name="file"/>, in KiB; null when not measured.</summary>
-    private static long? PeakKilobytes(string? file)
-    {
-        if (file is null || !File.Exists(file))
-        {
-            return null;
-        }
-
-        // /usr/bin/time writes "Command exited with non-zero status N" before the figure when the command fails.
-        var last = File.ReadAllLines(file).LastOrDefault(l => l.Length > 0);
-        return long.TryParse(last, NumberStyles.Integer, CultureInfo.InvariantCulture, out var kilobytes) ? kilobytes : null;
+        return await MeasuredCommand.RunAsync(
+            ChildProcessCommand.Forge(dll, environment, arguments), $"{contender} ({string.Join(' ', arguments)})", measureMemory: !dryRun);
     }
 
     /// <summary>The version ids of the candidates whose decision is delete, from Forge's JSON report.</summary>

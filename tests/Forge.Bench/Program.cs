@@ -1,10 +1,12 @@
 using System.Globalization;
 using Forge.Bench;
 using Forge.Bench.Registry;
+using Forge.Bench.Rules;
 using Forge.Modularity;
 using Forge.Tooling.Oci;
 
 // forge-bench [run] [--versions N] [--runs R] [--seed S] [--keep] [--json] [--forge PATH] [--server CONNSTR]
+// forge-bench [run] --scenario rules [--tags N] [--keep-count K] [--runs R] [--seed S] [--keep] [--json] [--forge PATH] [--server CONNSTR]
 // forge-bench reference|floor [--older-than 24h] [--list]   (the database: ConnectionStrings__Forge)
 // forge-bench registry [--size-mb 256] [--platforms 3] [--runs R] [--seed S] [--contenders forge,reference] [--keep] [--json] [--forge PATH]
 // forge-bench image --out DIR [--size-mb 256] [--platforms 3] [--seed S]
@@ -46,6 +48,7 @@ static int Usage(string? error)
     }
 
     Console.Error.WriteLine("usage: forge-bench [run] [--versions N] [--runs R] [--seed S] [--keep] [--json] [--forge PATH] [--server CONNSTR]");
+    Console.Error.WriteLine("       forge-bench [run] --scenario rules [--tags 100000] [--keep-count 10] [--runs 3] [--seed 1] [--keep] [--json] [--forge PATH] [--server CONNSTR]");
     Console.Error.WriteLine("       forge-bench reference|floor [--older-than 24h] [--list]   (database: ConnectionStrings__Forge)");
     Console.Error.WriteLine("       forge-bench registry [--size-mb 256] [--platforms 3] [--runs 3] [--seed 1] [--contenders forge,reference] [--keep] [--json] [--forge PATH]");
     Console.Error.WriteLine("       forge-bench image --out DIR [--size-mb 256] [--platforms 3] [--seed 1]");
@@ -54,15 +57,15 @@ static int Usage(string? error)
 
 static async Task<int> RunAsync(Options options)
 {
-    var bench = new BenchOptions
-    {
-        Versions = options.Int("--versions", 100_000),
-        Runs = options.Int("--runs", 3),
-        Seed = options.Int("--seed", 1),
-        Keep = options.Flag("--keep"),
-        ForgeDll = options.Text("--forge") is { } forge ? Path.GetFullPath(forge) : new BenchOptions().ForgeDll,
-    };
+    var keep = options.Flag("--keep");
+    var forge = options.Text("--forge") is { } path ? Path.GetFullPath(path) : new BenchOptions().ForgeDll;
     var json = options.Flag("--json");
+    var scenario = options.Text("--scenario") ?? "cleanup";
+    if (scenario is not ("cleanup" or "rules"))
+    {
+        throw new ArgumentException($"--scenario takes cleanup (the container cleanup, the default) or rules, not '{scenario}'");
+    }
+
     var given = options.Text("--server");
     var root = Path.Combine(Path.GetTempPath(), $"forge-bench-pg-{Guid.NewGuid():N}");
     if (given is null)
@@ -70,10 +73,36 @@ static async Task<int> RunAsync(Options options)
         Console.Error.WriteLine($"Starting a throwaway PostgreSQL cluster in {root} ({string.Join(", ", BenchServer.ClusterSettings.Select(s => $"{s.Name}={s.Value}"))})");
     }
 
-    await using var server = given is null ? await BenchServer.StartClusterAsync(root, bench.Keep) : BenchServer.Existing(given);
-    var result = await new BenchPipeline(server, bench, Console.Error).RunAsync();
-    Console.Out.Write(json ? BenchReport.ToJson(result) + "\n" : BenchReport.ToTable(result));
-    if (bench.Keep && server.ClusterRoot is { } kept)
+    await using var server = given is null ? await BenchServer.StartClusterAsync(root, keep) : BenchServer.Existing(given);
+    if (scenario == "rules")
+    {
+        var rules = new RulesBenchOptions
+        {
+            Tags = Positive(options, "--tags", 100_000),
+            KeepCount = options.Int("--keep-count", 10),
+            Runs = options.Int("--runs", 3),
+            Seed = options.Int("--seed", 1),
+            Keep = keep,
+            ForgeDll = forge,
+        };
+        var result = await new RulesBench(server, rules, Console.Error).RunAsync();
+        Console.Out.Write(json ? RulesBenchReport.ToJson(result) + "\n" : RulesBenchReport.ToTable(result));
+    }
+    else
+    {
+        var bench = new BenchOptions
+        {
+            Versions = options.Int("--versions", 100_000),
+            Runs = options.Int("--runs", 3),
+            Seed = options.Int("--seed", 1),
+            Keep = keep,
+            ForgeDll = forge,
+        };
+        var result = await new BenchPipeline(server, bench, Console.Error).RunAsync();
+        Console.Out.Write(json ? BenchReport.ToJson(result) + "\n" : BenchReport.ToTable(result));
+    }
+
+    if (keep && server.ClusterRoot is { } kept)
     {
         Console.Error.WriteLine($"Kept the cluster in {kept}: port in {kept}/port, user forge, password in {kept}/password; " +
                                 $"stop it with pg_ctl stop -D {kept}/cluster/data (as the postgres user when run as root).");

@@ -14,6 +14,10 @@ namespace Forge.Bench;
 public sealed record GenerationSummary
 {
     public long Packages { get; init; }
+
+    /// <summary>Tags, <c>latest</c> among them (each version named by a tag: an index or a single-platform image).</summary>
+    public long Tags { get; init; }
+
     public long Versions { get; init; }
     public long DigestVersions { get; init; }
     public long Files { get; init; }
@@ -69,7 +73,7 @@ public sealed class RegistryGenerator
     private readonly List<Blob> globalLayers = [];
     private Importers importers = null!;
     private long nextVersionId = 1, nextFileId = 1, nextBlobId = 1, nextPropertyId = 1;
-    private long versions, digestVersions, files, properties, blobs, danglingOld, danglingYoung, singleTags;
+    private long packages, tags, versions, digestVersions, files, properties, blobs, danglingOld, danglingYoung, singleTags;
 
     private RegistryGenerator(int seed, long now)
     {
@@ -78,7 +82,18 @@ public sealed class RegistryGenerator
     }
 
     /// <summary>Migrates the (empty, existing) database with <paramref name="forgeDll"/> and loads the registry.</summary>
-    public static async Task<GenerationSummary> GenerateAsync(string connectionString, int versionCount, int seed, string forgeDll, TextWriter log)
+    public static Task<GenerationSummary> GenerateAsync(string connectionString, int versionCount, int seed, string forgeDll, TextWriter log)
+        => GenerateAsync(connectionString, seed, forgeDll, log, generator => generator.Load(connectionString, versionCount));
+
+    /// <summary>
+    /// Migrates the database and loads one image repository of owner 1 (package 1, <c>service-1</c>) with exactly
+    /// <paramref name="tagCount"/> tags, pushed as the registry's are above: multi-platform indexes over platform
+    /// manifests pushed by digest, re-pushes whose old platform manifests dangle, a few single-platform tags.
+    /// </summary>
+    public static Task<GenerationSummary> GenerateOneRepositoryAsync(string connectionString, int tagCount, int seed, string forgeDll, TextWriter log)
+        => GenerateAsync(connectionString, seed, forgeDll, log, generator => generator.LoadOneRepository(connectionString, tagCount));
+
+    private static async Task<GenerationSummary> GenerateAsync(string connectionString, int seed, string forgeDll, TextWriter log, Action<RegistryGenerator> load)
     {
         var clock = Stopwatch.StartNew();
         var migrate = await ChildProcess.RunAsync(ChildProcessCommand.Forge(forgeDll, BenchPipeline.ForgeEnvironment(connectionString), ["migrate"]));
@@ -94,7 +109,7 @@ public sealed class RegistryGenerator
 
         clock.Restart();
         var generator = new RegistryGenerator(seed, DateTimeOffset.UtcNow.ToUnixTimeSeconds());
-        generator.Load(connectionString, versionCount);
+        load(generator);
         var loadSeconds = clock.Elapsed.TotalSeconds;
         log.WriteLine($"  loaded {generator.versions:N0} versions, {generator.files:N0} files, {generator.properties:N0} properties, {generator.blobs:N0} blobs in {loadSeconds:0.0} s");
 
@@ -111,7 +126,8 @@ public sealed class RegistryGenerator
         await BenchServer.ExecuteAsync(admin, "VACUUM ANALYZE");
         return new GenerationSummary
         {
-            Packages = Math.Max(1, versionCount / VersionsPerPackage),
+            Packages = generator.packages,
+            Tags = generator.tags,
             Versions = generator.versions,
             DigestVersions = generator.digestVersions,
             Files = generator.files,
@@ -221,23 +237,39 @@ public sealed class RegistryGenerator
     {
         using var importers = new Importers(connectionString);
         this.importers = importers;
-        for (var i = 0; i < GlobalBaseLayers; i++)
-        {
-            globalLayers.Add(WriteBlob(LayerSize(), OldTime()));
-        }
-
+        WriteGlobalLayers();
         var packageCount = Math.Max(1, versionCount / VersionsPerPackage);
         for (var p = 0; p < packageCount; p++)
         {
             var budget = versionCount / packageCount + (p < versionCount % packageCount ? 1 : 0);
-            WritePackage(p + 1, budget);
+            WritePackage(p + 1, budget, tagCount: null);
         }
 
         importers.Complete();
     }
 
-    private void WritePackage(long packageId, int budget)
+    private void LoadOneRepository(string connectionString, int tagCount)
     {
+        using var importers = new Importers(connectionString);
+        this.importers = importers;
+        WriteGlobalLayers();
+        WritePackage(1, int.MaxValue, tagCount);
+        importers.Complete();
+    }
+
+    /// <summary>The base layers every image may share.</summary>
+    private void WriteGlobalLayers()
+    {
+        for (var i = 0; i < GlobalBaseLayers; i++)
+        {
+            globalLayers.Add(WriteBlob(LayerSize(), OldTime()));
+        }
+    }
+
+    /// <summary>A package of <paramref name="budget"/> versions, or of <paramref name="tagCount"/> tags when given.</summary>
+    private void WritePackage(long packageId, int budget, int? tagCount)
+    {
+        packages++;
         var owner = 1 + ((packageId - 1) / 25);
         var name = $"service-{packageId}";
         var package = importers.Package;
@@ -252,7 +284,7 @@ public sealed class RegistryGenerator
         package.Write(false, NpgsqlDbType.Boolean);
         WriteProperty(2, packageId, "container.repository", $"org{owner}/{name}");
 
-        var pushes = PlanPushes(budget);
+        var pushes = PlanPushes(budget, tagCount);
         var times = PushTimes(pushes.Count);
         var pool = new List<Blob>(PackageLayerPool);
         for (var i = 0; i < PackageLayerPool; i++)
@@ -267,14 +299,17 @@ public sealed class RegistryGenerator
         }
     }
 
-    /// <summary>Pushes in order: new multi-platform tags, re-pushes of existing ones (their old children dangle), single-platform tags.</summary>
-    private List<Push> PlanPushes(int budget)
+    /// <summary>
+    /// Pushes in order: new multi-platform tags, re-pushes of existing ones (their old children dangle), single-platform
+    /// tags; <paramref name="budget"/> versions in all, or until there are <paramref name="tagCount"/> tags when given.
+    /// </summary>
+    private List<Push> PlanPushes(int budget, int? tagCount)
     {
         var pushes = new List<Push>();
         var current = new Dictionary<string, Push>();
         var tagNumber = 0;
         var count = 0;
-        while (count < budget)
+        while (tagCount is { } wanted ? tagNumber < wanted : count < budget)
         {
             var remaining = budget - count;
             if (remaining < 3 || random.NextDouble() < SinglePlatformShare)
@@ -343,6 +378,7 @@ public sealed class RegistryGenerator
     {
         if (push.Children.Length == 0)
         {
+            tags++;
             singleTags++;
             WriteImageManifest(image, push.TagVersionId, push.Tag, Platforms[0], tagged: true, time);
             return;
@@ -373,6 +409,7 @@ public sealed class RegistryGenerator
             return; // the tag was pushed again: this index row was replaced by a newer one
         }
 
+        tags++;
         WriteVersion(image.PackageId, push.TagVersionId, push.Tag, time, IndexMetadata(entries));
         var indexBlob = WriteBlob(300 + (entries.Count * 180), time);
         WriteFile(push.TagVersionId, indexBlob, "manifest.json", isLead: true, ImageMediaTypes.OciIndex, time);

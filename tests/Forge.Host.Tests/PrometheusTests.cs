@@ -7,13 +7,21 @@ namespace Forge.Host.Tests;
 
 /// <summary>
 /// The dashboard and the alerting rules of build/dashboards against the real thing: a <c>forge run</c> process
-/// serving /metrics, a real Prometheus scraping it every second, both cleanup tasks run through the admin
-/// API on the demo registry, and every metric the dashboard and the rules use asked of Prometheus.
+/// serving /metrics, a real Prometheus scraping it every second, the three cleanup tasks run through the admin
+/// API on the demo registry (the package rules with a rule that removes a tag), and every metric the dashboard
+/// and the rules use asked of Prometheus.
 /// </summary>
 [Category("Observability")]
 public sealed partial class PrometheusTests : DatabaseTest
 {
     private const string Token = "prometheus-test-token";
+
+    /// <summary>The package rules' series that a real run makes (the failure counter is there from the start).</summary>
+    private static readonly string[] RulesRunSeries =
+    [
+        "forge_packages_rules_runs_total", "forge_packages_rules_versions_removed_total", "forge_packages_rules_versions_kept_total",
+        "forge_packages_rules_duration_seconds_sum", "forge_packages_rules_duration_seconds_count",
+    ];
 
     [Test]
     public async Task Every_metric_of_the_dashboard_and_the_alerting_rules_has_data_in_Prometheus()
@@ -27,6 +35,7 @@ public sealed partial class PrometheusTests : DatabaseTest
             // Only the admin API starts the tasks here.
             ["Forge__Cron__cleanup_container_sha256__RunAtStart"] = "false",
             ["Forge__Cron__cleanup_packages__RunAtStart"] = "false",
+            ["Forge__Cron__cleanup_package_rules__RunAtStart"] = "false",
         };
         using (var demo = HostProcess.Start(environment, "packages", "container", "demo"))
         {
@@ -38,6 +47,17 @@ public sealed partial class PrometheusTests : DatabaseTest
             INSERT INTO package_version (package_id, version, lower_version, created_unix, metadata_json)
             SELECT id, 'broken', 'broken', 0, '{"manifests": [ {"digest": "sha256:' FROM package WHERE lower_name = 'app'
             """);
+        // A tag older than tool:1.0, and a rule of the demo owner that keeps the newest tag of each image and removes
+        // only 'v0': the rules' panels get every series (removed; kept as latest, digest, keep_count, and as
+        // remove_pattern_mismatch 'broken', which so stays for the malformed-metadata counter whichever task runs first).
+        await Database.ExecuteAsync("""
+            INSERT INTO package_version (package_id, version, lower_version, created_unix, metadata_json)
+            SELECT package_id, 'v0', 'v0', 1, metadata_json FROM package_version WHERE lower_version = '1.0'
+            """);
+        await Database.ExecuteAsync("""
+            INSERT INTO package_cleanup_rule (owner_id, type, enabled, keep_count, remove_pattern)
+            SELECT DISTINCT owner_id, 'container', true, 1, 'v0' FROM package
+            """);
         using var host = HostProcess.Start(environment, "run");
         Assert.That(await host.WaitUntilErrorsContainAsync("Application started", Poll.Deadline), Is.True, host.Errors);
         // The host took a free port (HostProcess gives it http://127.0.0.1:0) and logged it.
@@ -46,17 +66,23 @@ public sealed partial class PrometheusTests : DatabaseTest
         using var http = new HttpClient { BaseAddress = new Uri($"http://{address}") };
         http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("token", Token);
 
-        foreach (var task in new[] { "cleanup_container_sha256", "cleanup_packages" })
+        foreach (var task in new[] { "cleanup_package_rules", "cleanup_container_sha256", "cleanup_packages" })
         {
             using var started = await http.PostAsync(new Uri($"/api/v1/admin/cron/{task}", UriKind.Relative), null);
             Assert.That(started.StatusCode, Is.EqualTo(HttpStatusCode.NoContent), task);
         }
 
-        // Both manual runs (and the expired-data run the container cleanup chains) scraped, twice at least.
+        // The manual runs (and the runs they chain) scraped, twice at least; so is every series of the rules' run,
+        // which the run makes at different moments.
+        var rulesScrapedTwice = string.Concat(RulesRunSeries.Select(s => $" and min(count_over_time({s}[1m])) >= 2"));
         var manual = await Poll.UntilAsync(
-            () => prometheus.QueryAsync("sum(forge_cron_runs_total{outcome=\"success\"}) >= 3 and sum(count_over_time(forge_cron_runs_total{task=\"cleanup_packages\"}[1m])) >= 6"),
+            () => prometheus.QueryAsync(
+                "sum(forge_cron_runs_total{outcome=\"success\"}) >= 4 and sum(count_over_time(forge_cron_runs_total{task=\"cleanup_packages\"}[1m])) >= 6" +
+                rulesScrapedTwice + " and count(forge_packages_rules_versions_kept_total) >= 4"),
             r => r.Count > 0);
         var runs = await RecordedRuns.OfAsync(Database, "cleanup_container_sha256");
+        var ruleRuns = await RecordedRuns.OfAsync(Database, "cleanup_package_rules");
+        var tags = await Database.ColumnAsync("SELECT lower_version FROM package_version WHERE lower_version IN ('v0', 'broken', '1.0') ORDER BY 1");
         var dashboard = await File.ReadAllTextAsync(Dashboards("forge-cleanups.json"));
         var rules = await File.ReadAllTextAsync(Dashboards("forge-alerts.yml"));
         var metrics = MetricNames(dashboard).Union(MetricNames(rules)).Order().ToList();
@@ -80,6 +106,11 @@ public sealed partial class PrometheusTests : DatabaseTest
             }
         }
 
+        var removed = await prometheus.QueryAsync("sum(forge_packages_rules_versions_removed_total)");
+        var keptReasons = (await prometheus.QueryAsync("forge_packages_rules_versions_kept_total")).Select(s => s.GetProperty("metric").GetProperty("reason").GetString()).ToList();
+        // The task-level alerts name the rules' task as they name the others.
+        var sinceSuccess = await prometheus.QueryAsync("time() - max by (task) (forge_cron_last_success_seconds{task=\"cleanup_package_rules\"})");
+
         // A zero per task and outcome from the start: increase() sees a task's first failure.
         var failureSeries = await prometheus.QueryAsync("forge_cron_runs_total{outcome=\"failure\"}");
         var scrape = await http.GetStringAsync(new Uri("/metrics", UriKind.Relative));
@@ -91,14 +122,20 @@ public sealed partial class PrometheusTests : DatabaseTest
         {
             Assert.That(manual, Is.Not.Empty, "the runs reached Prometheus");
             Assert.That(runs.Select(r => r.TriggerAndOutcome), Has.Some.EqualTo("manual success"), "the admin API's run");
+            Assert.That(ruleRuns.Select(r => r.TriggerAndOutcome), Has.Some.EqualTo("manual success"), "the admin API's run of the rules");
+            Assert.That(tags, Is.EqualTo((string[])["1.0", "broken"]), "the rule removed v0 and kept the others");
             Assert.That(metrics, Has.Count.GreaterThanOrEqualTo(8), "the dashboard and the rules name the cleanups' metrics");
+            Assert.That(metrics, Is.SupersetOf(RulesRunSeries.Append("forge_packages_rules_failures_total")), "the dashboard and the rules name the package rules' metrics");
             Assert.That(missing, Is.Empty, "metrics of the dashboard or the rules without data in Prometheus");
             Assert.That(panels, Has.Count.GreaterThanOrEqualTo(10));
             Assert.That(emptyPanels, Is.Empty, "panel queries without data");
+            Assert.That(removed.Select(s => s.GetProperty("value")[1].GetString()), Is.EqualTo((string[])["1"]), "the rule's removal reached Prometheus");
+            Assert.That(keptReasons, Is.SupersetOf((string[])["latest", "digest", "keep_count", "remove_pattern_mismatch"]));
+            Assert.That(sinceSuccess, Has.Count.EqualTo(1), "the rules' task has a last success for ForgeCleanupNotSucceeding");
             Assert.That(failureSeries, Has.Count.EqualTo(3), "a failure series for each task before any failure");
             Assert.That(lint.ExitCode, Is.Zero, lint.Output);
             Assert.That(check.ExitCode, Is.Zero, check.Output);
-            Assert.That(health, Has.Count.EqualTo(3));
+            Assert.That(health, Has.Count.EqualTo(5));
             Assert.That(health.Values, Has.All.EqualTo("ok"), string.Join(", ", health));
         });
     }
