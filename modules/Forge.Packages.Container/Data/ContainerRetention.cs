@@ -40,18 +40,13 @@ public sealed class ContainerRetention : IPackageTypeRetention
         // new xmin (and a new created_unix) and the push wins.
         var expected = versions.ToDictionary(v => v.Id, v => v.Revision);
         var locked = await PackagesSql.ListAsync(connection, transaction,
-            "SELECT id, package_id, xmin FROM package_version WHERE id = ANY($1) AND NOT is_internal ORDER BY id FOR UPDATE",
-            r => (Id: r.GetInt64(0), PackageId: r.GetInt64(1), Revision: r.GetFieldValue<uint>(2)), cancellationToken, expected.Keys.ToArray());
-        var doomed = locked.Where(v => expected[v.Id] == v.Revision).ToList();
-        foreach (var version in doomed)
-        {
-            // No new manifest takes the tag's place: any manifest of its own that an index names is kept.
-            await TagRepush.KeepNamedManifestAsync(connection, version.PackageId, version.Id, digest: string.Empty, entries: [], cancellationToken);
-        }
-
-        var ids = doomed.Select(v => v.Id).ToArray();
+            "SELECT id, xmin FROM package_version WHERE id = ANY($1) AND NOT is_internal ORDER BY id FOR UPDATE",
+            r => (Id: r.GetInt64(0), Revision: r.GetFieldValue<uint>(1)), cancellationToken, expected.Keys.ToArray());
+        var ids = locked.Where(v => expected[v.Id] == v.Revision).Select(v => v.Id).ToArray();
         if (ids.Length > 0)
         {
+            // No new manifest takes the tags' place: any manifest of theirs that an index still names is kept.
+            await TagRepush.KeepNamedManifestsAsync(connection, ids, cancellationToken);
             await PackagesSql.ExecuteAsync(connection, transaction, DeleteVersions, cancellationToken, ids);
         }
 

@@ -1,8 +1,12 @@
+using System.Security.Cryptography;
+using System.Text;
 using Forge.Host.Scheduling;
 using Forge.Modularity;
 using Forge.Packages.Container.Data;
+using Forge.Packages.Container.Registry;
 using Forge.Packages.Container.Tests.Integration;
 using Forge.Packages.Rules;
+using Forge.Tooling.Oci;
 
 namespace Forge.Packages.Container.Tests.Rules;
 
@@ -101,6 +105,32 @@ public sealed class ContainerRulesTests
             Assert.That(await h.BrokenReferencesAsync(), Is.Empty, "the index still has its child");
             Assert.That((await store.FindManifestAsync(package, amd64.Digest, byDigest: true, CancellationToken.None))?.Digest, Is.EqualTo(amd64.Digest));
             Assert.That(await h.CountAsync("SELECT count(*) FROM package_version WHERE lower_version = $1", amd64.Digest), Is.EqualTo(1));
+        });
+    }
+
+    [Test]
+    public async Task Two_tags_of_one_manifest_removed_in_one_batch_keep_that_manifest_while_an_index_names_it()
+    {
+        // Each tag alone sees the other still carrying the manifest; removed together, neither does.
+        var config = new ImageBlob(Encoding.UTF8.GetBytes("{\"config\":\"shared\"}"), ImageMediaTypes.OciConfig);
+        ImageBlob[] layers = [new ImageBlob(RandomNumberGenerator.GetBytes(512), ImageMediaTypes.OciLayer)];
+        var first = await h.Images.PushImageAsync(1, "demo/app", "v1", "linux/amd64", config, layers, h.Now - (30 * Day));
+        var second = await h.Images.PushImageAsync(1, "demo/app", "v2", "linux/amd64", config, layers, h.Now - (29 * Day));
+        Assert.That(second.Digest, Is.EqualTo(first.Digest), "one manifest under two tags");
+        var index = await h.PushIndexAsync("demo/app", "release", h.Now - (30 * Day), first);
+        await AddRuleAsync(new CleanupRule { Type = "container", Enabled = true, KeepPattern = "release" });
+
+        var report = await Rules.RunAsync(new PackageRulesCleanupOptions(), CancellationToken.None);
+
+        var package = await h.PackageIdOfAsync(index.VersionId);
+        Assert.Multiple(async () =>
+        {
+            Assert.That(report.VersionsRemoved, Is.EqualTo(2));
+            Assert.That(await TagsAsync(), Is.EqualTo(Release));
+            Assert.That(await h.BrokenReferencesAsync(), Is.Empty, "the index still has its child");
+            Assert.That((await h.Service<RegistryStore>().FindManifestAsync(package, first.Digest, byDigest: true, CancellationToken.None))?.Digest,
+                Is.EqualTo(first.Digest));
+            Assert.That(await h.CountAsync("SELECT count(*) FROM package_version WHERE lower_version = $1", first.Digest), Is.EqualTo(1));
         });
     }
 
