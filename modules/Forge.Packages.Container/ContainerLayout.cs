@@ -34,6 +34,12 @@ public static class ContainerLayout
     /// <summary>Version property, one per entry of an index: the entry's digest.</summary>
     public const string ReferenceProperty = "container.manifest.reference";
 
+    /// <summary>
+    /// Version property (Forge's addition): the digest, in lower case, of the manifest this one names as its OCI 1.1
+    /// <c>subject</c> (a signature, an SBOM or an attestation of that image). At most one per version.
+    /// </summary>
+    public const string SubjectProperty = "container.manifest.subject";
+
     /// <summary>Package property: the repository's full name, <c>owner/image</c> in lower case.</summary>
     public const string RepositoryProperty = "container.repository";
 

@@ -120,6 +120,12 @@ public sealed class ManifestPublisher(NpgsqlDataSource dataSource, ContentStore 
                 await ContainerRows.AddPropertyAsync(connection, PropertyRefType.Version, versionId, ContainerLayout.ReferenceProperty, entry, cancellationToken);
             }
 
+            if (push.Subject is { } subject)
+            {
+                await ContainerRows.AddPropertyAsync(
+                    connection, PropertyRefType.Version, versionId, ContainerLayout.SubjectProperty, subject.ToLowerInvariant(), cancellationToken);
+            }
+
             await transaction.CommitAsync(cancellationToken);
             return new PushedManifest(versionId, digest, push.Content.Length);
         }

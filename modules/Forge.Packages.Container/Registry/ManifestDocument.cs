@@ -21,8 +21,13 @@ public static class ManifestDocument
 
     public static bool IsIndex(string mediaType) => mediaType is OciIndex or DockerList;
 
-    /// <summary>The blobs (config and layers) and index entries of a manifest, before its metadata is known.</summary>
-    public sealed record Parsed(string MediaType, JsonObject Root, ManifestBlob? Config, IReadOnlyList<ManifestBlob> Layers, IReadOnlyList<(string Digest, string Platform)> Entries);
+    /// <summary>
+    /// The blobs (config and layers) and index entries of a manifest, before its metadata is known, and the digest of
+    /// its OCI 1.1 <c>subject</c> (which need not be in the repository yet).
+    /// </summary>
+    public sealed record Parsed(
+        string MediaType, JsonObject Root, ManifestBlob? Config, IReadOnlyList<ManifestBlob> Layers, IReadOnlyList<(string Digest, string Platform)> Entries,
+        string? Subject = null);
 
     public static Parsed Parse(byte[] content, string? contentType)
     {
@@ -50,12 +55,13 @@ public static class ManifestDocument
         }
 
         var mediaType = declared ?? type ?? (root.ContainsKey("manifests") ? OciIndex : OciManifest);
+        var subject = root["subject"] is null ? null : Descriptor(root["subject"], "subject").Digest;
         switch (mediaType)
         {
             case OciIndex or DockerList:
                 var manifests = root["manifests"] as JsonArray ?? throw RegistryFailureException.ManifestInvalid("an image index needs a 'manifests' array");
                 var entries = manifests.Select((m, i) => (Descriptor(m, $"manifests[{i}]").Digest, PlatformOf(m?["platform"]))).ToList();
-                return new Parsed(mediaType, root, null, [], entries);
+                return new Parsed(mediaType, root, null, [], entries, subject);
             case OciManifest or DockerManifest:
                 var config = Descriptor(root["config"], "config");
                 var layers = root["layers"] is JsonArray list
@@ -64,7 +70,7 @@ public static class ManifestDocument
                         .Where(l => l.Node?["urls"] is not JsonArray { Count: > 0 })
                         .Select(l => l.Descriptor).ToList()
                     : throw RegistryFailureException.ManifestInvalid("an image manifest needs a 'layers' array");
-                return new Parsed(mediaType, root, config, layers, []);
+                return new Parsed(mediaType, root, config, layers, [], subject);
             default:
                 throw RegistryFailureException.ManifestInvalid(
                     $"media type '{mediaType}' is not supported: push an OCI or Docker v2 image manifest, image index or manifest list");

@@ -29,7 +29,7 @@ public sealed class ManifestPushes(RegistryStore registry, ContentStore store, M
         var config = parsed.Config is { } descriptor ? await ReadConfigAsync(owner, name, descriptor.Digest, cancellationToken) : null;
         var metadata = ManifestDocument.Metadata(parsed, tagged: !byDigest, config);
         var blobs = parsed.Config is null ? parsed.Layers : [parsed.Config, .. parsed.Layers];
-        var push = new ManifestPush(content, parsed.MediaType, metadata, blobs, [.. parsed.Entries.Select(e => e.Digest)]);
+        var push = new ManifestPush(content, parsed.MediaType, metadata, blobs, [.. parsed.Entries.Select(e => e.Digest)], parsed.Subject);
         var pushed = await publisher.PublishAsync(owner.Id, name.Full, byDigest ? null : reference, push, [], null, cancellationToken);
         return (pushed, ManifestDocument.IsIndex(parsed.MediaType));
     }
