@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using Forge.Packages.Schema;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
@@ -100,16 +101,47 @@ public sealed class CleanupRuleStore(IServiceScopeFactory scopes, NpgsqlDataSour
             "SELECT id, name, lower_name FROM package WHERE owner_id = $1 AND type = $2 ORDER BY id",
             r => (r.GetInt64(0), r.GetString(1), r.GetString(2)), cancellationToken, ownerId, type);
 
-    /// <summary>A package's versions that are not internal, newest first (created_unix, then id), with their last pulls.</summary>
-    public async Task<IReadOnlyList<RuleCandidate>> VersionsAsync(long packageId, CancellationToken cancellationToken)
-        => await PackagesSql.ListAsync(dataSource, """
-            SELECT v.id, v.package_id, v.version, v.lower_version, v.created_unix, p.last_pulled_unix, v.xmin
-            FROM package_version v LEFT JOIN forge_package_version_pull p ON p.version_id = v.id
-            WHERE v.package_id = $1 AND NOT v.is_internal
-            ORDER BY v.created_unix DESC, v.id DESC
-            """, r => new RuleCandidate(
-                r.GetInt64(0), r.GetInt64(1), r.GetString(2), r.GetString(3), r.GetInt64(4), r.IsDBNull(5) ? null : r.GetInt64(5), r.GetFieldValue<uint>(6)),
-            cancellationToken, packageId);
+    /// <summary>Versions per read of <see cref="VersionPagesAsync"/> in a run: memory stays flat whatever the package's size.</summary>
+    public const int VersionPageSize = 10_000;
+
+    /// <summary>
+    /// A package's versions that are not internal, newest first (created_unix, then id), with their last pulls, a
+    /// page at a time, each page a statement of its own (the connection is free between pages). The pages follow
+    /// one another by key (created_unix, id), through the covering index IDX_package_version_newest_first. With
+    /// <paramref name="withRevision"/> each row carries its xmin, for a removal that must see the row unchanged;
+    /// without it (a dry run) the rows come from the index alone.
+    /// </summary>
+    public async IAsyncEnumerable<IReadOnlyList<RuleCandidate>> VersionPagesAsync(
+        long packageId, bool withRevision, int pageSize, [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(pageSize, 1);
+        var first = VersionsPage(withRevision, after: false);
+        var next = VersionsPage(withRevision, after: true);
+        var page = await PackagesSql.ListAsync(dataSource, first, ReadCandidate, cancellationToken, packageId, pageSize);
+        while (page.Count > 0)
+        {
+            yield return page;
+            if (page.Count < pageSize)
+            {
+                yield break;
+            }
+
+            var last = page[^1];
+            page = await PackagesSql.ListAsync(dataSource, next, ReadCandidate, cancellationToken, packageId, pageSize, last.CreatedUnix, last.Id);
+        }
+    }
+
+    /// <summary>A page of <see cref="VersionPagesAsync"/>; <paramref name="after"/>: it starts after the key ($3, $4) last read.</summary>
+    private static string VersionsPage(bool withRevision, bool after) => $"""
+        SELECT v.id, v.package_id, v.version, v.lower_version, v.created_unix, p.last_pulled_unix, {(withRevision ? "v.xmin" : "'0'::xid")}
+        FROM package_version v LEFT JOIN forge_package_version_pull p ON p.version_id = v.id
+        WHERE v.package_id = $1 AND NOT v.is_internal {(after ? "AND (v.created_unix, v.id) < ($3, $4)" : string.Empty)}
+        ORDER BY v.created_unix DESC, v.id DESC
+        LIMIT $2
+        """;
+
+    private static RuleCandidate ReadCandidate(NpgsqlDataReader r) => new(
+        r.GetInt64(0), r.GetInt64(1), r.GetString(2), r.GetString(3), r.GetInt64(4), r.IsDBNull(5) ? null : r.GetInt64(5), r.GetFieldValue<uint>(6));
 
     /// <summary>
     /// A conflict found before the write. The unique index stays the arbiter of two writes at once; this keeps the

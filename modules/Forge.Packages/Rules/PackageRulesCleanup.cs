@@ -157,37 +157,43 @@ public sealed partial class PackageRulesCleanup(
         {
             foreach (var (packageId, packageName, lowerName) in await rules.PackagesAsync(rule.OwnerId, rule.Type, cancellationToken))
             {
-                var decisions = planner.Plan(lowerName, await rules.VersionsAsync(packageId, cancellationToken), type.PassOver);
-                lookedAt += decisions.Count;
-                var gone = new HashSet<long>();
-                if (!options.DryRun)
+                // Page by page, newest first: each page is judged, its removals done, then the next page is read, so
+                // memory stays flat. What a page's removals delete is older than the next page's start.
+                var pass = planner.Begin(lowerName, type.PassOver);
+                await foreach (var page in rules.VersionPagesAsync(packageId, withRevision: !options.DryRun, options.PageSize, cancellationToken))
                 {
-                    foreach (var batch in decisions.Where(d => d.Decision == RuleReason.Removed).Select(d => d.Version).Chunk(BatchSize))
+                    var decisions = page.Select(version => (Version: version, Decision: pass.Decide(version))).ToList();
+                    lookedAt += decisions.Count;
+                    var gone = new HashSet<long>();
+                    if (!options.DryRun)
                     {
-                        gone.UnionWith(await RemoveBatchAsync(connection, type, batch, cancellationToken));
-                    }
-                }
-
-                foreach (var (version, planned) in decisions)
-                {
-                    // A version pushed again since it was judged is young now, and stays.
-                    var decision = planned == RuleReason.Removed && !options.DryRun && !gone.Contains(version.Id) ? RuleReason.TooYoung : planned;
-                    if (decision == RuleReason.Removed)
-                    {
-                        removed++;
-                    }
-                    else
-                    {
-                        kept[decision] = kept.GetValueOrDefault(decision) + 1;
-                        if (!options.DryRun)
+                        foreach (var batch in decisions.Where(d => d.Decision == RuleReason.Removed).Select(d => d.Version).Chunk(BatchSize))
                         {
-                            telemetry.VersionsKept.Add(1, new KeyValuePair<string, object?>("reason", JsonNamingPolicy.SnakeCaseLower.ConvertName(decision.ToString())));
+                            gone.UnionWith(await RemoveBatchAsync(connection, type, batch, cancellationToken));
                         }
                     }
 
-                    if (options.ListVersions)
+                    foreach (var (version, planned) in decisions)
                     {
-                        listed.Add(new RuleVersionReport(packageName, version.Version, version.Id, version.CreatedUnix, version.LastPulledUnix, decision));
+                        // A version pushed again since it was judged is young now, and stays.
+                        var decision = planned == RuleReason.Removed && !options.DryRun && !gone.Contains(version.Id) ? RuleReason.TooYoung : planned;
+                        if (decision == RuleReason.Removed)
+                        {
+                            removed++;
+                        }
+                        else
+                        {
+                            kept[decision] = kept.GetValueOrDefault(decision) + 1;
+                            if (!options.DryRun)
+                            {
+                                telemetry.VersionsKept.Add(1, new KeyValuePair<string, object?>("reason", JsonNamingPolicy.SnakeCaseLower.ConvertName(decision.ToString())));
+                            }
+                        }
+
+                        if (options.ListVersions)
+                        {
+                            listed.Add(new RuleVersionReport(packageName, version.Version, version.Id, version.CreatedUnix, version.LastPulledUnix, decision));
+                        }
                     }
                 }
             }

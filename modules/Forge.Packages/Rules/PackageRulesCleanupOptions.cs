@@ -7,5 +7,7 @@ namespace Forge.Packages.Rules;
 /// <param name="ListVersions">List every version looked at with its decision (the counts are always there).</param>
 /// <param name="IncludeDisabled">Judge <paramref name="RuleId"/> even when it is disabled (a preview).</param>
 /// <param name="OwnerId">Only the rules of this owner (the default rule for this owner alone); null for every owner's.</param>
+/// <param name="PageSize">Versions read at a time from a package, newest first (<see cref="CleanupRuleStore.VersionPageSize"/>).</param>
 public sealed record PackageRulesCleanupOptions(
-    long? RuleId = null, bool DryRun = false, bool WaitForLock = false, bool ListVersions = true, bool IncludeDisabled = false, long? OwnerId = null);
+    long? RuleId = null, bool DryRun = false, bool WaitForLock = false, bool ListVersions = true, bool IncludeDisabled = false, long? OwnerId = null,
+    int PageSize = CleanupRuleStore.VersionPageSize);

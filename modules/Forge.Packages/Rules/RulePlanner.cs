@@ -37,27 +37,36 @@ public sealed class RulePlanner
     public List<(RuleCandidate Version, RuleReason Decision)> Plan(
         string packageLowerName, IReadOnlyList<RuleCandidate> newestFirst, Func<string, RuleReason?> passOver)
     {
-        var decisions = new List<(RuleCandidate, RuleReason)>(newestFirst.Count);
-        var counted = 0;
-        foreach (var version in newestFirst)
+        var pass = Begin(packageLowerName, passOver);
+        return newestFirst.Select(version => (version, pass.Decide(version))).ToList();
+    }
+
+    /// <summary>
+    /// The same decisions one version at a time, for a package read page by page: the versions must be handed to
+    /// <see cref="PackagePass.Decide"/> newest first, as to <see cref="Plan"/>.
+    /// </summary>
+    public PackagePass Begin(string packageLowerName, Func<string, RuleReason?> passOver) => new(this, packageLowerName, passOver);
+
+    /// <summary>One package's pass: what keep_count has counted so far.</summary>
+    public sealed class PackagePass(RulePlanner planner, string packageLowerName, Func<string, RuleReason?> passOver)
+    {
+        private int counted;
+
+        public RuleReason Decide(RuleCandidate version)
         {
             if (passOver(version.LowerVersion) is { } passed)
             {
-                decisions.Add((version, passed));
-                continue;
+                return passed;
             }
 
-            if (counted < rule.KeepCount)
+            if (counted < planner.rule.KeepCount)
             {
                 counted++;
-                decisions.Add((version, RuleReason.KeepCount));
-                continue;
+                return RuleReason.KeepCount;
             }
 
-            decisions.Add((version, Decide(packageLowerName, version)));
+            return planner.Decide(packageLowerName, version);
         }
-
-        return decisions;
     }
 
     private RuleReason Decide(string packageLowerName, RuleCandidate version)

@@ -22,6 +22,7 @@ public sealed class ContainerRulesTests
     private static readonly string[] NewestThreeAndLatest = ["latest", "v10", "v8", "v9"];
     private static readonly string[] OldestThree = ["v1", "v2", "v3"];
     private static readonly string[] Release = ["release"];
+    private static readonly int[] PagesOfThree = [3, 3, 3, 2];
     private static readonly string[] Chain = ["cleanup_package_rules manual success", "cleanup_container_sha256 chained success", "cleanup_packages chained success"];
 
     private CleanupHarness h = null!;
@@ -135,12 +136,43 @@ public sealed class ContainerRulesTests
     }
 
     [Test]
+    public async Task A_package_read_in_pages_is_judged_as_one_list_newest_first_ties_by_id()
+    {
+        // Eleven tags, pairs of them pushed in the same second, read three at a time: keep_count counts across pages and
+        // a page boundary that falls between two versions of one second loses or repeats neither.
+        var pushed = new List<long>();
+        for (var i = 1; i <= 11; i++)
+        {
+            pushed.Add((await h.PushPlatformAsync("demo/app", h.Now - ((20 - (i / 2)) * Day), tag: $"v{i}")).VersionId);
+        }
+
+        await AddRuleAsync(new CleanupRule { Type = "container", Enabled = true, KeepCount = 4 });
+        var package = await h.PackageIdOfAsync(pushed[0]);
+        var pages = await h.Service<CleanupRuleStore>().VersionPagesAsync(package, withRevision: false, pageSize: 3, CancellationToken.None).ToListAsync();
+        var whole = pages.SelectMany(p => p).ToList();
+        var preview = await Rules.RunAsync(new PackageRulesCleanupOptions(DryRun: true, PageSize: 3), CancellationToken.None);
+
+        var report = await Rules.RunAsync(new PackageRulesCleanupOptions(PageSize: 3), CancellationToken.None);
+
+        Assert.Multiple(async () =>
+        {
+            Assert.That(pages.Select(p => p.Count), Is.EqualTo(PagesOfThree));
+            Assert.That(whole.Select(v => v.Id), Is.Unique);
+            Assert.That(whole, Is.Ordered.Descending.By(nameof(RuleCandidate.CreatedUnix)).Then.Descending.By(nameof(RuleCandidate.Id)));
+            Assert.That(preview.Rules.Single().Versions.Where(v => v.Decision == RuleReason.Removed).Select(v => v.Version),
+                Is.EquivalentTo(Enumerable.Range(1, 7).Select(i => $"v{i}")));
+            Assert.That(report.VersionsRemoved, Is.EqualTo(7));
+            Assert.That(await TagsAsync(), Is.EquivalentTo(Enumerable.Range(8, 4).Select(i => $"v{i}")));
+        });
+    }
+
+    [Test]
     public async Task A_tag_pushed_again_after_it_was_judged_is_not_removed()
     {
         var old = await h.PushPlatformAsync("demo/app", h.Now - (30 * Day), tag: "v1");
         var rule = new CleanupRule { Type = "container", Enabled = true };
         var package = await h.PackageIdOfAsync(old.VersionId);
-        var judged = await h.Service<CleanupRuleStore>().VersionsAsync(package, CancellationToken.None);
+        var judged = await h.Service<CleanupRuleStore>().VersionPagesAsync(package, withRevision: true, pageSize: 100, CancellationToken.None).SingleAsync();
         Assert.That(new RulePlanner(rule, h.Now).Plan("app", judged, Retention.PassOver).Single().Decision, Is.EqualTo(RuleReason.Removed));
 
         var again = await h.PushPlatformAsync("demo/app", h.Now, tag: "v1");
