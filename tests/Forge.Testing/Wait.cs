@@ -6,14 +6,20 @@ namespace Forge.Testing;
 public static class Wait
 {
     /// <summary>Polls <paramref name="condition"/> until it holds, failing the test after 30 s.</summary>
-    public static async Task UntilAsync(Func<Task<bool>> condition)
+    public static Task UntilAsync(Func<Task<bool>> condition) => UntilAsync(condition, TimeSpan.FromSeconds(30));
+
+    /// <summary>
+    /// Polls <paramref name="condition"/> until it holds, failing the test after <paramref name="deadline"/>: longer than
+    /// 30 s for what a child process must first start up for, on a machine that may be busy.
+    /// </summary>
+    public static async Task UntilAsync(Func<Task<bool>> condition, TimeSpan deadline)
     {
-        var deadline = DateTime.UtcNow.AddSeconds(30);
+        var end = DateTime.UtcNow + deadline;
         while (!await condition())
         {
-            if (DateTime.UtcNow > deadline)
+            if (DateTime.UtcNow > end)
             {
-                Assert.Fail("The condition was not met within 30 s.");
+                Assert.Fail($"The condition was not met within {deadline.TotalSeconds:0} s.");
             }
 
             await Task.Delay(20);

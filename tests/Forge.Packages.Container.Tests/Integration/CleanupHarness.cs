@@ -42,6 +42,13 @@ public sealed class CleanupHarness : ForgeTestWorld
     public Task<PushedManifest> PushIndexAsync(string repository, string? tag, long created, params PushedManifest[] children)
         => Images.PushIndexAsync(1, repository, tag, children.Select(c => new IndexEntry(c.Digest, "linux/amd64")).ToList(), created);
 
+    private const string OrphanedRows = """
+        SELECT 'file ' || f.id || ' without version' FROM package_file f WHERE NOT EXISTS (SELECT 1 FROM package_version v WHERE v.id = f.version_id)
+        UNION ALL SELECT 'file ' || f.id || ' without blob' FROM package_file f WHERE NOT EXISTS (SELECT 1 FROM package_blob b WHERE b.id = f.blob_id)
+        UNION ALL SELECT 'version property ' || p.id FROM package_property p WHERE p.ref_type = 0 AND NOT EXISTS (SELECT 1 FROM package_version v WHERE v.id = p.ref_id)
+        UNION ALL SELECT 'file property ' || p.id FROM package_property p WHERE p.ref_type = 1 AND NOT EXISTS (SELECT 1 FROM package_file f WHERE f.id = p.ref_id)
+        """;
+
     public async Task<long> PackageIdOfAsync(long versionId) => await ScalarAsync<long>("SELECT package_id FROM package_version WHERE id = $1", versionId);
 
     /// <summary>
@@ -78,24 +85,19 @@ public sealed class CleanupHarness : ForgeTestWorld
             }
         }
 
-        await using (var orphans = new NpgsqlCommand("""
-            SELECT 'file ' || f.id || ' without version' FROM package_file f WHERE NOT EXISTS (SELECT 1 FROM package_version v WHERE v.id = f.version_id)
-            UNION ALL SELECT 'file ' || f.id || ' without blob' FROM package_file f WHERE NOT EXISTS (SELECT 1 FROM package_blob b WHERE b.id = f.blob_id)
-            UNION ALL SELECT 'version property ' || p.id FROM package_property p WHERE p.ref_type = 0 AND NOT EXISTS (SELECT 1 FROM package_version v WHERE v.id = p.ref_id)
-            UNION ALL SELECT 'file property ' || p.id FROM package_property p WHERE p.ref_type = 1 AND NOT EXISTS (SELECT 1 FROM package_file f WHERE f.id = p.ref_id)
+        problems.AddRange(await Database.ColumnAsync($"""
+            {OrphanedRows}
             UNION ALL SELECT 'version property ' || p.id || ' references missing ' || p.value FROM package_property p
                 JOIN package_version v ON v.id = p.ref_id
                 WHERE p.ref_type = 0 AND p.name = 'container.manifest.reference'
                 AND NOT EXISTS (SELECT 1 FROM package_version t WHERE t.package_id = v.package_id AND lower(t.lower_version) = lower(btrim(p.value, E' \t\n\r')))
-            """, connection))
-        await using (var reader = await orphans.ExecuteReaderAsync())
-        {
-            while (await reader.ReadAsync())
-            {
-                problems.Add(reader.GetString(0));
-            }
-        }
-
+            """));
         return problems;
     }
+
+    /// <summary>
+    /// Invariant 3 alone: no file whose version or blob is gone, no property whose version or file is gone. Returns
+    /// what is wrong, one line each.
+    /// </summary>
+    public Task<List<string>> OrphanedRowsAsync() => Database.ColumnAsync(OrphanedRows);
 }
