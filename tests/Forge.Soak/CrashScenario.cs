@@ -32,8 +32,10 @@ public sealed class CrashScenario(SoakWorld world, SoakOptions options, string f
         var writers = Enumerable.Range(0, options.Writers)
             .Select(w => new MirrorWriter(world.Images, log, w, options.Seed, options.Window, longPauses: false)).ToList();
         var round = 0;
+        // Past its duration the scenario goes on until its kills have landed where they must (a loaded machine's slow
+        // start-ups make the first guesses miss), up to six times the duration.
         bool More() => clock.Elapsed < options.Duration
-            || ((killsAfterFirstDeletion < options.MinimumKillsAfterFirstDeletion || kills < options.MinimumKills) && clock.Elapsed < options.Duration * 3);
+            || ((killsAfterFirstDeletion < options.MinimumKillsAfterFirstDeletion || kills < options.MinimumKills) && clock.Elapsed < options.Duration * 6);
         while (More() && violations.Count == 0)
         {
             round++;
