@@ -152,6 +152,10 @@ public static class RegistryCalls
         return (string?)error["code"];
     }
 
+    /// <summary>The <c>message</c> of the first error of a registry error body.</summary>
+    public static async Task<string?> ErrorMessageAsync(HttpResponseMessage response)
+        => (string?)JsonNode.Parse(await response.Content.ReadAsStringAsync())!["errors"]![0]!["message"];
+
     /// <summary>Asserts the status and the error code of a refused request.</summary>
     public static async Task AssertErrorAsync(HttpResponseMessage response, HttpStatusCode status, string code)
     {
