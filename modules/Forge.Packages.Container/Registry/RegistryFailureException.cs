@@ -48,5 +48,7 @@ public sealed class RegistryFailureException(RegistryFailure failure, string mes
 
     public static RegistryFailureException InUse(string message) => new(RegistryFailure.InUse, message);
 
+    public static RegistryFailureException BlobInUse(string message) => new(RegistryFailure.BlobInUse, message);
+
     public static RegistryFailureException PaginationInvalid(string message) => new(RegistryFailure.PaginationInvalid, message);
 }
