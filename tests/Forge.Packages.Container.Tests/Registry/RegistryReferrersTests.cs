@@ -178,6 +178,34 @@ public sealed class RegistryReferrersTests : RegistryApiTest
     }
 
     [Test]
+    public async Task A_push_with_a_subject_answers_OCI_Subject_and_one_without_does_not()
+    {
+        var signature = Artifact(Subject, CosignSignature, CosignLayer, seed: 10);
+        var index = Encoding.UTF8.GetBytes(new JsonObject
+        {
+            ["schemaVersion"] = 2,
+            ["mediaType"] = OciIndex,
+            ["manifests"] = new JsonArray(),
+            ["subject"] = DescriptorOf(image.MediaType, image.Manifest),
+        }.ToJsonString());
+
+        using var plain = await Client.PushAsync(App, image, "v1");
+        using var referrer = await Client.PushAsync(App, signature, null);
+        using var tagged = await Client.PushAsync(App, signature, "sig");
+        using var indexReferrer = await Client.PutManifestAsync(App, Digest(index), index, OciIndex);
+
+        foreach (var response in new[] { plain, referrer, tagged, indexReferrer })
+        {
+            Assert.That(response.StatusCode, Is.EqualTo(HttpStatusCode.Created), await response.Content.ReadAsStringAsync());
+        }
+
+        Assert.That(plain.Headers.Contains("OCI-Subject"), Is.False);
+        Assert.That(Header(referrer, "OCI-Subject"), Is.EqualTo(image.Digest));
+        Assert.That(Header(tagged, "OCI-Subject"), Is.EqualTo(image.Digest));
+        Assert.That(Header(indexReferrer, "OCI-Subject"), Is.EqualTo(image.Digest));
+    }
+
+    [Test]
     public async Task A_referrer_pushed_before_its_subject_is_listed_before_and_after_the_subject_comes()
     {
         // The specification: a registry accepts a manifest whose subject it does not have (yet).

@@ -45,6 +45,13 @@ internal sealed class ManifestsHandler(
         context.Response.StatusCode = StatusCodes.Status201Created;
         context.Response.Headers[HeaderNames.Location] = $"/v2/{name}/manifests/{pushed.Digest}";
         context.Response.Headers["Docker-Content-Digest"] = pushed.Digest;
+        if (pushed.Subject is { } subject)
+        {
+            // Tells the client that the subject was recorded and the referrers API lists this manifest, so that it
+            // does not also keep the fallback referrers tag (sha256-<hex>) the specification describes.
+            context.Response.Headers["OCI-Subject"] = subject;
+        }
+
         context.Response.ContentLength = 0;
     }
 
