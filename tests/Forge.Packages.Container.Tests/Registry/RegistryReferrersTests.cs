@@ -251,6 +251,23 @@ public sealed class RegistryReferrersTests : RegistryApiTest
     }
 
     [Test]
+    public async Task A_referrer_whose_tag_moves_on_while_an_index_names_it_stays_listed()
+    {
+        // The tag's old manifest moves to its digest version because the index still names it; its subject goes with it.
+        var attestation = Artifact(Subject, Spdx, Spdx, seed: 10);
+        await Client.PushOkAsync(App, attestation, "att");
+        using (var bundle = await Client.PutManifestAsync(App, "bundle", Index(OciIndex, (attestation.Manifest, OciManifest, null)), OciIndex))
+        {
+            Assert.That(bundle.StatusCode, Is.EqualTo(HttpStatusCode.Created), await bundle.Content.ReadAsStringAsync());
+        }
+
+        await Client.PushOkAsync(App, Image(seed: 3), "att");
+
+        Assert.That(await VersionIdAsync(attestation.Digest), Is.Not.Null, "the old manifest has its digest version");
+        AssertListed(await ListAsync(ReferrersOfImage), Described(attestation.Manifest, OciManifest, Spdx, null));
+    }
+
+    [Test]
     public async Task Who_may_not_pull_the_manifest_may_not_list_its_referrers()
     {
         await Client.PushOkAsync(App, image, "v1");
