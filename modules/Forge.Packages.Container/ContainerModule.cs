@@ -56,6 +56,8 @@ public sealed class ContainerModule : IModule, IModuleCommands
         context.Services.AddSingleton<UploadSessions>();
         context.Services.AddSingleton<BlobUploads>();
         context.Services.AddSingleton<ManifestPushes>();
+        context.Services.AddSingleton<ManifestReferrers>();
+        context.Services.AddSingleton<ReferrerPages>();
         // The last pull of each version, for the retention rules: recorded in memory, written by a hosted service
         // (forge run only) every Forge:Registry:PullFlushInterval and at shutdown, after the HTTP server has stopped.
         context.Services.AddSingleton<VersionPulls>();
@@ -67,6 +69,7 @@ public sealed class ContainerModule : IModule, IModuleCommands
         context.Services.AddSingleton<UploadsHandler>();
         context.Services.AddSingleton<ManifestsHandler>();
         context.Services.AddSingleton<TagsHandler>();
+        context.Services.AddSingleton<ReferrersHandler>();
         context.AddEndpoints<RegistryEndpoints>();
 
         // Images no client pushed: the demo registry (and the tests, soak and benchmark).

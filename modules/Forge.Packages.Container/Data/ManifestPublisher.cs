@@ -127,7 +127,7 @@ public sealed class ManifestPublisher(NpgsqlDataSource dataSource, ContentStore 
             }
 
             await transaction.CommitAsync(cancellationToken);
-            return new PushedManifest(versionId, digest, push.Content.Length);
+            return new PushedManifest(versionId, digest, push.Content.Length, push.Subject?.ToLowerInvariant());
         }
     }
 

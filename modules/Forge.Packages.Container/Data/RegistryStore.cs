@@ -11,6 +11,9 @@ namespace Forge.Packages.Container.Data;
 /// </summary>
 public sealed class RegistryStore(NpgsqlDataSource dataSource)
 {
+    // How many of the manifests that use a blob a refused blob delete names.
+    private const int MaxNamedUsers = 5;
+
     // The digest property of a file.
     private static readonly string DigestJoin =
         $"JOIN package_property d ON d.ref_type = {PropertyRefType.File:D} AND d.ref_id = f.id AND d.name = '{ContainerLayout.DigestProperty}'";
@@ -124,7 +127,7 @@ public sealed class RegistryStore(NpgsqlDataSource dataSource)
     }
 
     /// <summary>
-    /// Deletes an uploaded blob from the repository (its file of the upload version). Refused (InUse) while a
+    /// Deletes an uploaded blob from the repository (its file of the upload version). Refused (BlobInUse) while a
     /// manifest of the repository uses it. Returns false when the repository does not have it.
     /// </summary>
     public async Task<bool> DeleteBlobAsync(long packageId, string hex, CancellationToken cancellationToken)
@@ -141,9 +144,12 @@ public sealed class RegistryStore(NpgsqlDataSource dataSource)
             return false;
         }
 
-        if (users.FirstOrDefault(u => !u.Internal) is { Version: not null } user)
+        var manifests = users.Where(u => !u.Internal).Select(u => u.Version).Distinct(StringComparer.Ordinal).ToList();
+        if (manifests.Count > 0)
         {
-            throw RegistryFailureException.InUse($"blob sha256:{hex} is used by manifest {user.Version} of this repository; delete the manifest first");
+            var named = string.Join(", ", manifests.Take(MaxNamedUsers)) + (manifests.Count > MaxNamedUsers ? $" and {manifests.Count - MaxNamedUsers} more" : "");
+            throw RegistryFailureException.BlobInUse(
+                $"blob sha256:{hex} is not deleted: manifest(s) of this repository use it ({named}); delete those manifests first");
         }
 
         await PackagesSql.ExecuteAsync(connection, transaction, $"""

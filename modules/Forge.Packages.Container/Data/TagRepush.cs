@@ -39,10 +39,13 @@ internal static class TagRepush
         ORDER BY v.package_id, lower(d.value), v.id
         """;
 
+    // The manifest's files and the version properties that describe the manifest itself (an index's entries, the
+    // subject it refers to) go; the tag's own marker stays with the tag.
     private static readonly string MoveToDigestVersion = $"""
         WITH f AS (UPDATE package_file SET version_id = $2 WHERE version_id = $1 RETURNING 1)
         UPDATE package_property SET ref_id = $2
-        WHERE ref_type = {PropertyRefType.Version:D} AND ref_id = $1 AND name = '{ContainerLayout.ReferenceProperty}'
+        WHERE ref_type = {PropertyRefType.Version:D} AND ref_id = $1
+          AND name IN ('{ContainerLayout.ReferenceProperty}', '{ContainerLayout.SubjectProperty}')
         """;
 
     /// <summary>

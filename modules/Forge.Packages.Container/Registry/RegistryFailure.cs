@@ -43,8 +43,11 @@ public enum RegistryFailure
     /// <summary>A manifest names a blob or manifest that the repository does not have.</summary>
     ManifestBlobUnknown,
 
-    /// <summary>A delete that would break an image: a manifest an index names, a blob a manifest uses.</summary>
+    /// <summary>A manifest delete that would break an image: an index of the repository names the manifest.</summary>
     InUse,
+
+    /// <summary>A blob delete that would break an image: a manifest of the repository uses the blob.</summary>
+    BlobInUse,
 
     /// <summary>A tag list's page size that is not a whole number.</summary>
     PaginationInvalid,

@@ -40,10 +40,15 @@ public sealed class RegistryFailureException(RegistryFailure failure, string mes
 
     public static RegistryFailureException ManifestUnknown(string reference) => new(RegistryFailure.ManifestUnknown, $"manifest {reference} is not in this repository");
 
+    /// <summary>A manifest asked for by a reference that cannot name one; <paramref name="why"/> says what is wrong with it.</summary>
+    public static RegistryFailureException ManifestNotNamed(string why) => new(RegistryFailure.ManifestUnknown, $"no manifest of this repository is named so: {why}");
+
     public static RegistryFailureException ManifestBlobUnknown(string digest)
         => new(RegistryFailure.ManifestBlobUnknown, $"the manifest references {digest}, which is not in this repository") { MissingDigest = digest };
 
     public static RegistryFailureException InUse(string message) => new(RegistryFailure.InUse, message);
+
+    public static RegistryFailureException BlobInUse(string message) => new(RegistryFailure.BlobInUse, message);
 
     public static RegistryFailureException PaginationInvalid(string message) => new(RegistryFailure.PaginationInvalid, message);
 }

@@ -184,6 +184,7 @@ public sealed class RegistryApiTests : RegistryApiTest
     [TestCase("POST", "/v2/alice/app/tags/list", HttpStatusCode.MethodNotAllowed)]
     [TestCase("PATCH", "/v2/alice/app/manifests/v1", HttpStatusCode.MethodNotAllowed)]
     [TestCase("PUT", "/v2/alice/app/blobs/sha256:0000000000000000000000000000000000000000000000000000000000000000", HttpStatusCode.MethodNotAllowed)]
+    [TestCase("DELETE", "/v2/alice/app/referrers/sha256:0000000000000000000000000000000000000000000000000000000000000000", HttpStatusCode.MethodNotAllowed)]
     public async Task An_endpoint_or_method_the_API_does_not_have_is_UNSUPPORTED(string method, string path, HttpStatusCode status)
     {
         var before = await Registry.World.SnapshotAsync();

@@ -124,15 +124,22 @@ public sealed class RegistryBlobTests : RegistryApiTest
     }
 
     [Test]
-    public async Task A_blob_a_manifest_uses_is_not_deleted()
+    public async Task A_blob_a_manifest_uses_is_not_deleted_and_the_405_says_why()
     {
+        // 405 UNSUPPORTED: of the answers the specification lists for a blob delete (202, 404, 405), the one for a
+        // blob the registry does not delete.
         var image = Image(seed: 1);
         await Client.PushOkAsync(App, image, "v1");
+        await Client.PushOkAsync(App, image, "v2");
         var before = await Registry.World.SnapshotAsync();
 
         using var deleted = await Client.DeleteAsync($"/v2/{App}/blobs/{image.ConfigDigest}");
 
-        await AssertErrorAsync(deleted, HttpStatusCode.Conflict, "DENIED");
+        await AssertErrorAsync(deleted, HttpStatusCode.MethodNotAllowed, "UNSUPPORTED");
+        Assert.That(
+            await ErrorMessageAsync(deleted),
+            Is.EqualTo($"blob {image.ConfigDigest} is not deleted: manifest(s) of this repository use it (v1, v2); delete those manifests first"));
+        Assert.That(string.Join(", ", deleted.Content.Headers.Allow), Is.EqualTo("GET, HEAD"));
         Assert.That(await Registry.World.SnapshotAsync(), Is.EqualTo(before));
         using var pulled = await Client.GetAsync($"/v2/{App}/blobs/{image.ConfigDigest}");
         Assert.That(await pulled.Content.ReadAsByteArrayAsync(), Is.EqualTo(image.Config));

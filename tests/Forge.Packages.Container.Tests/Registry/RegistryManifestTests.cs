@@ -291,6 +291,55 @@ public sealed class RegistryManifestTests : RegistryApiTest
         Assert.That(await VersionsAsync(), Is.Zero);
     }
 
+    [TestCase("v2")]
+    [TestCase("sha256:0000000000000000000000000000000000000000000000000000000000000000")]
+    [TestCase(".INVALID_MANIFEST_NAME")]
+    [TestCase("_upload")]
+    [TestCase("a:b")]
+    [TestCase("sha256:abc")]
+    [TestCase("md5:00000000000000000000000000000000")]
+    public async Task Get_and_head_of_a_reference_naming_no_manifest_are_MANIFEST_UNKNOWN_whatever_its_syntax(string reference)
+    {
+        // The specification answers a manifest the repository lacks with 404, and its conformance suite pulls a
+        // malformed tag to check that; the message still says what is wrong with the reference.
+        await Client.PushOkAsync(App, Image(seed: 1), "v1");
+
+        using var get = await Client.GetAsync($"/v2/{App}/manifests/{reference}");
+        using var head = await Client.SendAsync(new HttpRequestMessage(HttpMethod.Head, $"/v2/{App}/manifests/{reference}"));
+
+        await AssertErrorAsync(get, HttpStatusCode.NotFound, "MANIFEST_UNKNOWN");
+        Assert.That(head.StatusCode, Is.EqualTo(HttpStatusCode.NotFound));
+        Assert.That(await head.Content.ReadAsByteArrayAsync(), Is.Empty);
+    }
+
+    [Test]
+    public async Task A_malformed_reference_is_named_in_the_404s_message()
+    {
+        await Client.PushOkAsync(App, Image(seed: 1), "v1");
+
+        using var tag = await Client.GetAsync($"/v2/{App}/manifests/.hidden");
+        using var digest = await Client.GetAsync($"/v2/{App}/manifests/sha256:abc");
+
+        Assert.That(await ErrorMessageAsync(tag), Does.Contain("'.hidden' is not a tag"));
+        Assert.That(await ErrorMessageAsync(digest), Does.Contain("'sha256:abc' is not a sha256 digest"));
+    }
+
+    [TestCase(".hidden")]
+    [TestCase("_upload")]
+    public async Task A_delete_by_a_reserved_or_malformed_tag_is_TAG_INVALID_and_deletes_nothing(string tag)
+    {
+        // A delete names what to remove: a name that cannot be a tag is a bad request (400 is among the answers the
+        // specification lists for it), and the internal _upload version is never deleted through the API.
+        await Client.PushOkAsync(App, Image(seed: 1), "v1");
+        await Client.UploadAsync(App, Bytes(100, seed: 9));
+        var before = await Registry.World.SnapshotAsync();
+
+        using var deleted = await Client.DeleteAsync($"/v2/{App}/manifests/{tag}");
+
+        await AssertErrorAsync(deleted, HttpStatusCode.BadRequest, "TAG_INVALID");
+        Assert.That(await Registry.World.SnapshotAsync(), Is.EqualTo(before));
+    }
+
     [TestCase("alice/App")]
     [TestCase("app")]
     [TestCase("alice/app-")]

@@ -11,6 +11,9 @@ public static class ImageMediaTypes
     public const string OciManifest = "application/vnd.oci.image.manifest.v1+json";
     public const string OciConfig = "application/vnd.oci.image.config.v1+json";
 
+    /// <summary>The empty descriptor of OCI 1.1 (its blob is <c>{}</c>): the config of artifacts that have none of their own.</summary>
+    public const string OciEmpty = "application/vnd.oci.empty.v1+json";
+
     /// <summary>A gzip'ed tar layer.</summary>
     public const string OciLayer = "application/vnd.oci.image.layer.v1.tar+gzip";
 

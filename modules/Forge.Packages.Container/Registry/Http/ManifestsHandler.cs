@@ -14,8 +14,8 @@ internal sealed class ManifestsHandler(
 {
     public async Task GetAsync(HttpContext context, RegistryRoute route, CancellationToken cancellationToken)
     {
-        var (byDigest, reference) = ParseReference(route.Reference!);
         var (_, package) = await access.PackageAsync(context, RegistryReferences.ParseName(route.Name!), RegistryAccessKind.Pull, cancellationToken);
+        var (byDigest, reference) = FindableReference(route.Reference!);
         var manifest = await registry.FindManifestAsync(package, reference, byDigest, cancellationToken)
             ?? throw RegistryFailureException.ManifestUnknown(reference);
         var content = store.OpenRead(RegistryReferences.HexOf(manifest.Digest)) ?? throw RegistryFailureException.ManifestUnknown(reference);
@@ -45,6 +45,13 @@ internal sealed class ManifestsHandler(
         context.Response.StatusCode = StatusCodes.Status201Created;
         context.Response.Headers[HeaderNames.Location] = $"/v2/{name}/manifests/{pushed.Digest}";
         context.Response.Headers["Docker-Content-Digest"] = pushed.Digest;
+        if (pushed.Subject is { } subject)
+        {
+            // Tells the client that the subject was recorded and the referrers API lists this manifest, so that it
+            // does not also keep the fallback referrers tag (sha256-<hex>) the specification describes.
+            context.Response.Headers["OCI-Subject"] = subject;
+        }
+
         context.Response.ContentLength = 0;
     }
 
@@ -62,6 +69,23 @@ internal sealed class ManifestsHandler(
 
     private static (bool ByDigest, string Reference) ParseReference(string reference)
         => RegistryReferences.IsDigest(reference) ? (true, RegistryReferences.ParseDigest(reference)) : (false, RegistryReferences.ParseTag(reference));
+
+    /// <summary>
+    /// The reference of a GET or HEAD. One that is no tag or digest names no manifest, so it is MANIFEST_UNKNOWN (404)
+    /// with the reason, as for any manifest the repository lacks: the specification answers a missing manifest with 404
+    /// whatever its reference looks like, and its conformance suite pulls a malformed tag to check that.
+    /// </summary>
+    private static (bool ByDigest, string Reference) FindableReference(string reference)
+    {
+        try
+        {
+            return ParseReference(reference);
+        }
+        catch (RegistryFailureException e) when (e.Failure is RegistryFailure.TagInvalid or RegistryFailure.DigestInvalid)
+        {
+            throw RegistryFailureException.ManifestNotNamed(e.Message);
+        }
+    }
 
     private static async Task<byte[]> ReadManifestAsync(Stream body, CancellationToken cancellationToken)
     {

@@ -35,6 +35,9 @@ internal static class OciErrors
         RegistryFailure.ManifestBlobUnknown => (StatusCodes.Status400BadRequest, "MANIFEST_BLOB_UNKNOWN"),
         // The specification has no conflict code; DENIED says the registry will not do it.
         RegistryFailure.InUse => (StatusCodes.Status409Conflict, "DENIED"),
+        // Of the answers the specification lists for a blob delete (202, 404, 405), 405 is the one for a blob the
+        // registry does not delete, and the conformance suite accepts it; the message says why and what to do.
+        RegistryFailure.BlobInUse => (StatusCodes.Status405MethodNotAllowed, "UNSUPPORTED"),
         RegistryFailure.PaginationInvalid => (StatusCodes.Status400BadRequest, "PAGINATION_NUMBER_INVALID"),
         _ => (StatusCodes.Status500InternalServerError, "UNKNOWN"),
     };
@@ -52,6 +55,12 @@ internal static class OciErrors
         if (failure.Failure == RegistryFailure.Unauthorized)
         {
             context.Response.Headers[HeaderNames.WWWAuthenticate] = $"Basic realm=\"{Realm}\", charset=\"UTF-8\"";
+        }
+
+        if (failure.Failure == RegistryFailure.BlobInUse)
+        {
+            // A 405 names the methods the resource does take (RFC 9110): this blob can still be read.
+            context.Response.Headers[HeaderNames.Allow] = "GET, HEAD";
         }
 
         if (failure.UploadReceived is { } received)

@@ -10,7 +10,7 @@ namespace Forge.Packages.Container.Registry.Http;
 /// <summary>
 /// The OCI Distribution API under <c>/v2/</c>: one dispatch from a path and a method to the handler of its resource
 /// (<see cref="PingHandler"/>, <see cref="BlobsHandler"/>, <see cref="UploadsHandler"/>, <see cref="ManifestsHandler"/>,
-/// <see cref="TagsHandler"/>), a span and a request count for each, and every refusal answered by
+/// <see cref="TagsHandler"/>, <see cref="ReferrersHandler"/>), a span and a request count for each, and every refusal answered by
 /// <see cref="OciErrors"/>. A new endpoint is a route kind in <see cref="RegistryRoute"/>, a handler, and a line here.
 /// </summary>
 internal sealed partial class RegistryEndpoints(
@@ -19,6 +19,7 @@ internal sealed partial class RegistryEndpoints(
     UploadsHandler uploads,
     ManifestsHandler manifests,
     TagsHandler tags,
+    ReferrersHandler referrers,
     RegistryTelemetry telemetry,
     ILogger<RegistryEndpoints> logger) : IModuleEndpoints
 {
@@ -75,6 +76,7 @@ internal sealed partial class RegistryEndpoints(
         {
             RouteKind.Ping when read => ping.HandleAsync(context, cancellationToken),
             RouteKind.Tags when HttpMethods.IsGet(method) => tags.ListAsync(context, route, cancellationToken),
+            RouteKind.Referrers when HttpMethods.IsGet(method) => referrers.ListAsync(context, route, cancellationToken),
             RouteKind.Manifest when read => manifests.GetAsync(context, route, cancellationToken),
             RouteKind.Manifest when HttpMethods.IsPut(method) => manifests.PutAsync(context, route, cancellationToken),
             RouteKind.Manifest when HttpMethods.IsDelete(method) => manifests.DeleteAsync(context, route, cancellationToken),

@@ -6,6 +6,9 @@ internal enum RouteKind
     Ping,
     Tags,
     Manifest,
+
+    /// <summary>The referrers of a manifest (<c>&lt;name&gt;/referrers/&lt;digest&gt;</c>).</summary>
+    Referrers,
     Blob,
     UploadStart,
     Upload,
@@ -16,8 +19,8 @@ internal enum RouteKind
 
 /// <summary>
 /// Where a request under <c>/v2/</c> goes. Repository names contain slashes, so the path is read from its end:
-/// <c>&lt;name&gt;/tags/list</c>, <c>&lt;name&gt;/manifests/&lt;reference&gt;</c>, <c>&lt;name&gt;/blobs/uploads/[&lt;id&gt;]</c>,
-/// <c>&lt;name&gt;/blobs/&lt;digest&gt;</c>.
+/// <c>&lt;name&gt;/tags/list</c>, <c>&lt;name&gt;/manifests/&lt;reference&gt;</c>, <c>&lt;name&gt;/referrers/&lt;digest&gt;</c>,
+/// <c>&lt;name&gt;/blobs/uploads/[&lt;id&gt;]</c>, <c>&lt;name&gt;/blobs/&lt;digest&gt;</c>.
 /// </summary>
 internal sealed record RegistryRoute(RouteKind Kind, string? Name, string? Reference)
 {
@@ -37,6 +40,11 @@ internal sealed record RegistryRoute(RouteKind Kind, string? Name, string? Refer
         if (Split(rest, "/manifests/") is { } manifest)
         {
             return new RegistryRoute(RouteKind.Manifest, manifest.Name, manifest.Last);
+        }
+
+        if (Split(rest, "/referrers/") is { } referrers)
+        {
+            return new RegistryRoute(RouteKind.Referrers, referrers.Name, referrers.Last);
         }
 
         if (rest.EndsWith("/blobs/uploads", StringComparison.Ordinal) || rest.EndsWith("/blobs/uploads/", StringComparison.Ordinal))
@@ -62,6 +70,7 @@ internal sealed record RegistryRoute(RouteKind Kind, string? Name, string? Refer
     {
         RouteKind.Ping => "ping",
         RouteKind.Tags => "tags.list",
+        RouteKind.Referrers => "referrers.list",
         RouteKind.UploadStart => "upload.start",
         RouteKind.Unknown => "unknown",
         _ => $"{Kind.ToString().ToLowerInvariant()}.{method.ToLowerInvariant()}",

@@ -1,4 +1,3 @@
-using System.Globalization;
 using System.Text.Json;
 using Forge.Packages.Container.Data;
 using Microsoft.AspNetCore.Http;
@@ -18,16 +17,7 @@ internal sealed class TagsHandler(RegistryAccess access, RegistryStore registry)
         var name = RegistryReferences.ParseName(route.Name!);
         var (_, package) = await access.PackageAsync(context, name, RegistryAccessKind.Pull, cancellationToken);
         var query = context.Request.Query;
-        var limit = MaxTagsPerPage;
-        if (query.ContainsKey("n"))
-        {
-            if (!int.TryParse(query["n"], NumberStyles.None, CultureInfo.InvariantCulture, out limit))
-            {
-                throw RegistryFailureException.PaginationInvalid($"n is '{query["n"]}': it must be a whole number of tags, 0 or more");
-            }
-
-            limit = Math.Min(limit, MaxTagsPerPage);
-        }
+        var limit = PageSize.Read(query, MaxTagsPerPage, "tags");
 
         var last = query.ContainsKey("last") ? query["last"].ToString() : null;
         var tags = limit == 0 ? [] : await registry.ListTagsAsync(package, last, limit, cancellationToken);

@@ -52,10 +52,45 @@ public static class RegistryCalls
         {
             ["schemaVersion"] = 2,
             ["mediaType"] = mediaType,
-            ["config"] = Descriptor(docker ? DockerConfig : OciConfig, config),
-            ["layers"] = new JsonArray([.. layers.Select(l => (JsonNode)Descriptor(layerType, l))]),
+            ["config"] = DescriptorOf(docker ? DockerConfig : OciConfig, config),
+            ["layers"] = new JsonArray([.. layers.Select(l => (JsonNode)DescriptorOf(layerType, l))]),
         };
         return new TestImage(config, layers, Encoding.UTF8.GetBytes(manifest.ToJsonString()), mediaType);
+    }
+
+    /// <summary>The blob of OCI 1.1's empty descriptor, <c>{}</c>, which artifacts without a config of their own name as their config.</summary>
+    public static byte[] EmptyBlob => "{}"u8.ToArray();
+
+    /// <summary>
+    /// An OCI 1.1 artifact as cosign (in its OCI 1.1 mode) and oras push one: an image manifest with an
+    /// <c>artifactType</c> (when given), a config (the empty blob <c>{}</c> unless another is given), one layer of
+    /// <paramref name="layerType"/> (none when null), annotations, and a <c>subject</c> naming another manifest.
+    /// </summary>
+    public static TestImage Artifact(
+        (byte[] Manifest, string MediaType) subject, string? artifactType, string? layerType, int seed, JsonObject? annotations = null,
+        (string MediaType, byte[] Content)? config = null)
+    {
+        var (configType, configContent) = config ?? (OciEmpty, EmptyBlob);
+        byte[][] layers = layerType is null ? [] : [Bytes(200, seed)];
+        var manifest = new JsonObject
+        {
+            ["schemaVersion"] = 2,
+            ["mediaType"] = OciManifest,
+            ["config"] = DescriptorOf(configType, configContent),
+            ["layers"] = new JsonArray([.. layers.Select(l => (JsonNode)DescriptorOf(layerType!, l))]),
+            ["subject"] = DescriptorOf(subject.MediaType, subject.Manifest),
+        };
+        if (artifactType is not null)
+        {
+            manifest["artifactType"] = artifactType;
+        }
+
+        if (annotations is not null)
+        {
+            manifest["annotations"] = annotations;
+        }
+
+        return new TestImage(configContent, layers, Encoding.UTF8.GetBytes(manifest.ToJsonString()), OciManifest);
     }
 
     /// <summary>An index of manifests (images or indexes), each with the platform given.</summary>
@@ -66,7 +101,7 @@ public static class RegistryCalls
             ["mediaType"] = mediaType,
             ["manifests"] = new JsonArray([.. entries.Select(e =>
             {
-                var entry = Descriptor(e.ManifestType, e.Manifest);
+                var entry = DescriptorOf(e.ManifestType, e.Manifest);
                 if (e.Platform is { } platform)
                 {
                     entry["platform"] = new JsonObject { ["os"] = platform.Split('/')[0], ["architecture"] = platform.Split('/')[1] };
@@ -152,6 +187,10 @@ public static class RegistryCalls
         return (string?)error["code"];
     }
 
+    /// <summary>The <c>message</c> of the first error of a registry error body.</summary>
+    public static async Task<string?> ErrorMessageAsync(HttpResponseMessage response)
+        => (string?)JsonNode.Parse(await response.Content.ReadAsStringAsync())!["errors"]![0]!["message"];
+
     /// <summary>Asserts the status and the error code of a refused request.</summary>
     public static async Task AssertErrorAsync(HttpResponseMessage response, HttpStatusCode status, string code)
     {
@@ -164,6 +203,7 @@ public static class RegistryCalls
             ? string.Join(",", values)
             : "";
 
-    private static JsonObject Descriptor(string mediaType, byte[] content)
+    /// <summary>An OCI descriptor of the content: its media type, digest and size.</summary>
+    public static JsonObject DescriptorOf(string mediaType, byte[] content)
         => new() { ["mediaType"] = mediaType, ["digest"] = Digest(content), ["size"] = content.Length };
 }
