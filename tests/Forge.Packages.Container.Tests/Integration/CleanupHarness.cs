@@ -24,9 +24,11 @@ public sealed class CleanupHarness : ForgeTestWorld
         Action<IServiceCollection>? configureServices = null, bool useScheduler = false, params (string Key, string? Value)[] settings)
         => new(await ForgeTestWorld.CreateAsync(configureServices, useScheduler, settings));
 
-    public Task<DanglingImageCleanupReport> CleanupAsync(TimeSpan? olderThan = null, int batchSize = 500, bool dryRun = false)
-        => App.Services.GetRequiredService<DanglingImageCleanup>()
-            .RunAsync(new DanglingImageCleanupOptions(olderThan ?? TimeSpan.FromHours(24), batchSize, dryRun), CancellationToken.None);
+    public Task<DanglingImageCleanupReport> CleanupAsync(
+        TimeSpan? olderThan = null, int batchSize = 500, bool dryRun = false, bool removeOrphanedReferrerTags = false)
+        => App.Services.GetRequiredService<DanglingImageCleanup>().RunAsync(
+            new DanglingImageCleanupOptions(olderThan ?? TimeSpan.FromHours(24), batchSize, dryRun, RemoveOrphanedReferrerTags: removeOrphanedReferrerTags),
+            CancellationToken.None);
 
     /// <summary>A digest that no real content has: <c>sha256:</c> and the SHA-256 of <paramref name="seed"/>.</summary>
     public static string Digest(string seed) => "sha256:" + Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(seed)));
@@ -41,6 +43,14 @@ public sealed class CleanupHarness : ForgeTestWorld
     /// <summary>Pushes an index of <paramref name="children"/> by tag, or by digest when <paramref name="tag"/> is null.</summary>
     public Task<PushedManifest> PushIndexAsync(string repository, string? tag, long created, params PushedManifest[] children)
         => Images.PushIndexAsync(1, repository, tag, children.Select(c => new IndexEntry(c.Digest, "linux/amd64")).ToList(), created);
+
+    /// <summary>Pushes by digest a signature of the manifest <paramref name="subjectDigest"/>, as cosign's OCI 1.1 mode does.</summary>
+    public Task<PushedManifest> PushReferrerAsync(string repository, long created, string subjectDigest)
+        => Images.PushReferrerAsync(1, repository, subjectDigest, "application/vnd.dev.cosign.artifact.sig.v1+json",
+            new ImageBlob(RandomNumberGenerator.GetBytes(256), "application/vnd.dev.cosign.simplesigning.v1+json"), created);
+
+    /// <summary>The cosign referrer tag of <paramref name="digest"/> with this suffix: <c>sha256-&lt;hex&gt;.sig</c>.</summary>
+    public static string ReferrerTag(string digest, string suffix = "sig") => $"sha256-{digest["sha256:".Length..]}.{suffix}";
 
     public async Task<long> PackageIdOfAsync(long versionId) => await ScalarAsync<long>("SELECT package_id FROM package_version WHERE id = $1", versionId);
 

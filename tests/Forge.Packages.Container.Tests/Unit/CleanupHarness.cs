@@ -86,8 +86,11 @@ internal sealed class CleanupHarness : IDisposable
     public DanglingImageCleanup Cleanup(TimeProvider? clock = null)
         => new(Store.Object, Telemetry, clock ?? new FixedClock(Now), NullLogger<DanglingImageCleanup>.Instance);
 
-    public Task<DanglingImageCleanupReport> RunAsync(int batchSize = 500, bool dryRun = false, TimeProvider? clock = null, TimeSpan? olderThan = null)
-        => Cleanup(clock).RunAsync(new DanglingImageCleanupOptions(olderThan ?? OlderThan, batchSize, dryRun), CancellationToken.None);
+    public Task<DanglingImageCleanupReport> RunAsync(
+        int batchSize = 500, bool dryRun = false, TimeProvider? clock = null, TimeSpan? olderThan = null, bool removeOrphanedReferrerTags = false)
+        => Cleanup(clock).RunAsync(
+            new DanglingImageCleanupOptions(olderThan ?? OlderThan, batchSize, dryRun, RemoveOrphanedReferrerTags: removeOrphanedReferrerTags),
+            CancellationToken.None);
 
     public void Dispose() => services.Dispose();
 
