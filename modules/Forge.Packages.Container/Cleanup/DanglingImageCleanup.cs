@@ -209,6 +209,7 @@ public sealed partial class DanglingImageCleanup(
             {
                 counts = await batch.CountAsync(present.Where(state.Doomed.Contains).Order().ToList(), cancellationToken);
                 tally.CountDeleted(present.Where(state.Doomed.Contains).Select(id => state.Candidate(id).Kind));
+                state.MarkGone(present.Where(state.Doomed.Contains).ToList());
                 break;
             }
 
@@ -223,6 +224,7 @@ public sealed partial class DanglingImageCleanup(
             counts = batch.Deleted;
             telemetry.VersionsDeleted.Add(counts.Versions);
             tally.CountDeleted(batch.Present.Select(v => state.Candidate(v.Id).Kind));
+            state.MarkGone(batch.Present.Select(v => v.Id));
             telemetry.FilesDeleted.Add(counts.Files);
             telemetry.PropertiesDeleted.Add(counts.Properties);
             break;
@@ -239,9 +241,10 @@ public sealed partial class DanglingImageCleanup(
     }
 
     /// <summary>
-    /// Rule 8, with the batch's rows locked: spares what was pushed again since the inventory, and what anything
-    /// outside the doomed set references now (committed before the lock was granted), with what those keep in turn.
-    /// Returns the locked versions still to delete, and how many were spared.
+    /// Rule 8, with the batch's rows locked: spares what was pushed again since the inventory, what anything outside
+    /// the doomed set references now, and the referrers whose subject is now a version outside the doomed set
+    /// (committed before the lock was granted), with what those keep in turn. Returns the locked versions still to
+    /// delete, and how many were spared.
     /// </summary>
     private async Task<(HashSet<long> Present, int Spared)> RecheckAsync(IDanglingImageBatch batch, DanglingImageBatches state, CancellationToken cancellationToken)
     {
@@ -270,8 +273,10 @@ public sealed partial class DanglingImageCleanup(
         var referrers = targets.Count == 0
             ? []
             : await batch.FindPossibleReferrersAsync(targets, state.KnownVersions(targets.Select(t => t.PackageId)), cancellationToken);
-        // Until nothing changes: a referrer that was doomed when looked at may be spared later in the pass,
-        // and then what it references now counts too.
+        var subjects = SubjectChains(candidates, state);
+        var holders = subjects.Count == 0 ? [] : await batch.FindSubjectHoldersAsync(subjects, cancellationToken);
+        // Until nothing changes: a version that was doomed when looked at may be spared later in the pass, and then
+        // what it references, or what names it as subject, counts too.
         for (var changed = true; changed;)
         {
             changed = false;
@@ -297,9 +302,54 @@ public sealed partial class DanglingImageCleanup(
                 }
             }
 
+            foreach (var holder in holders)
+            {
+                // A subject still doomed goes after its referrers, unless it was pushed again and is young now.
+                if (state.Doomed.Contains(holder.VersionId) && holder.CreatedUnix < state.CutoffUnix)
+                {
+                    continue;
+                }
+
+                // Its doomed referrers stay, this batch's and later ones' (a signature of a signature waits in a later
+                // batch for the one below it, which its own batch would find too late), and what they keep with them.
+                foreach (var candidate in state.FindReferrers(holder.PackageId, holder.Digest))
+                {
+                    if (candidate != holder.VersionId && state.Doomed.Contains(candidate))
+                    {
+                        spared += state.Spare(candidate);
+                        changed = true;
+                        LogSubjectKept(candidate, holder.VersionId);
+                    }
+                }
+            }
         }
 
         return (present, spared);
+    }
+
+    /// <summary>
+    /// The subjects of the batch's referrers, and, where a subject is itself a doomed referrer (a signature of a
+    /// signature), its subjects too, up the chain: what to ask the database about.
+    /// </summary>
+    private static List<(long PackageId, string Digest)> SubjectChains(List<DanglingImageCandidate> candidates, DanglingImageBatches state)
+    {
+        var subjects = new HashSet<(long PackageId, string Digest)>();
+        var pending = new Stack<DanglingImageCandidate>(candidates);
+        while (pending.TryPop(out var referrer))
+        {
+            foreach (var subject in referrer.Subjects)
+            {
+                if (subjects.Add((referrer.PackageId, subject)))
+                {
+                    foreach (var doomedSubject in state.Find(referrer.PackageId, subject))
+                    {
+                        pending.Push(state.Candidate(doomedSubject));
+                    }
+                }
+            }
+        }
+
+        return [.. subjects];
     }
 
     /// <summary>Whether a locked candidate is still a digest version, or a referrer tag when the plan judged it as one.</summary>
@@ -391,6 +441,9 @@ public sealed partial class DanglingImageCleanup(
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Container version {VersionId} spared: version {ReferrerId} references it now")]
     private partial void LogSpared(long versionId, long referrerId);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Container version {VersionId} spared: its subject is version {SubjectId} now, which stays")]
+    private partial void LogSubjectKept(long versionId, long subjectId);
 
     [LoggerMessage(Level = LogLevel.Debug, Message = "Batch {Batch}: {Versions} version(s), {Files} file(s), {Properties} propert(ies) {Verb}; {Spared} spared")]
     private partial void LogBatchCore(int batch, long versions, long files, long properties, string verb, int spared);

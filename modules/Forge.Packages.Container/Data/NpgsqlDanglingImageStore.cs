@@ -371,6 +371,16 @@ public sealed class NpgsqlDanglingImageStore(NpgsqlDataSource dataSource) : IDan
             return result;
         }
 
+        public Task<IReadOnlyList<SubjectHolder>> FindSubjectHoldersAsync(
+            IReadOnlyCollection<(long PackageId, string Digest)> subjects, CancellationToken cancellationToken)
+            => LockConflicts.Translated(async () => subjects.Count == 0
+                ? []
+                : (IReadOnlyList<SubjectHolder>)await PackagesSql.ListAsync(connection, transaction, SubjectHoldersSql,
+                    r => new SubjectHolder(r.GetInt64(0), r.GetInt64(1), r.GetString(2), r.GetInt64(3)),
+                    cancellationToken,
+                    subjects.Select(s => s.PackageId).Distinct().ToArray(),
+                    subjects.Select(s => s.Digest).Distinct().ToArray()));
+
         public Task<DeletionCounts> CountAsync(IReadOnlyList<long> versionIds, CancellationToken cancellationToken)
             => LockConflicts.Translated(() => CountCoreAsync(versionIds, cancellationToken));
 
@@ -431,6 +441,21 @@ public sealed class NpgsqlDanglingImageStore(NpgsqlDataSource dataSource) : IDan
         SELECT f.version_id, d.value FROM package_file f
         JOIN package_property d ON d.ref_type = {PropertyRefType.File:D} AND d.ref_id = f.id AND d.name = '{ContainerLayout.DigestProperty}'
         WHERE f.version_id = ANY($2) AND f.is_lead AND lower(d.value) = ANY($1)
+        """;
+
+    /// <summary>
+    /// The versions of the packages $1 (not internal) whose manifest has one of the digests $2 (lower case): by their
+    /// name, or by the digest of their manifest.json (through the index on lower(value) of container.digest).
+    /// </summary>
+    private static readonly string SubjectHoldersSql = $"""
+        SELECT v.id, v.package_id, lower(v.lower_version), v.created_unix FROM package_version v
+        WHERE v.package_id = ANY($1) AND lower(v.lower_version) = ANY($2) AND NOT v.is_internal
+        UNION ALL
+        SELECT v.id, v.package_id, lower(d.value), v.created_unix FROM package_property d
+        JOIN package_file f ON f.id = d.ref_id AND f.is_lead
+        JOIN package_version v ON v.id = f.version_id
+        WHERE d.ref_type = {PropertyRefType.File:D} AND d.name = '{ContainerLayout.DigestProperty}' AND lower(d.value) = ANY($2)
+        AND v.package_id = ANY($1) AND NOT v.is_internal
         """;
 
     private static ContainerVersionRecord ReadVersion(NpgsqlDataReader reader)
