@@ -1,6 +1,7 @@
 using System.Security.Cryptography;
 using System.Text;
 using Forge.Packages.Container.Cleanup;
+using Forge.Packages.Container.Data;
 using Forge.Packages.Container.Demo;
 using Forge.Packages.Container.Registry;
 using Forge.Testing;
@@ -23,6 +24,16 @@ public sealed class CleanupHarness : ForgeTestWorld
     public static new async Task<CleanupHarness> CreateAsync(
         Action<IServiceCollection>? configureServices = null, bool useScheduler = false, params (string Key, string? Value)[] settings)
         => new(await ForgeTestWorld.CreateAsync(configureServices, useScheduler, settings));
+
+    /// <summary>A world whose cleanup runs over a <see cref="HookedStore"/>, and that store.</summary>
+    public static async Task<(CleanupHarness World, HookedStore Store)> CreateHookedAsync()
+    {
+        HookedStore? store = null;
+        var world = await CreateAsync(services => services.AddSingleton<IDanglingImageStore>(sp =>
+            store = new HookedStore(new NpgsqlDanglingImageStore(sp.GetRequiredService<NpgsqlDataSource>()))));
+        _ = world.App.Services.GetRequiredService<IDanglingImageStore>();
+        return (world, store!);
+    }
 
     public Task<DanglingImageCleanupReport> CleanupAsync(
         TimeSpan? olderThan = null, int batchSize = 500, bool dryRun = false, bool removeOrphanedReferrerTags = false)
