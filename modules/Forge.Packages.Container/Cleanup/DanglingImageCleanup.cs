@@ -94,12 +94,16 @@ public sealed partial class DanglingImageCleanup(
             telemetry.VersionsKept.Add(tally.Referenced, new KeyValuePair<string, object?>("reason", "referenced"));
             telemetry.VersionsKept.Add(report.TooYoungVersions, new KeyValuePair<string, object?>("reason", "too_young"));
             telemetry.VersionsKept.Add(report.SparedVersions, new KeyValuePair<string, object?>("reason", "spared"));
+            telemetry.VersionsKept.Add(report.SubjectAliveVersions, new KeyValuePair<string, object?>("reason", "subject_alive"));
             telemetry.Runs.Add(1, new("outcome", "success"), dryRunTag);
             telemetry.Duration.Record(stopwatch.Elapsed.TotalSeconds, new("outcome", "success"), dryRunTag);
             activity?.SetTag("forge.cleanup.scanned_versions", report.ScannedVersions);
             activity?.SetTag("forge.cleanup.deleted_versions", report.DeletedVersions);
             activity?.SetTag("forge.cleanup.spared_versions", report.SparedVersions);
             activity?.SetTag("forge.cleanup.too_young_versions", report.TooYoungVersions);
+            activity?.SetTag("forge.cleanup.subject_alive_versions", report.SubjectAliveVersions);
+            activity?.SetTag("forge.cleanup.deleted_orphaned_referrers", report.DeletedOrphanedReferrers);
+            activity?.SetTag("forge.cleanup.deleted_orphaned_referrer_tags", report.DeletedOrphanedReferrerTags);
             activity?.SetTag("forge.cleanup.malformed_versions", report.MalformedVersionIds.Count);
             return report;
         }
@@ -222,7 +226,11 @@ public sealed partial class DanglingImageCleanup(
 
             await batch.CommitAsync(cancellationToken);
             counts = batch.Deleted;
-            telemetry.VersionsDeleted.Add(counts.Versions);
+            foreach (var kind in batch.Present.Select(v => state.Candidate(v.Id).Kind).GroupBy(k => k))
+            {
+                telemetry.VersionsDeleted.Add(kind.Count(), new KeyValuePair<string, object?>("reason", DeletionReason(kind.Key)));
+            }
+
             tally.CountDeleted(batch.Present.Select(v => state.Candidate(v.Id).Kind));
             state.MarkGone(batch.Present.Select(v => v.Id));
             telemetry.FilesDeleted.Add(counts.Files);
@@ -357,6 +365,14 @@ public sealed partial class DanglingImageCleanup(
         => candidate.Kind == DanglingImageCandidateKind.ReferrerTag
             ? CosignReferrerTags.SubjectOf(ManifestReferences.Normalize(lowerVersion)) is not null
             : ContainerLayout.IsDigestVersion(ManifestReferences.Normalize(lowerVersion));
+
+    /// <summary>The <c>reason</c> a deleted version is counted under.</summary>
+    private static string DeletionReason(DanglingImageCandidateKind kind) => kind switch
+    {
+        DanglingImageCandidateKind.Referrer => "orphaned_referrer",
+        DanglingImageCandidateKind.ReferrerTag => "orphaned_referrer_tag",
+        _ => "unreferenced",
+    };
 
     /// <summary>What the run counted, and the candidates it lists, chunk by chunk.</summary>
     private sealed class Tally(int listedCandidates)
