@@ -107,7 +107,10 @@ public sealed partial class PrometheusTests : DatabaseTest
         }
 
         var removed = await prometheus.QueryAsync("sum(forge_packages_rules_versions_removed_total)");
-        var keptReasons = (await prometheus.QueryAsync("forge_packages_rules_versions_kept_total")).Select(s => s.GetProperty("metric").GetProperty("reason").GetString()).ToList();
+        var keptReasons = await ReasonsAsync(prometheus, "forge_packages_rules_versions_kept_total");
+        // The demo's SBOM of a dangling manifest goes with it; its signed tag keeps its signature.
+        var containerDeletedReasons = await ReasonsAsync(prometheus, "forge_packages_container_cleanup_versions_deleted_total");
+        var containerKeptReasons = await ReasonsAsync(prometheus, "forge_packages_container_cleanup_versions_kept_total");
         // The task-level alerts name the rules' task as they name the others.
         var sinceSuccess = await prometheus.QueryAsync("time() - max by (task) (forge_cron_last_success_seconds{task=\"cleanup_package_rules\"})");
 
@@ -131,6 +134,8 @@ public sealed partial class PrometheusTests : DatabaseTest
             Assert.That(emptyPanels, Is.Empty, "panel queries without data");
             Assert.That(removed.Select(s => s.GetProperty("value")[1].GetString()), Is.EqualTo((string[])["1"]), "the rule's removal reached Prometheus");
             Assert.That(keptReasons, Is.SupersetOf((string[])["latest", "digest", "keep_count", "remove_pattern_mismatch"]));
+            Assert.That(containerDeletedReasons, Is.EquivalentTo((string[])["unreferenced", "orphaned_referrer"]));
+            Assert.That(containerKeptReasons, Is.SupersetOf((string[])["referenced", "too_young", "subject_alive", "spared"]));
             Assert.That(sinceSuccess, Has.Count.EqualTo(1), "the rules' task has a last success for ForgeCleanupNotSucceeding");
             Assert.That(failureSeries, Has.Count.EqualTo(3), "a failure series for each task before any failure");
             Assert.That(lint.ExitCode, Is.Zero, lint.Output);
@@ -139,6 +144,10 @@ public sealed partial class PrometheusTests : DatabaseTest
             Assert.That(health.Values, Has.All.EqualTo("ok"), string.Join(", ", health));
         });
     }
+
+    /// <summary>The <c>reason</c> labels of a counter's series.</summary>
+    private static async Task<List<string?>> ReasonsAsync(PrometheusServer prometheus, string metric)
+        => [.. (await prometheus.QueryAsync(metric)).Select(s => s.GetProperty("metric").GetProperty("reason").GetString()).Distinct()];
 
     /// <summary>Every <c>expr</c> of the dashboard's panels.</summary>
     private static List<string> PanelQueries(string dashboard)

@@ -2,16 +2,20 @@ namespace Forge.Packages.Container.Cleanup;
 
 /// <summary>
 /// The doomed versions planned and not yet deleted, in deletion order, with what sparing and the
-/// re-check need: their candidates, the doomed edges between them, and the versions of their packages
-/// as the inventory read them. A package is forgotten once its last unit has been through a batch.
+/// re-check need: their candidates (by digest and by subject), the doomed edges between them, and the
+/// versions of their packages as the inventory read them. A package is forgotten once its last unit has been through a batch.
 /// </summary>
 public sealed class DanglingImageBatches(long cutoffUnix)
 {
     private readonly Queue<(long PackageId, IReadOnlyList<long> Unit)> units = new();
     private readonly Dictionary<long, DanglingImageCandidate> candidates = [];
     private readonly Dictionary<(long PackageId, string Digest), List<long>> byDigest = [];
+    private readonly Dictionary<(long PackageId, string Digest), List<long>> bySubject = [];
     private readonly Dictionary<long, IReadOnlyList<long>> doomedEdges = [];
     private readonly Dictionary<long, PackageState> packages = [];
+    // Deleted by a committed batch (or counted by a dry run's): no longer anything to spare, though a dry run's stay
+    // in the database, doomed, and the re-check must go on treating them as such.
+    private readonly HashSet<long> gone = [];
 
     public long CutoffUnix => cutoffUnix;
 
@@ -46,12 +50,12 @@ public sealed class DanglingImageBatches(long cutoffUnix)
                 candidates[id] = candidate;
                 package.Doomed.Add(id);
                 Doomed.Add(id);
-                if (!byDigest.TryGetValue((packageId, candidate.Digest), out var ids))
+                Index(byDigest, (packageId, candidate.Digest), id);
+                foreach (var subject in candidate.Subjects)
                 {
-                    byDigest[(packageId, candidate.Digest)] = ids = [];
+                    Index(bySubject, (packageId, subject), id);
                 }
 
-                ids.Add(id);
                 if (plan.DoomedEdges.TryGetValue(id, out var targets))
                 {
                     doomedEdges[id] = targets;
@@ -84,6 +88,9 @@ public sealed class DanglingImageBatches(long cutoffUnix)
         return (ids, touched);
     }
 
+    /// <summary>A batch deleted these versions (a dry run's would have): sparing a version they referred to leaves them gone.</summary>
+    public void MarkGone(IEnumerable<long> ids) => gone.UnionWith(ids);
+
     /// <summary>The batch of these units is over: forget the packages that have no unit left.</summary>
     public void Done(List<long> touched)
     {
@@ -98,9 +105,15 @@ public sealed class DanglingImageBatches(long cutoffUnix)
             foreach (var id in package.Doomed)
             {
                 byDigest.Remove((packageId, candidates[id].Digest));
+                foreach (var subject in candidates[id].Subjects)
+                {
+                    bySubject.Remove((packageId, subject));
+                }
+
                 candidates.Remove(id);
                 doomedEdges.Remove(id);
                 Doomed.Remove(id);
+                gone.Remove(id);
             }
 
             packages.Remove(packageId);
@@ -111,6 +124,9 @@ public sealed class DanglingImageBatches(long cutoffUnix)
 
     /// <summary>The doomed candidates with this digest in this package (more than one only when stored in different letter case).</summary>
     public List<long> Find(long packageId, string digest) => byDigest.TryGetValue((packageId, digest), out var ids) ? ids : [];
+
+    /// <summary>The doomed candidates in this package that name this digest as their subject.</summary>
+    public List<long> FindReferrers(long packageId, string digest) => bySubject.TryGetValue((packageId, digest), out var ids) ? ids : [];
 
     /// <summary>Every version of these packages as the inventory read it: id and revision.</summary>
     public Dictionary<long, uint> KnownVersions(IEnumerable<long> packageIds)
@@ -133,7 +149,10 @@ public sealed class DanglingImageBatches(long cutoffUnix)
         return known;
     }
 
-    /// <summary>Spares a doomed version and every doomed version it references; returns how many.</summary>
+    /// <summary>
+    /// Spares a doomed version and every doomed version it keeps (what it references, its referrers) that has not gone
+    /// in an earlier batch (a referrer goes before its subject); returns how many.
+    /// </summary>
     public int Spare(long id)
     {
         var count = 0;
@@ -141,7 +160,7 @@ public sealed class DanglingImageBatches(long cutoffUnix)
         while (stack.Count > 0)
         {
             var next = stack.Pop();
-            if (!Doomed.Remove(next))
+            if (gone.Contains(next) || !Doomed.Remove(next))
             {
                 continue;
             }
@@ -158,6 +177,16 @@ public sealed class DanglingImageBatches(long cutoffUnix)
         }
 
         return count;
+    }
+
+    private static void Index(Dictionary<(long PackageId, string Digest), List<long>> index, (long PackageId, string Digest) key, long id)
+    {
+        if (!index.TryGetValue(key, out var ids))
+        {
+            index[key] = ids = [];
+        }
+
+        ids.Add(id);
     }
 
     private sealed class PackageState

@@ -59,7 +59,7 @@ public sealed partial class DanglingImageCleanup(
             using var stopInventory = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
             var planned = Channel.CreateBounded<(DanglingImagePlan Plan, IReadOnlyList<ContainerVersionRecord> Versions)>(
                 new BoundedChannelOptions(1) { SingleReader = true, SingleWriter = true });
-            var inventory = Task.Run(() => InventoryAsync(run, cutoff, tally, planned.Writer, stopInventory.Token), CancellationToken.None);
+            var inventory = Task.Run(() => InventoryAsync(run, cutoff, options.RemoveOrphanedReferrerTags, tally, planned.Writer, stopInventory.Token), CancellationToken.None);
             try
             {
                 while (await ReadPlannedAsync(planned.Reader, cancellationToken) is { } next)
@@ -94,12 +94,16 @@ public sealed partial class DanglingImageCleanup(
             telemetry.VersionsKept.Add(tally.Referenced, new KeyValuePair<string, object?>("reason", "referenced"));
             telemetry.VersionsKept.Add(report.TooYoungVersions, new KeyValuePair<string, object?>("reason", "too_young"));
             telemetry.VersionsKept.Add(report.SparedVersions, new KeyValuePair<string, object?>("reason", "spared"));
+            telemetry.VersionsKept.Add(report.SubjectAliveVersions, new KeyValuePair<string, object?>("reason", "subject_alive"));
             telemetry.Runs.Add(1, new("outcome", "success"), dryRunTag);
             telemetry.Duration.Record(stopwatch.Elapsed.TotalSeconds, new("outcome", "success"), dryRunTag);
             activity?.SetTag("forge.cleanup.scanned_versions", report.ScannedVersions);
             activity?.SetTag("forge.cleanup.deleted_versions", report.DeletedVersions);
             activity?.SetTag("forge.cleanup.spared_versions", report.SparedVersions);
             activity?.SetTag("forge.cleanup.too_young_versions", report.TooYoungVersions);
+            activity?.SetTag("forge.cleanup.subject_alive_versions", report.SubjectAliveVersions);
+            activity?.SetTag("forge.cleanup.deleted_orphaned_referrers", report.DeletedOrphanedReferrers);
+            activity?.SetTag("forge.cleanup.deleted_orphaned_referrer_tags", report.DeletedOrphanedReferrerTags);
             activity?.SetTag("forge.cleanup.malformed_versions", report.MalformedVersionIds.Count);
             return report;
         }
@@ -114,13 +118,14 @@ public sealed partial class DanglingImageCleanup(
 
     /// <summary>Reads and plans chunk after chunk into <paramref name="planned"/>; completes it, with the error if one ends the inventory.</summary>
     private async Task InventoryAsync(
-        IDanglingImageRun run, long cutoff, Tally tally, ChannelWriter<(DanglingImagePlan, IReadOnlyList<ContainerVersionRecord>)> planned, CancellationToken cancellationToken)
+        IDanglingImageRun run, long cutoff, bool removeOrphanedReferrerTags, Tally tally, ChannelWriter<(DanglingImagePlan, IReadOnlyList<ContainerVersionRecord>)> planned,
+        CancellationToken cancellationToken)
     {
         try
         {
             await foreach (var chunk in run.ReadInventoryAsync(cancellationToken))
             {
-                await planned.WriteAsync((Plan(chunk, cutoff, tally), chunk.Versions), cancellationToken);
+                await planned.WriteAsync((Plan(chunk, cutoff, removeOrphanedReferrerTags, tally), chunk.Versions), cancellationToken);
             }
 
             planned.Complete();
@@ -147,20 +152,11 @@ public sealed partial class DanglingImageCleanup(
     }
 
     /// <summary>Plans one chunk of whole packages (one <c>inventory</c> span each) and counts it.</summary>
-    private DanglingImagePlan Plan(InventoryChunk chunk, long cutoff, Tally tally)
+    private DanglingImagePlan Plan(InventoryChunk chunk, long cutoff, bool removeOrphanedReferrerTags, Tally tally)
     {
         using var activity = DanglingImageCleanupTelemetry.ActivitySource.StartActivity("inventory");
-        var planner = new DanglingImagePlanner(cutoff);
-        foreach (var version in chunk.Versions)
-        {
-            planner.AddVersion(version);
-        }
-
-        foreach (var property in chunk.ReferenceProperties)
-        {
-            planner.AddReferenceProperty(property);
-        }
-
+        var planner = new DanglingImagePlanner(cutoff, removeOrphanedReferrerTags);
+        planner.AddChunk(chunk);
         var plan = planner.Plan();
         tally.Add(plan);
         telemetry.VersionsScanned.Add(plan.ScannedVersions);
@@ -216,6 +212,8 @@ public sealed partial class DanglingImageCleanup(
             if (dryRun)
             {
                 counts = await batch.CountAsync(present.Where(state.Doomed.Contains).Order().ToList(), cancellationToken);
+                tally.CountDeleted(present.Where(state.Doomed.Contains).Select(id => state.Candidate(id).Kind));
+                state.MarkGone(present.Where(state.Doomed.Contains).ToList());
                 break;
             }
 
@@ -228,7 +226,13 @@ public sealed partial class DanglingImageCleanup(
 
             await batch.CommitAsync(cancellationToken);
             counts = batch.Deleted;
-            telemetry.VersionsDeleted.Add(counts.Versions);
+            foreach (var kind in batch.Present.Select(v => state.Candidate(v.Id).Kind).GroupBy(k => k))
+            {
+                telemetry.VersionsDeleted.Add(kind.Count(), new KeyValuePair<string, object?>("reason", DeletionReason(kind.Key)));
+            }
+
+            tally.CountDeleted(batch.Present.Select(v => state.Candidate(v.Id).Kind));
+            state.MarkGone(batch.Present.Select(v => v.Id));
             telemetry.FilesDeleted.Add(counts.Files);
             telemetry.PropertiesDeleted.Add(counts.Properties);
             break;
@@ -245,9 +249,10 @@ public sealed partial class DanglingImageCleanup(
     }
 
     /// <summary>
-    /// Rule 8, with the batch's rows locked: spares what was pushed again since the inventory, and what
-    /// anything outside the doomed set references now (committed before the lock was granted), with what
-    /// those reference in turn. Returns the locked versions still to delete, and how many were spared.
+    /// Rule 8, with the batch's rows locked: spares what was pushed again since the inventory, what anything outside
+    /// the doomed set references now, and the referrers whose subject is now a version outside the doomed set
+    /// (committed before the lock was granted), with what those keep in turn. Returns the locked versions still to
+    /// delete, and how many were spared.
     /// </summary>
     private async Task<(HashSet<long> Present, int Spared)> RecheckAsync(IDanglingImageBatch batch, DanglingImageBatches state, CancellationToken cancellationToken)
     {
@@ -255,9 +260,9 @@ public sealed partial class DanglingImageCleanup(
         var present = new HashSet<long>();
         foreach (var locked in batch.Present)
         {
-            // Pushed again since the inventory (the row now says young), or no longer a digest version:
-            // a root now, so it stays, and what it references with it.
-            if (locked.CreatedUnix >= state.CutoffUnix || !ContainerLayout.IsDigestVersion(ManifestReferences.Normalize(locked.LowerVersion)))
+            // Pushed again since the inventory (the row now says young), or no longer of the kind the plan judged:
+            // a root now, so it stays, and what it keeps with it.
+            if (locked.CreatedUnix >= state.CutoffUnix || !StillJudged(state.Candidate(locked.Id), locked.LowerVersion))
             {
                 if (state.Doomed.Contains(locked.Id))
                 {
@@ -271,12 +276,15 @@ public sealed partial class DanglingImageCleanup(
             present.Add(locked.Id);
         }
 
-        var targets = present.Select(id => (state.Candidate(id).PackageId, state.Candidate(id).Digest)).Distinct().ToList();
+        var candidates = present.Select(state.Candidate).ToList();
+        var targets = candidates.Select(c => (c.PackageId, c.Digest)).Distinct().ToList();
         var referrers = targets.Count == 0
             ? []
             : await batch.FindPossibleReferrersAsync(targets, state.KnownVersions(targets.Select(t => t.PackageId)), cancellationToken);
-        // Until nothing changes: a referrer that was doomed when looked at may be spared later in the pass,
-        // and then what it references now counts too.
+        var subjects = SubjectChains(candidates, state);
+        var holders = subjects.Count == 0 ? [] : await batch.FindSubjectHoldersAsync(subjects, cancellationToken);
+        // Until nothing changes: a version that was doomed when looked at may be spared later in the pass, and then
+        // what it references, or what names it as subject, counts too.
         for (var changed = true; changed;)
         {
             changed = false;
@@ -301,10 +309,70 @@ public sealed partial class DanglingImageCleanup(
                     }
                 }
             }
+
+            foreach (var holder in holders)
+            {
+                // A subject still doomed goes after its referrers, unless it was pushed again and is young now.
+                if (state.Doomed.Contains(holder.VersionId) && holder.CreatedUnix < state.CutoffUnix)
+                {
+                    continue;
+                }
+
+                // Its doomed referrers stay, this batch's and later ones' (a signature of a signature waits in a later
+                // batch for the one below it, which its own batch would find too late), and what they keep with them.
+                foreach (var candidate in state.FindReferrers(holder.PackageId, holder.Digest))
+                {
+                    if (candidate != holder.VersionId && state.Doomed.Contains(candidate))
+                    {
+                        spared += state.Spare(candidate);
+                        changed = true;
+                        LogSubjectKept(candidate, holder.VersionId);
+                    }
+                }
+            }
         }
 
         return (present, spared);
     }
+
+    /// <summary>
+    /// The subjects of the batch's referrers, and, where a subject is itself a doomed referrer (a signature of a
+    /// signature), its subjects too, up the chain: what to ask the database about.
+    /// </summary>
+    private static List<(long PackageId, string Digest)> SubjectChains(List<DanglingImageCandidate> candidates, DanglingImageBatches state)
+    {
+        var subjects = new HashSet<(long PackageId, string Digest)>();
+        var pending = new Stack<DanglingImageCandidate>(candidates);
+        while (pending.TryPop(out var referrer))
+        {
+            foreach (var subject in referrer.Subjects)
+            {
+                if (subjects.Add((referrer.PackageId, subject)))
+                {
+                    foreach (var doomedSubject in state.Find(referrer.PackageId, subject))
+                    {
+                        pending.Push(state.Candidate(doomedSubject));
+                    }
+                }
+            }
+        }
+
+        return [.. subjects];
+    }
+
+    /// <summary>Whether a locked candidate is still a digest version, or a referrer tag when the plan judged it as one.</summary>
+    private static bool StillJudged(DanglingImageCandidate candidate, string lowerVersion)
+        => candidate.Kind == DanglingImageCandidateKind.ReferrerTag
+            ? CosignReferrerTags.SubjectOf(ManifestReferences.Normalize(lowerVersion)) is not null
+            : ContainerLayout.IsDigestVersion(ManifestReferences.Normalize(lowerVersion));
+
+    /// <summary>The <c>reason</c> a deleted version is counted under.</summary>
+    private static string DeletionReason(DanglingImageCandidateKind kind) => kind switch
+    {
+        DanglingImageCandidateKind.Referrer => "orphaned_referrer",
+        DanglingImageCandidateKind.ReferrerTag => "orphaned_referrer_tag",
+        _ => "unreferenced",
+    };
 
     /// <summary>What the run counted, and the candidates it lists, chunk by chunk.</summary>
     private sealed class Tally(int listedCandidates)
@@ -316,7 +384,10 @@ public sealed partial class DanglingImageCleanup(
         public long Referenced { get; private set; }
         public long Unreferenced { get; private set; }
         public long TooYoung { get; private set; }
+        public long SubjectAlive { get; private set; }
         public long Spared { get; set; }
+        public long DeletedReferrers { get; private set; }
+        public long DeletedReferrerTags { get; private set; }
         public int Batches { get; set; }
         public DeletionCounts Deleted { get; set; }
         public List<long> Malformed { get; } = [];
@@ -328,9 +399,20 @@ public sealed partial class DanglingImageCleanup(
             Referenced += plan.ReferencedVersions;
             Unreferenced += plan.Candidates.Count;
             TooYoung += plan.Candidates.Count(c => c.Decision == DanglingImageDecision.TooYoung);
+            SubjectAlive += plan.Candidates.Count(c => c.Decision == DanglingImageDecision.SubjectAlive);
             Malformed.AddRange(plan.MalformedVersionIds);
             // The same objects the batches mark as spared, so a listed candidate shows its final decision.
             listed.AddRange(plan.Candidates.Take(listedCandidates - listed.Count));
+        }
+
+        /// <summary>Counts the kinds of what a batch deleted (or, in a dry run, would delete).</summary>
+        public void CountDeleted(IEnumerable<DanglingImageCandidateKind> kinds)
+        {
+            foreach (var kind in kinds)
+            {
+                DeletedReferrers += kind == DanglingImageCandidateKind.Referrer ? 1 : 0;
+                DeletedReferrerTags += kind == DanglingImageCandidateKind.ReferrerTag ? 1 : 0;
+            }
         }
 
         public DanglingImageCleanupReport Report(bool dryRun, long olderThanSeconds, long cutoff, TimeSpan elapsed)
@@ -343,8 +425,11 @@ public sealed partial class DanglingImageCleanup(
                 DigestVersions = DigestVersions,
                 UnreferencedVersions = Unreferenced,
                 TooYoungVersions = TooYoung,
+                SubjectAliveVersions = SubjectAlive,
                 SparedVersions = Spared,
                 DeletedVersions = Deleted.Versions,
+                DeletedOrphanedReferrers = DeletedReferrers,
+                DeletedOrphanedReferrerTags = DeletedReferrerTags,
                 DeletedFiles = Deleted.Files,
                 DeletedProperties = Deleted.Properties,
                 Batches = Batches,
@@ -352,7 +437,11 @@ public sealed partial class DanglingImageCleanup(
                 MalformedVersionIds = Malformed.Order().ToList(),
                 Candidates = listed
                     .OrderBy(c => c.VersionId)
-                    .Select(c => new DanglingImageCandidateReport(c.VersionId, c.PackageId, c.PackageName, c.Digest, c.CreatedUnix, c.Decision))
+                    .Select(c => new DanglingImageCandidateReport(c.VersionId, c.PackageId, c.PackageName, c.Digest, c.CreatedUnix, c.Decision)
+                    {
+                        Kind = c.Kind,
+                        Subject = c.Subjects.Count > 0 ? c.Subjects[0] : null,
+                    })
                     .ToList(),
             };
     }
@@ -368,6 +457,9 @@ public sealed partial class DanglingImageCleanup(
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Container version {VersionId} spared: version {ReferrerId} references it now")]
     private partial void LogSpared(long versionId, long referrerId);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Container version {VersionId} spared: its subject is version {SubjectId} now, which stays")]
+    private partial void LogSubjectKept(long versionId, long subjectId);
 
     [LoggerMessage(Level = LogLevel.Debug, Message = "Batch {Batch}: {Versions} version(s), {Files} file(s), {Properties} propert(ies) {Verb}; {Spared} spared")]
     private partial void LogBatchCore(int batch, long versions, long files, long properties, string verb, int spared);

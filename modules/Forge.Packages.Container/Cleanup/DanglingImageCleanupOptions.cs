@@ -6,4 +6,9 @@ namespace Forge.Packages.Container.Cleanup;
 /// <param name="DryRun">Decide and count, delete nothing.</param>
 /// <param name="ListedCandidates">How many candidates the report lists (it counts them all): listing every one costs memory in proportion to the registry.</param>
 /// <param name="WaitForLock">Wait for a run in progress to end instead of skipping (a run chained after the package rules).</param>
-public sealed record DanglingImageCleanupOptions(TimeSpan OlderThan, int BatchSize, bool DryRun, int ListedCandidates = int.MaxValue, bool WaitForLock = false);
+/// <param name="RemoveOrphanedReferrerTags">
+/// Judge cosign's referrer tags (<c>sha256-&lt;hex&gt;.sig</c>, <c>.att</c>, <c>.sbom</c>) like referrers, so that they go once
+/// their subject is gone and they are older than the window; off, they are roots like any tag.
+/// </param>
+public sealed record DanglingImageCleanupOptions(
+    TimeSpan OlderThan, int BatchSize, bool DryRun, int ListedCandidates = int.MaxValue, bool WaitForLock = false, bool RemoveOrphanedReferrerTags = false);

@@ -23,12 +23,15 @@ public sealed partial class DanglingImageCleanupTask(DanglingImageCleanup cleanu
             CronSetting.Duration("OlderThan", "24h"),
             CronSetting.Integer("BatchSize", 500, 1, 100_000),
             CronSetting.Boolean("DryRun", false),
+            CronSetting.Boolean("RemoveOrphanedReferrerTags", false),
         ],
     };
 
     /// <summary>The task's settings as options; a scheduled run lists no candidates (its report is logged as counts).</summary>
     public static DanglingImageCleanupOptions OptionsFrom(CronTaskSettings settings, bool waitForLock = false)
-        => new(settings.GetDuration("OlderThan"), settings.GetInt32("BatchSize"), settings.GetBoolean("DryRun"), ListedCandidates: 0, waitForLock);
+        => new(
+            settings.GetDuration("OlderThan"), settings.GetInt32("BatchSize"), settings.GetBoolean("DryRun"), ListedCandidates: 0, waitForLock,
+            settings.GetBoolean("RemoveOrphanedReferrerTags"));
 
     public async Task<CronTaskResult> RunAsync(CronTaskContext context, CancellationToken cancellationToken)
     {
@@ -37,8 +40,9 @@ public sealed partial class DanglingImageCleanupTask(DanglingImageCleanup cleanu
         var report = await cleanup.RunAsync(OptionsFrom(context.Settings, waitForLock: context.Trigger == CronRunTrigger.Chained), cancellationToken);
         LogReport(
             report.DryRun, report.Skipped, report.OlderThanSeconds, report.CutoffUnix, report.ScannedVersions, report.DigestVersions,
-            report.UnreferencedVersions, report.TooYoungVersions, report.SparedVersions, report.DeletedVersions, report.DeletedFiles,
-            report.DeletedProperties, report.MalformedVersionIds.Count, report.DurationSeconds);
+            report.UnreferencedVersions, report.TooYoungVersions, report.SubjectAliveVersions, report.SparedVersions, report.DeletedVersions,
+            report.DeletedOrphanedReferrers, report.DeletedOrphanedReferrerTags, report.DeletedFiles, report.DeletedProperties,
+            report.MalformedVersionIds.Count, report.DurationSeconds);
         if (report.Skipped)
         {
             return CronTaskResult.Skipped(report.Summary());
@@ -55,10 +59,12 @@ public sealed partial class DanglingImageCleanupTask(DanglingImageCleanup cleanu
     [LoggerMessage(Level = LogLevel.Information, EventName = "ContainerCleanupReport", Message =
         "Container cleanup: dryRun={DryRun} skipped={Skipped} olderThanSeconds={OlderThanSeconds} cutoffUnix={CutoffUnix} " +
         "scannedVersions={ScannedVersions} digestVersions={DigestVersions} unreferencedVersions={UnreferencedVersions} " +
-        "tooYoungVersions={TooYoungVersions} sparedVersions={SparedVersions} deletedVersions={DeletedVersions} " +
+        "tooYoungVersions={TooYoungVersions} subjectAliveVersions={SubjectAliveVersions} sparedVersions={SparedVersions} " +
+        "deletedVersions={DeletedVersions} deletedOrphanedReferrers={DeletedOrphanedReferrers} deletedOrphanedReferrerTags={DeletedOrphanedReferrerTags} " +
         "deletedFiles={DeletedFiles} deletedProperties={DeletedProperties} malformedVersions={MalformedVersions} durationSeconds={DurationSeconds}")]
     private partial void LogReport(
         bool dryRun, bool skipped, long olderThanSeconds, long cutoffUnix, long scannedVersions, long digestVersions,
-        long unreferencedVersions, long tooYoungVersions, long sparedVersions, long deletedVersions, long deletedFiles,
-        long deletedProperties, int malformedVersions, double durationSeconds);
+        long unreferencedVersions, long tooYoungVersions, long subjectAliveVersions, long sparedVersions, long deletedVersions,
+        long deletedOrphanedReferrers, long deletedOrphanedReferrerTags, long deletedFiles, long deletedProperties, int malformedVersions,
+        double durationSeconds);
 }

@@ -11,8 +11,8 @@ public sealed class DanglingImageCleanupTelemetry
         var meter = meters.Create(ContainerModule.TelemetryName);
         Runs = meter.CreateCounter<long>("forge.packages.container.cleanup.runs", "{run}", "Cleanup runs by outcome (success, failure, skipped) and dry_run.");
         VersionsScanned = meter.CreateCounter<long>("forge.packages.container.cleanup.versions.scanned", "{version}", "Container versions read by the inventory.");
-        VersionsDeleted = meter.CreateCounter<long>("forge.packages.container.cleanup.versions.deleted", "{version}", "Dangling digest versions deleted.");
-        VersionsKept = meter.CreateCounter<long>("forge.packages.container.cleanup.versions.kept", "{version}", "Digest versions kept, by reason (referenced, too_young, spared).");
+        VersionsDeleted = meter.CreateCounter<long>("forge.packages.container.cleanup.versions.deleted", "{version}", "Versions deleted, by reason (unreferenced, orphaned_referrer, orphaned_referrer_tag).");
+        VersionsKept = meter.CreateCounter<long>("forge.packages.container.cleanup.versions.kept", "{version}", "Digest versions kept, by reason (referenced, too_young, subject_alive, spared).");
         FilesDeleted = meter.CreateCounter<long>("forge.packages.container.cleanup.files.deleted", "{file}", "package_file rows deleted with their versions.");
         PropertiesDeleted = meter.CreateCounter<long>("forge.packages.container.cleanup.properties.deleted", "{property}", "package_property rows deleted with their versions and files.");
         MetadataMalformed = meter.CreateCounter<long>("forge.packages.container.cleanup.metadata.malformed", "{version}", "Versions whose metadata_json is not JSON (their digests still count as references).");

@@ -18,16 +18,22 @@ public sealed class DanglingImagePlan(
     /// <summary>Digest versions that a tag version reaches.</summary>
     public int ReferencedVersions { get; } = referencedVersions;
 
-    /// <summary>Every digest version no tag version reaches, in id order, with its decision.</summary>
+    /// <summary>
+    /// Every digest version no tag version reaches through references (and every judged referrer tag), in id order,
+    /// with its decision.
+    /// </summary>
     public IReadOnlyList<DanglingImageCandidate> Candidates { get; } = candidates;
 
     /// <summary>
-    /// The doomed versions, referrers before what they reference. A unit of more than one version is a
-    /// reference cycle (only damaged metadata makes one): its members go in one transaction.
+    /// The doomed versions, each before what it references and every referrer before its subject. A unit of more than
+    /// one version is a cycle (only damaged metadata or properties make one): its members go in one transaction.
     /// </summary>
     public IReadOnlyList<IReadOnlyList<long>> DeletionUnits { get; } = deletionUnits;
 
-    /// <summary>For each doomed version, the doomed versions it references.</summary>
+    /// <summary>
+    /// For each doomed version, the doomed versions it keeps when it stays: those it references, and its referrers.
+    /// Sparing a version spares these with it.
+    /// </summary>
     public IReadOnlyDictionary<long, IReadOnlyList<long>> DoomedEdges { get; } = doomedEdges;
 
     public IReadOnlyList<long> MalformedVersionIds { get; } = malformedVersionIds;

@@ -1,8 +1,9 @@
 namespace Forge.Packages.Container.Cleanup;
 
 /// <summary>
-/// Orders doomed versions so that every referrer goes no later than what it references (rule 7):
-/// the strongly connected components of the reference graph in reverse topological order (Tarjan).
+/// Orders doomed versions so that every version goes no later than what it must precede (rule 7: an index before its
+/// entries, a referrer before its subject): the strongly connected components of that graph in reverse topological
+/// order (Tarjan).
 /// </summary>
 internal static class DeletionOrder
 {
@@ -83,7 +84,7 @@ internal static class DeletionOrder
             }
         }
 
-        // Tarjan emits a component after every component it references: reversed, referrers come first.
+        // Tarjan emits a component after every component it points to: reversed, what points comes first.
         components.Reverse();
         return components;
     }

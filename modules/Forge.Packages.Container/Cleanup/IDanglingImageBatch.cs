@@ -25,6 +25,15 @@ public interface IDanglingImageBatch : IAsyncDisposable
     Task<IReadOnlyList<(ContainerVersionRecord Version, IReadOnlyList<string> ReferenceProperties)>> FindPossibleReferrersAsync(
         IReadOnlyCollection<(long PackageId, string Digest)> targets, IReadOnlyDictionary<long, uint> known, CancellationToken cancellationToken);
 
+    /// <summary>
+    /// With a fresh snapshot, the versions of these packages (not internal) whose manifest has one of these digests: a
+    /// digest version of that name (in any letter case), or a version whose <c>manifest.json</c> has it. The caller
+    /// pairs them with its candidates by package and digest.
+    /// </summary>
+    /// <param name="subjects">The packages and subject digests (lower case) of the candidates that are referrers.</param>
+    /// <param name="cancellationToken">Cancels the query.</param>
+    Task<IReadOnlyList<SubjectHolder>> FindSubjectHoldersAsync(IReadOnlyCollection<(long PackageId, string Digest)> subjects, CancellationToken cancellationToken);
+
     /// <summary>Counts what deleting these versions would delete, deleting nothing (a dry run).</summary>
     Task<DeletionCounts> CountAsync(IReadOnlyList<long> versionIds, CancellationToken cancellationToken);
 

@@ -4,10 +4,11 @@ namespace Forge.Packages.Container.Cleanup;
 public interface IDanglingImageRun : IAsyncDisposable
 {
     /// <summary>
-    /// Every container version, without any age filter (rule 1), in chunks of whole packages (references
-    /// resolve within a package, so a chunk plans on its own), with the versions'
-    /// <c>container.manifest.reference</c> properties. A version whose metadata text cannot name a digest
-    /// (see <see cref="InventoryChunk"/>) may come without it.
+    /// Every container version, without any age filter (rule 1), in chunks of whole packages (references and
+    /// subjects resolve within a package, so a chunk plans on its own), with the versions'
+    /// <c>container.manifest.reference</c> and <c>container.manifest.subject</c> properties, and the manifest digest
+    /// of every tag whose digest a subject or a cosign referrer tag of its package names. A version whose metadata
+    /// text cannot name a digest (see <see cref="InventoryChunk"/>) may come without it.
     /// </summary>
     IAsyncEnumerable<InventoryChunk> ReadInventoryAsync(CancellationToken cancellationToken);
 

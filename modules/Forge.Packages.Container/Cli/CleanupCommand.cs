@@ -53,7 +53,8 @@ internal static class CleanupCommand
                 parsed.GetValue(olderThan) is { } text ? GoDuration.Parse(text) : defaults.OlderThan,
                 parsed.GetValue(batchSize) ?? defaults.BatchSize,
                 parsed.GetValue(dryRun) || defaults.DryRun,
-                parsed.GetValue(json) ? int.MaxValue : ShownCandidates);
+                parsed.GetValue(json) ? int.MaxValue : ShownCandidates,
+                RemoveOrphanedReferrerTags: defaults.RemoveOrphanedReferrerTags);
             // Progress only where someone watches: a terminal on standard error, and never with --json.
             var progress = Console.IsErrorRedirected || parsed.GetValue(json) ? null : new TerminalProgress();
             var report = await services.GetRequiredService<DanglingImageCleanup>().RunAsync(options, cancellationToken, progress);
@@ -87,8 +88,12 @@ internal static class CleanupCommand
         var verb = report.DryRun ? "would delete" : "deleted";
         await output.WriteLineAsync($"Dangling image cleanup{(report.DryRun ? " (dry run: nothing deleted)" : string.Empty)}: versions created before {cutoff} (older than {GoDuration.Format(TimeSpan.FromSeconds(report.OlderThanSeconds))})");
         await output.WriteLineAsync($"  scanned {report.ScannedVersions} container version(s), {report.DigestVersions} by digest");
-        await output.WriteLineAsync($"  unreferenced {report.UnreferencedVersions}: too young {report.TooYoungVersions}, spared {report.SparedVersions}");
+        await output.WriteLineAsync($"  unreferenced {report.UnreferencedVersions}: too young {report.TooYoungVersions}, subject alive {report.SubjectAliveVersions}, spared {report.SparedVersions}");
         await output.WriteLineAsync($"  {verb} {report.DeletedVersions} version(s), {report.DeletedFiles} file(s), {report.DeletedProperties} propert(ies) in {report.Batches} batch(es), {report.DurationSeconds:0.##}s");
+        if (report.DeletedOrphanedReferrers + report.DeletedOrphanedReferrerTags > 0)
+        {
+            await output.WriteLineAsync($"  of which orphaned referrers {report.DeletedOrphanedReferrers}, referrer tags {report.DeletedOrphanedReferrerTags}");
+        }
         if (report.MalformedVersionIds.Count > 0)
         {
             await output.WriteLineAsync($"  malformed metadata_json (digests in its text kept as references): version(s) {string.Join(", ", report.MalformedVersionIds)}");
@@ -105,8 +110,14 @@ internal static class CleanupCommand
                 {
                     DanglingImageDecision.Delete => report.DryRun ? "delete (dry run)" : "delete",
                     DanglingImageDecision.TooYoung => "too_young",
+                    DanglingImageDecision.SubjectAlive => "subject_alive",
                     _ => "spared",
                 };
+                if (candidate.Kind != DanglingImageCandidateKind.Digest)
+                {
+                    decision += candidate.Kind == DanglingImageCandidateKind.Referrer ? " (referrer)" : " (referrer tag)";
+                }
+
                 await output.WriteLineAsync($"{candidate.VersionId,-10} {candidate.PackageName,-30} {candidate.Digest[..Math.Min(19, candidate.Digest.Length)],-20} {created,-20} {decision}");
             }
 

@@ -11,7 +11,8 @@ namespace Forge.Packages.Container.Data;
 /// Publishes a manifest into the shared schema as docs/schema.md lays images out: the manifest's content in the
 /// store and package_blob, a version (by tag or by digest) with its files, file properties and version
 /// properties, in one transaction. An index holds the versions it names until it commits (rule 8,
-/// <see cref="IndexEntryLocks"/>); an image manifest holds its blobs. A push that PostgreSQL ends as a deadlock's
+/// <see cref="IndexEntryLocks"/>), every manifest holds its referrers (<see cref="ReferrerLocks"/>), and an image
+/// manifest holds its blobs. A push that PostgreSQL ends as a deadlock's
 /// victim (crossing a cleanup batch) is done again.
 /// </summary>
 public sealed class ManifestPublisher(NpgsqlDataSource dataSource, ContentStore store, TimeProvider time)
@@ -79,6 +80,9 @@ public sealed class ManifestPublisher(NpgsqlDataSource dataSource, ContentStore 
                 var sizes = await IndexEntryLocks.LockAsync(connection, transaction, packageId, push.Entries, cancellationToken);
                 FillEntrySizes(push.Metadata, sizes);
             }
+
+            // The referrers of this manifest: a cleanup deciding that their subject is gone must see this push.
+            await ReferrerLocks.LockAsync(connection, transaction, packageId, digest, cancellationToken);
 
             // The blobs of an image manifest: held (FOR KEY SHARE) until this version names them, so that the
             // expired-data cleanup cannot take an uploaded blob between this check and the commit.

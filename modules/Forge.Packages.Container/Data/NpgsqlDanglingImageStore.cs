@@ -85,8 +85,9 @@ public sealed class NpgsqlDanglingImageStore(NpgsqlDataSource dataSource) : IDan
 
                     after = packages.Keys.Max();
                     var versions = await ReadVersionsAsync(transaction, packages, cancellationToken);
-                    var properties = await ReferencePropertiesAsync(transaction, versions.Select(v => v.Id), cancellationToken);
-                    chunk = new InventoryChunk(versions, properties);
+                    var (references, subjects) = await VersionPropertiesAsync(transaction, versions, cancellationToken);
+                    var tagManifests = await TagManifestsAsync(transaction, versions, subjects, cancellationToken);
+                    chunk = new InventoryChunk(versions, references, subjects, tagManifests);
                     await transaction.CommitAsync(cancellationToken);
                 }
 
@@ -147,6 +148,60 @@ public sealed class NpgsqlDanglingImageStore(NpgsqlDataSource dataSource) : IDan
             }
 
             return versions;
+        }
+
+        /// <summary>The <c>container.manifest.reference</c> and <c>container.manifest.subject</c> properties of these versions, in one round trip.</summary>
+        private static async Task<(List<ReferenceProperty> References, List<SubjectProperty> Subjects)> VersionPropertiesAsync(
+            NpgsqlTransaction transaction, List<ContainerVersionRecord> versions, CancellationToken cancellationToken)
+        {
+            long[] ids = [.. versions.Select(v => v.Id)];
+            var references = new List<ReferenceProperty>();
+            var subjects = new List<SubjectProperty>();
+            await using var batch = new NpgsqlBatch(transaction.Connection, transaction);
+            batch.BatchCommands.Add(new NpgsqlBatchCommand(ReferencePropertiesSql) { Parameters = { BigintArray(ids) } });
+            batch.BatchCommands.Add(new NpgsqlBatchCommand(SubjectPropertiesSql) { Parameters = { BigintArray(ids) } });
+            await using var reader = await batch.ExecuteReaderAsync(cancellationToken);
+            while (await reader.ReadAsync(cancellationToken))
+            {
+                references.Add(new ReferenceProperty(reader.GetInt64(0), reader.GetString(1)));
+            }
+
+            await reader.NextResultAsync(cancellationToken);
+            while (await reader.ReadAsync(cancellationToken))
+            {
+                subjects.Add(new SubjectProperty(reader.GetInt64(0), reader.GetString(1)));
+            }
+
+            return (references, subjects);
+        }
+
+        /// <summary>
+        /// The manifest digests of the chunk's tags where a subject property or a cosign referrer tag of the chunk names
+        /// that digest, read only in the packages that have such referrers: nothing to read in a chunk without any.
+        /// </summary>
+        private static async Task<List<TagManifest>> TagManifestsAsync(
+            NpgsqlTransaction transaction, List<ContainerVersionRecord> versions, List<SubjectProperty> subjects, CancellationToken cancellationToken)
+        {
+            var referrers = subjects.Select(s => s.VersionId).ToHashSet();
+            var named = versions
+                .Select(v => (v.PackageId, Subject: CosignReferrerTags.SubjectOf(v.LowerVersion)))
+                .Where(v => v.Subject is not null)
+                .ToList();
+            string[] wanted = [.. subjects.Select(s => ManifestReferences.Normalize(s.Digest)).Concat(named.Select(n => n.Subject!)).Distinct()];
+            if (wanted.Length == 0)
+            {
+                return [];
+            }
+
+            var packages = versions.Where(v => referrers.Contains(v.Id)).Select(v => v.PackageId).Concat(named.Select(n => n.PackageId)).ToHashSet();
+            long[] tags =
+            [
+                .. versions
+                    .Where(v => packages.Contains(v.PackageId) && !ContainerLayout.IsDigestVersion(ManifestReferences.Normalize(v.LowerVersion)))
+                    .Select(v => v.Id),
+            ];
+            return await PackagesSql.ListAsync(transaction.Connection!, transaction, TagManifestsSql,
+                r => new TagManifest(r.GetInt64(0), r.GetString(1)), cancellationToken, wanted, tags);
         }
 
         public Task<IDanglingImageBatch> BeginBatchAsync(IReadOnlyList<long> versionIds, bool delete, CancellationToken cancellationToken)
@@ -316,6 +371,16 @@ public sealed class NpgsqlDanglingImageStore(NpgsqlDataSource dataSource) : IDan
             return result;
         }
 
+        public Task<IReadOnlyList<SubjectHolder>> FindSubjectHoldersAsync(
+            IReadOnlyCollection<(long PackageId, string Digest)> subjects, CancellationToken cancellationToken)
+            => LockConflicts.Translated(async () => subjects.Count == 0
+                ? []
+                : (IReadOnlyList<SubjectHolder>)await PackagesSql.ListAsync(connection, transaction, SubjectHoldersSql,
+                    r => new SubjectHolder(r.GetInt64(0), r.GetInt64(1), r.GetString(2), r.GetInt64(3)),
+                    cancellationToken,
+                    subjects.Select(s => s.PackageId).Distinct().ToArray(),
+                    subjects.Select(s => s.Digest).Distinct().ToArray()));
+
         public Task<DeletionCounts> CountAsync(IReadOnlyList<long> versionIds, CancellationToken cancellationToken)
             => LockConflicts.Translated(() => CountCoreAsync(versionIds, cancellationToken));
 
@@ -361,21 +426,37 @@ public sealed class NpgsqlDanglingImageStore(NpgsqlDataSource dataSource) : IDan
     private static readonly string ReferencePropertiesSql =
         $"SELECT ref_id, value FROM package_property WHERE ref_id = ANY($1) AND ref_type = {PropertyRefType.Version:D} AND name = '{ContainerLayout.ReferenceProperty}'";
 
-    /// <summary>The <c>container.manifest.reference</c> properties of these versions.</summary>
-    private static async Task<List<ReferenceProperty>> ReferencePropertiesAsync(
-        NpgsqlTransaction transaction, IEnumerable<long> versionIds, CancellationToken cancellationToken)
-    {
-        await using var command = new NpgsqlCommand(ReferencePropertiesSql, transaction.Connection, transaction);
-        command.Parameters.Add(BigintArray([.. versionIds]));
-        var properties = new List<ReferenceProperty>();
-        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
-        while (await reader.ReadAsync(cancellationToken))
-        {
-            properties.Add(new ReferenceProperty(reader.GetInt64(0), reader.GetString(1)));
-        }
+    /// <summary>
+    /// The <c>container.manifest.subject</c> properties of the versions $1. Few rows have this name: where there are
+    /// none, PostgreSQL reads the (empty) partial index on their values instead of each version's properties.
+    /// </summary>
+    private static readonly string SubjectPropertiesSql =
+        $"SELECT ref_id, value FROM package_property WHERE ref_id = ANY($1) AND ref_type = {PropertyRefType.Version:D} AND name = '{ContainerLayout.SubjectProperty}'";
 
-        return properties;
-    }
+    /// <summary>
+    /// Of the versions $2, those whose manifest.json has one of the digests $1 (lower case): the version and the digest.
+    /// Looked up from the versions to their lead files, so the cost follows the tags of the packages asked about.
+    /// </summary>
+    private static readonly string TagManifestsSql = $"""
+        SELECT f.version_id, d.value FROM package_file f
+        JOIN package_property d ON d.ref_type = {PropertyRefType.File:D} AND d.ref_id = f.id AND d.name = '{ContainerLayout.DigestProperty}'
+        WHERE f.version_id = ANY($2) AND f.is_lead AND lower(d.value) = ANY($1)
+        """;
+
+    /// <summary>
+    /// The versions of the packages $1 (not internal) whose manifest has one of the digests $2 (lower case): by their
+    /// name, or by the digest of their manifest.json (through the index on lower(value) of container.digest).
+    /// </summary>
+    private static readonly string SubjectHoldersSql = $"""
+        SELECT v.id, v.package_id, lower(v.lower_version), v.created_unix FROM package_version v
+        WHERE v.package_id = ANY($1) AND lower(v.lower_version) = ANY($2) AND NOT v.is_internal
+        UNION ALL
+        SELECT v.id, v.package_id, lower(d.value), v.created_unix FROM package_property d
+        JOIN package_file f ON f.id = d.ref_id AND f.is_lead
+        JOIN package_version v ON v.id = f.version_id
+        WHERE d.ref_type = {PropertyRefType.File:D} AND d.name = '{ContainerLayout.DigestProperty}' AND lower(d.value) = ANY($2)
+        AND v.package_id = ANY($1) AND NOT v.is_internal
+        """;
 
     private static ContainerVersionRecord ReadVersion(NpgsqlDataReader reader)
         => new(

@@ -9,13 +9,16 @@ public sealed record DemoSummary(IReadOnlyList<string> Lines);
 
 /// <summary>
 /// Loads a small registry that shows every case the cleanup tells apart, through the registry's write path:
-/// a re-pushed multi-platform tag, a second tag on the same index, a single-platform image, a mirror
-/// abandoned before its index, a sync whose index was pushed just now, and a nested index.
+/// a re-pushed multi-platform tag, a second tag on the same index, a single-platform image with a signature, an SBOM
+/// of a platform manifest that went dangling, a mirror abandoned before its index, a sync whose index was pushed just
+/// now, and a nested index.
 /// </summary>
 public sealed class DemoRegistry(SyntheticImages images, TimeProvider time)
 {
     private const string ConfigType = "application/vnd.oci.image.config.v1+json";
     private const string LayerType = "application/vnd.oci.image.layer.v1.tar+gzip";
+    private const string SignatureType = "application/vnd.dev.cosign.artifact.sig.v1+json";
+    private const string SbomType = "application/spdx+json";
 
     public async Task<DemoSummary> LoadAsync(long ownerId, string owner, CancellationToken cancellationToken)
     {
@@ -29,11 +32,16 @@ public sealed class DemoRegistry(SyntheticImages images, TimeProvider time)
         var first = await MultiPlatformAsync(ownerId, app, "v1", days(3), cancellationToken);
         var second = await MultiPlatformAsync(ownerId, app, "v1", days(2), cancellationToken);
         await images.PushIndexAsync(ownerId, app, "latest", second, days(2), cancellationToken);
-        lines.Add($"{app}: tag v1 pushed 3 days ago and re-pushed 2 days ago; 'latest' names the new content. Dangling: {Digests(first)}");
+        // An SBOM of one of the first content's platform manifests: a referrer of a dangling manifest goes with it.
+        var sbom = await images.PushReferrerAsync(ownerId, app, first[0].Digest, SbomType, Layer(), days(3), cancellationToken);
+        lines.Add($"{app}: tag v1 pushed 3 days ago and re-pushed 2 days ago; 'latest' names the new content. Dangling: {Digests(first)}, " +
+                  $"and the SBOM {Short(sbom.Digest)} of {Short(first[0].Digest)}");
 
+        // A signature of a tag, by the digest of the tag's manifest, as cosign signs image:tag: it lives while the tag does.
         var tool = $"{owner}/tool";
-        await images.PushImageAsync(ownerId, tool, "1.0", "linux/amd64", Config("tool"), [Layer(), Layer()], days(3), cancellationToken);
-        lines.Add($"{tool}: single-platform tag 1.0, nothing dangling");
+        var release = await images.PushImageAsync(ownerId, tool, "1.0", "linux/amd64", Config("tool"), [Layer(), Layer()], days(3), cancellationToken);
+        var signature = await images.PushReferrerAsync(ownerId, tool, release.Digest, SignatureType, Layer(), days(3), cancellationToken);
+        lines.Add($"{tool}: single-platform tag 1.0 and its signature {Short(signature.Digest)}, nothing dangling");
 
         // A mirror that pushed its platform manifests two days ago and died before the index.
         var mirror = $"{owner}/mirror";

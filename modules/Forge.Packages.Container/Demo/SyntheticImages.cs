@@ -12,6 +12,9 @@ namespace Forge.Packages.Container.Demo;
 /// </summary>
 public sealed class SyntheticImages(ManifestPublisher publisher)
 {
+    /// <summary>OCI's empty descriptor's media type: the config of an artifact that has none.</summary>
+    private const string EmptyMediaType = "application/vnd.oci.empty.v1+json";
+
     /// <summary>Pushes an image manifest of <paramref name="config"/> and <paramref name="layers"/> by tag, or by its digest when <paramref name="tag"/> is null.</summary>
     public Task<PushedManifest> PushImageAsync(
         long ownerId, string repository, string? tag, string platform, ImageBlob config, IReadOnlyList<ImageBlob> layers,
@@ -66,6 +69,32 @@ public sealed class SyntheticImages(ManifestPublisher publisher)
         };
         var push = new ManifestPush(Encoding.UTF8.GetBytes(manifest.ToJsonString()), ManifestDocument.OciIndex, metadata, [], [.. entries.Select(e => e.Digest)]);
         return publisher.PublishAsync(ownerId, repository, tag, push, [], createdUnix, cancellationToken);
+    }
+
+    /// <summary>
+    /// Pushes by digest an OCI 1.1 referrer of the manifest <paramref name="subjectDigest"/> as cosign writes a signature or
+    /// an SBOM: an image manifest with an <c>artifactType</c>, the empty config <c>{}</c>, <paramref name="payload"/> as its
+    /// one layer, and the subject descriptor. The subject need not be in the repository.
+    /// </summary>
+    public Task<PushedManifest> PushReferrerAsync(
+        long ownerId, string repository, string subjectDigest, string artifactType, ImageBlob payload,
+        long? createdUnix = null, CancellationToken cancellationToken = default)
+    {
+        var config = new ImageBlob("{}"u8.ToArray(), EmptyMediaType);
+        var annotations = new JsonObject { ["org.opencontainers.image.created"] = "2026-01-01T00:00:00Z" };
+        var manifest = new JsonObject
+        {
+            ["schemaVersion"] = 2,
+            ["mediaType"] = ManifestDocument.OciManifest,
+            ["artifactType"] = artifactType,
+            ["config"] = Descriptor(config),
+            ["layers"] = new JsonArray(Descriptor(payload)),
+            ["subject"] = new JsonObject { ["mediaType"] = ManifestDocument.OciManifest, ["digest"] = subjectDigest, ["size"] = 0 },
+            ["annotations"] = annotations,
+        };
+        var metadata = new JsonObject { ["type"] = "oci", ["is_tagged"] = false, ["annotations"] = annotations.DeepClone() };
+        var push = new ManifestPush(Encoding.UTF8.GetBytes(manifest.ToJsonString()), ManifestDocument.OciManifest, metadata, [], [], subjectDigest);
+        return publisher.PublishAsync(ownerId, repository, null, push, [config, payload], createdUnix, cancellationToken);
     }
 
     private static JsonObject Descriptor(ImageBlob blob)

@@ -18,9 +18,7 @@ public sealed class CleanupConcurrencyTests
     private HookedStore store = null!;
 
     [SetUp]
-    public async Task CreateWorld()
-        => h = await CleanupHarness.CreateAsync(services => services.AddSingleton<IDanglingImageStore>(sp =>
-            store = new HookedStore(new NpgsqlDanglingImageStore(sp.GetRequiredService<NpgsqlDataSource>()))));
+    public async Task CreateWorld() => (h, store) = await CleanupHarness.CreateHookedAsync();
 
     [TearDown]
     public async Task DropWorld() => await h.DisposeAsync();
@@ -30,7 +28,7 @@ public sealed class CleanupConcurrencyTests
     {
         var child = await h.PushPlatformAsync("demo/app", h.Old);
         PushedManifest? index = null;
-        Resolve().BeforeLock = async _ => index ??= await h.PushIndexAsync("demo/app", "v1", h.Now, child);
+        store.BeforeLock = async _ => index ??= await h.PushIndexAsync("demo/app", "v1", h.Now, child);
 
         var report = await h.CleanupAsync();
 
@@ -50,11 +48,11 @@ public sealed class CleanupConcurrencyTests
     {
         var child = await h.PushPlatformAsync("demo/app", h.Old);
         var package = await h.PackageIdOfAsync(child.VersionId);
-        Resolve().BeforeLock = async _ =>
+        store.BeforeLock = async _ =>
         {
             var index = await h.VersionAsync(package, "v9", h.Now, "{\"type\":\"oci\"}");
             await h.PropertyAsync(0, index, ContainerLayout.ReferenceProperty, child.Digest.ToUpperInvariant());
-            Resolve().BeforeLock = null;
+            store.BeforeLock = null;
         };
 
         var report = await h.CleanupAsync();
@@ -73,12 +71,12 @@ public sealed class CleanupConcurrencyTests
         var child = await h.PushPlatformAsync("demo/app", h.Old);
         var other = await h.PushPlatformAsync("demo/app", h.Old, "linux/arm64");
         var tag = await h.PushIndexAsync("demo/app", "v1", h.Old, other);
-        Resolve().BeforeLock = async _ =>
+        store.BeforeLock = async _ =>
         {
             await h.ExecuteAsync(
                 "UPDATE package_version SET metadata_json = $1 WHERE id = $2",
                 $$"""{"type":"oci","is_tagged":true,"manifests":[{"digest":"{{other.Digest}}"},{"digest":"{{child.Digest}}"}]}""", tag.VersionId);
-            Resolve().BeforeLock = null;
+            store.BeforeLock = null;
         };
 
         var report = await h.CleanupAsync();
@@ -99,10 +97,10 @@ public sealed class CleanupConcurrencyTests
         var child = await h.PushPlatformAsync("demo/app", h.Old);
         var other = await h.PushPlatformAsync("demo/app", h.Old, "linux/arm64");
         var tag = await h.PushIndexAsync("demo/app", "v1", h.Old, other);
-        Resolve().BeforeLock = async _ =>
+        store.BeforeLock = async _ =>
         {
             await h.PropertyAsync(0, tag.VersionId, ContainerLayout.ReferenceProperty, child.Digest);
-            Resolve().BeforeLock = null;
+            store.BeforeLock = null;
         };
 
         var report = await h.CleanupAsync();
@@ -121,11 +119,11 @@ public sealed class CleanupConcurrencyTests
     {
         var child = await h.PushPlatformAsync("demo/app", h.Old);
         var package = await h.PackageIdOfAsync(child.VersionId);
-        Resolve().BeforeLock = async _ =>
+        store.BeforeLock = async _ =>
         {
             var index = await h.VersionAsync(package, "v9", h.Now, "{}");
             await h.PropertyAsync(0, index, ContainerLayout.ReferenceProperty, child.Digest + padding);
-            Resolve().BeforeLock = null;
+            store.BeforeLock = null;
         };
 
         var report = await h.CleanupAsync();
@@ -144,10 +142,10 @@ public sealed class CleanupConcurrencyTests
         var package = await h.PackageIdOfAsync(child.VersionId);
         var hex = child.Digest["sha256:".Length..];
         var escaped = $"sha256:\\u{(int)hex[0]:x4}{hex[1..]}";
-        Resolve().BeforeLock = async _ =>
+        store.BeforeLock = async _ =>
         {
             await h.VersionAsync(package, "v9", h.Now, $"{{\"manifests\":[{{\"digest\":\"{escaped}\"}}]}}");
-            Resolve().BeforeLock = null;
+            store.BeforeLock = null;
         };
 
         var report = await h.CleanupAsync();
@@ -164,12 +162,12 @@ public sealed class CleanupConcurrencyTests
     {
         var platform = await h.PushPlatformAsync("demo/app", h.Old);
         var inner = await h.PushIndexAsync("demo/app", null, h.Old, platform);
-        Resolve().BeforeLock = async ids =>
+        store.BeforeLock = async ids =>
         {
             if (ids.Contains(inner.VersionId))
             {
                 await h.PushIndexAsync("demo/app", "v1", h.Now, inner);
-                Resolve().BeforeLock = null;
+                store.BeforeLock = null;
             }
         };
 
@@ -189,11 +187,11 @@ public sealed class CleanupConcurrencyTests
     {
         var child = await h.PushPlatformAsync("demo/app", h.Old);
         var index = await h.PushIndexAsync("demo/app", null, h.Old, child);
-        Resolve().BeforeLock = async _ =>
+        store.BeforeLock = async _ =>
         {
             // What a re-push of the same manifest does to its row (a sync that starts over).
             await h.ExecuteAsync("UPDATE package_version SET created_unix = $2 WHERE id = $1", index.VersionId, h.Now);
-            Resolve().BeforeLock = null;
+            store.BeforeLock = null;
         };
 
         var report = await h.CleanupAsync(batchSize: 1);
@@ -212,7 +210,7 @@ public sealed class CleanupConcurrencyTests
     {
         var child = await h.PushPlatformAsync("demo/app", h.Old);
         Task<PushedManifest>? push = null;
-        Resolve().AfterLock = async _ =>
+        store.AfterLock = async _ =>
         {
             // The batch holds its rows; the push must now wait for it, whatever it does next.
             push = Task.Run(() => h.PushIndexAsync("demo/app", "v1", h.Now, child));
@@ -312,7 +310,7 @@ public sealed class CleanupConcurrencyTests
         await using var transaction = await other.BeginTransactionAsync();
         Task? writer = null;
         var attempts = 0;
-        Resolve().BeforeLock = async _ =>
+        store.BeforeLock = async _ =>
         {
             if (++attempts > 1)
             {
@@ -362,7 +360,7 @@ public sealed class CleanupConcurrencyTests
         var inner = await h.PushIndexAsync("demo/app", null, h.Old, platform);
         var outer = await h.PushIndexAsync("demo/app", null, h.Old, inner);
         var brokenBetweenBatches = new List<string>();
-        Resolve().AfterCommit = async _ => brokenBetweenBatches.AddRange(await h.BrokenReferencesAsync());
+        store.AfterCommit = async _ => brokenBetweenBatches.AddRange(await h.BrokenReferencesAsync());
 
         await h.CleanupAsync(batchSize: 1);
 
@@ -382,7 +380,7 @@ public sealed class CleanupConcurrencyTests
             orphans.Add(await h.PushPlatformAsync("demo/app", h.Old));
         }
 
-        Resolve().AfterCommit = async batches =>
+        store.AfterCommit = async batches =>
         {
             if (batches == 1)
             {
@@ -394,7 +392,7 @@ public sealed class CleanupConcurrencyTests
         };
 
         Assert.That(async () => await h.CleanupAsync(batchSize: 2), Throws.InstanceOf<NpgsqlException>());
-        Resolve().AfterCommit = null;
+        store.AfterCommit = null;
         var remaining = orphans.Where(o => h.VersionExistsAsync(o.VersionId).Result).ToList();
         var wholeFiles = remaining.Count * 3;
         Assert.Multiple(async () =>
@@ -440,7 +438,7 @@ public sealed class CleanupConcurrencyTests
         }
 
         var gate = new TaskCompletionSource();
-        Resolve().BeforeLock = async _ => await gate.Task;
+        store.BeforeLock = async _ => await gate.Task;
         var first = h.CleanupAsync();
         await Wait.UntilAsync(async () => await h.CountAsync(
             "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND granted AND ((classid::bigint << 32) | objid::bigint) = $1",
@@ -455,11 +453,5 @@ public sealed class CleanupConcurrencyTests
             Assert.That(done.Skipped, Is.False);
             Assert.That(done.DeletedVersions, Is.EqualTo(3));
         });
-    }
-
-    private HookedStore Resolve()
-    {
-        _ = h.App.Services.GetRequiredService<IDanglingImageStore>();
-        return store;
     }
 }

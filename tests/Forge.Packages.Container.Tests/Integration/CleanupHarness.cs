@@ -1,6 +1,7 @@
 using System.Security.Cryptography;
 using System.Text;
 using Forge.Packages.Container.Cleanup;
+using Forge.Packages.Container.Data;
 using Forge.Packages.Container.Demo;
 using Forge.Packages.Container.Registry;
 using Forge.Testing;
@@ -24,9 +25,21 @@ public sealed class CleanupHarness : ForgeTestWorld
         Action<IServiceCollection>? configureServices = null, bool useScheduler = false, params (string Key, string? Value)[] settings)
         => new(await ForgeTestWorld.CreateAsync(configureServices, useScheduler, settings));
 
-    public Task<DanglingImageCleanupReport> CleanupAsync(TimeSpan? olderThan = null, int batchSize = 500, bool dryRun = false)
-        => App.Services.GetRequiredService<DanglingImageCleanup>()
-            .RunAsync(new DanglingImageCleanupOptions(olderThan ?? TimeSpan.FromHours(24), batchSize, dryRun), CancellationToken.None);
+    /// <summary>A world whose cleanup runs over a <see cref="HookedStore"/>, and that store.</summary>
+    public static async Task<(CleanupHarness World, HookedStore Store)> CreateHookedAsync()
+    {
+        HookedStore? store = null;
+        var world = await CreateAsync(services => services.AddSingleton<IDanglingImageStore>(sp =>
+            store = new HookedStore(new NpgsqlDanglingImageStore(sp.GetRequiredService<NpgsqlDataSource>()))));
+        _ = world.App.Services.GetRequiredService<IDanglingImageStore>();
+        return (world, store!);
+    }
+
+    public Task<DanglingImageCleanupReport> CleanupAsync(
+        TimeSpan? olderThan = null, int batchSize = 500, bool dryRun = false, bool removeOrphanedReferrerTags = false)
+        => App.Services.GetRequiredService<DanglingImageCleanup>().RunAsync(
+            new DanglingImageCleanupOptions(olderThan ?? TimeSpan.FromHours(24), batchSize, dryRun, RemoveOrphanedReferrerTags: removeOrphanedReferrerTags),
+            CancellationToken.None);
 
     /// <summary>A digest that no real content has: <c>sha256:</c> and the SHA-256 of <paramref name="seed"/>.</summary>
     public static string Digest(string seed) => "sha256:" + Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(seed)));
@@ -48,6 +61,14 @@ public sealed class CleanupHarness : ForgeTestWorld
         UNION ALL SELECT 'version property ' || p.id FROM package_property p WHERE p.ref_type = 0 AND NOT EXISTS (SELECT 1 FROM package_version v WHERE v.id = p.ref_id)
         UNION ALL SELECT 'file property ' || p.id FROM package_property p WHERE p.ref_type = 1 AND NOT EXISTS (SELECT 1 FROM package_file f WHERE f.id = p.ref_id)
         """;
+
+    /// <summary>Pushes by digest a signature of the manifest <paramref name="subjectDigest"/>, as cosign's OCI 1.1 mode does.</summary>
+    public Task<PushedManifest> PushReferrerAsync(string repository, long created, string subjectDigest)
+        => Images.PushReferrerAsync(1, repository, subjectDigest, "application/vnd.dev.cosign.artifact.sig.v1+json",
+            new ImageBlob(RandomNumberGenerator.GetBytes(256), "application/vnd.dev.cosign.simplesigning.v1+json"), created);
+
+    /// <summary>The cosign referrer tag of <paramref name="digest"/> with this suffix: <c>sha256-&lt;hex&gt;.sig</c>.</summary>
+    public static string ReferrerTag(string digest, string suffix = "sig") => $"sha256-{digest["sha256:".Length..]}.{suffix}";
 
     public async Task<long> PackageIdOfAsync(long versionId) => await ScalarAsync<long>("SELECT package_id FROM package_version WHERE id = $1", versionId);
 

@@ -51,6 +51,10 @@ public sealed class HookedStore(IDanglingImageStore inner) : IDanglingImageStore
             IReadOnlyCollection<(long PackageId, string Digest)> targets, IReadOnlyDictionary<long, uint> known, CancellationToken cancellationToken)
             => inner.FindPossibleReferrersAsync(targets, known, cancellationToken);
 
+        public Task<IReadOnlyList<SubjectHolder>> FindSubjectHoldersAsync(
+            IReadOnlyCollection<(long PackageId, string Digest)> subjects, CancellationToken cancellationToken)
+            => inner.FindSubjectHoldersAsync(subjects, cancellationToken);
+
         public Task<DeletionCounts> CountAsync(IReadOnlyList<long> versionIds, CancellationToken cancellationToken) => inner.CountAsync(versionIds, cancellationToken);
 
         public async Task CommitAsync(CancellationToken cancellationToken)

@@ -26,6 +26,7 @@ internal sealed class CleanupHarness : IDisposable
     private readonly HashSet<long> gone = [];
     private readonly HashSet<long> repushed = [];
     private readonly List<(ContainerVersionRecord Version, IReadOnlyList<string> Properties)> laterVersions = [];
+    private readonly List<TagManifest> laterManifests = [];
     private readonly Queue<Exception> deleteFailures = new();
 
     public CleanupHarness()
@@ -74,6 +75,14 @@ internal sealed class CleanupHarness : IDisposable
         return version;
     }
 
+    /// <summary>A tag whose manifest has <paramref name="manifestDigest"/>, committed after the inventory (a subject pushed while the cleanup runs).</summary>
+    public ContainerVersionRecord PushSubjectMeanwhile(string tag, string manifestDigest)
+    {
+        var version = PushMeanwhile(tag, Metadata.Image());
+        laterManifests.Add(new TagManifest(version.Id, manifestDigest));
+        return version;
+    }
+
     /// <summary>The next deleting batches fail to begin with these, one each (the store rolls back).</summary>
     public void FailNextDeletes(params Exception[] failures)
     {
@@ -86,8 +95,11 @@ internal sealed class CleanupHarness : IDisposable
     public DanglingImageCleanup Cleanup(TimeProvider? clock = null)
         => new(Store.Object, Telemetry, clock ?? new FixedClock(Now), NullLogger<DanglingImageCleanup>.Instance);
 
-    public Task<DanglingImageCleanupReport> RunAsync(int batchSize = 500, bool dryRun = false, TimeProvider? clock = null, TimeSpan? olderThan = null)
-        => Cleanup(clock).RunAsync(new DanglingImageCleanupOptions(olderThan ?? OlderThan, batchSize, dryRun), CancellationToken.None);
+    public Task<DanglingImageCleanupReport> RunAsync(
+        int batchSize = 500, bool dryRun = false, TimeProvider? clock = null, TimeSpan? olderThan = null, bool removeOrphanedReferrerTags = false)
+        => Cleanup(clock).RunAsync(
+            new DanglingImageCleanupOptions(olderThan ?? OlderThan, batchSize, dryRun, RemoveOrphanedReferrerTags: removeOrphanedReferrerTags),
+            CancellationToken.None);
 
     public void Dispose() => services.Dispose();
 
@@ -120,6 +132,8 @@ internal sealed class CleanupHarness : IDisposable
                 KnownAtRecheck.Add(known);
                 return PossibleReferrers(targets);
             });
+        batch.Setup(b => b.FindSubjectHoldersAsync(It.IsAny<IReadOnlyCollection<(long, string)>>(), It.IsAny<CancellationToken>()))
+            .Returns((IReadOnlyCollection<(long PackageId, string Digest)> subjects, CancellationToken _) => SubjectHolders(subjects));
         batch.Setup(b => b.CountAsync(It.IsAny<IReadOnlyList<long>>(), It.IsAny<CancellationToken>()))
             .Returns((IReadOnlyList<long> versionIds, CancellationToken _) =>
             {
@@ -133,6 +147,20 @@ internal sealed class CleanupHarness : IDisposable
             }).Returns(Task.CompletedTask);
         batch.Setup(b => b.DisposeAsync()).Returns(ValueTask.CompletedTask);
         return Task.FromResult(batch.Object);
+    }
+
+    /// <summary>Like the store: the versions still there, and those pushed since, whose name or manifest has one of the digests.</summary>
+    private Task<IReadOnlyList<SubjectHolder>> SubjectHolders(IReadOnlyCollection<(long PackageId, string Digest)> subjects)
+    {
+        var versions = Inventory.Versions.Where(v => !gone.Contains(v.Id)).Concat(laterVersions.Select(l => l.Version)).ToList();
+        var manifests = Inventory.TagManifests.Concat(laterManifests).Where(m => !gone.Contains(m.VersionId)).ToList();
+        IReadOnlyList<SubjectHolder> holders = versions
+            .Select(v => (Version: v, Digest: v.LowerVersion.ToLowerInvariant()))
+            .Concat(manifests.Select(m => (Version: versions.Single(v => v.Id == m.VersionId), Digest: m.Digest.ToLowerInvariant())))
+            .Where(h => subjects.Contains((h.Version.PackageId, h.Digest)))
+            .Select(h => new SubjectHolder(h.Version.Id, h.Version.PackageId, h.Digest, repushed.Contains(h.Version.Id) ? Now : h.Version.CreatedUnix))
+            .ToList();
+        return Task.FromResult(holders);
     }
 
     /// <summary>Like the store: every version of the targets' packages whose text or reference properties mention a target digest.</summary>

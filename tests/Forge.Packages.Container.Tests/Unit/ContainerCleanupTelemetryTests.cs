@@ -115,6 +115,34 @@ public sealed class ContainerCleanupTelemetryTests : CleanupFixture
     }
 
     [Test]
+    public async Task Referrers_kept_for_their_subject_are_counted_as_subject_alive()
+    {
+        var kept = Counter("versions.kept");
+        Harness.Image.TaggedImage("v1", Digests.Of("image"), Old);
+        Harness.Image.Referrer(Digests.Of("signature"), Old, Digests.Of("image"));
+        Harness.Image.Referrer(Digests.Of("sbom"), Old, Digests.Of("image"));
+
+        await Harness.RunAsync();
+
+        Assert.That(kept.GetMeasurementSnapshot().Where(m => Equals(m.Tags["reason"], "subject_alive")).Sum(m => m.Value), Is.EqualTo(2));
+    }
+
+    [Test]
+    public async Task Deleted_versions_are_counted_by_reason()
+    {
+        var deleted = Counter("versions.deleted");
+        Harness.Image.Manifest(Digests.Of("plain 1"), Old);
+        Harness.Image.Manifest(Digests.Of("plain 2"), Old);
+        Harness.Image.Referrer(Digests.Of("signature"), Old, Digests.Of("gone"));
+        Harness.Image.Tag($"sha256-{Digests.Of("gone")["sha256:".Length..]}.sig", Old);
+
+        await Harness.RunAsync(batchSize: 1, removeOrphanedReferrerTags: true);
+
+        var byReason = deleted.GetMeasurementSnapshot().GroupBy(m => (string?)m.Tags["reason"]).ToDictionary(g => g.Key!, g => g.Sum(m => m.Value));
+        Assert.That(byReason, Is.EquivalentTo(new Dictionary<string, long> { ["unreferenced"] = 2, ["orphaned_referrer"] = 1, ["orphaned_referrer_tag"] = 1 }));
+    }
+
+    [Test]
     public async Task Versions_with_malformed_metadata_are_counted()
     {
         var malformed = Counter("metadata.malformed");

@@ -3,8 +3,8 @@ using Forge.Packages.Container.Cleanup;
 namespace Forge.Packages.Container.Tests.Unit;
 
 /// <summary>
-/// The container versions and reference properties the cleanup would read, built scenario by scenario,
-/// around a fixed instant and a one-day age limit.
+/// The container versions, reference and subject properties and tag manifests the cleanup would read, built
+/// scenario by scenario, around a fixed instant and a one-day age limit.
 /// </summary>
 internal sealed class ContainerInventory
 {
@@ -21,10 +21,14 @@ internal sealed class ContainerInventory
 
     private readonly List<ContainerVersionRecord> versions = [];
     private readonly List<ReferenceProperty> properties = [];
+    private readonly List<SubjectProperty> subjects = [];
+    private readonly List<TagManifest> tagManifests = [];
     private long nextVersionId = 1;
 
     public IReadOnlyList<ContainerVersionRecord> Versions => versions;
     public IReadOnlyList<ReferenceProperty> Properties => properties;
+    public IReadOnlyList<SubjectProperty> Subjects => subjects;
+    public IReadOnlyList<TagManifest> TagManifests => tagManifests;
 
     public ImageRepository Image(long packageId, string name = "owner/image") => new(this, packageId, name);
 
@@ -40,30 +44,35 @@ internal sealed class ContainerInventory
     /// <summary>A <c>container.manifest.reference</c> version property.</summary>
     public void AddReferenceProperty(long versionId, string digest) => properties.Add(new ReferenceProperty(versionId, digest));
 
+    /// <summary>A <c>container.manifest.subject</c> version property.</summary>
+    public void AddSubjectProperty(long versionId, string digest) => subjects.Add(new SubjectProperty(versionId, digest));
+
+    /// <summary>The digest of a tag version's manifest.json.</summary>
+    public void AddTagManifest(long versionId, string digest) => tagManifests.Add(new TagManifest(versionId, digest));
+
     /// <summary>What the store would read: one chunk per package, in package order.</summary>
     public IReadOnlyList<InventoryChunk> Chunks()
         => versions.GroupBy(v => v.PackageId)
             .OrderBy(g => g.Key)
-            .Select(g => new InventoryChunk(
-                g.OrderBy(v => v.Id).ToList(),
-                properties.Where(p => g.Any(v => v.Id == p.VersionId)).ToList()))
+            .Select(g => Chunk(g.OrderBy(v => v.Id).ToList()))
             .ToList();
 
     /// <summary>What the planner decides over everything added so far.</summary>
-    public DanglingImagePlan Plan(long cutoffUnix = Cutoff)
+    public DanglingImagePlan Plan(long cutoffUnix = Cutoff, bool removeOrphanedReferrerTags = false)
     {
-        var planner = new DanglingImagePlanner(cutoffUnix);
-        foreach (var version in versions)
-        {
-            planner.AddVersion(version);
-        }
-
-        foreach (var property in properties)
-        {
-            planner.AddReferenceProperty(property);
-        }
-
+        var planner = new DanglingImagePlanner(cutoffUnix, removeOrphanedReferrerTags);
+        planner.AddChunk(Chunk(versions));
         return planner.Plan();
+    }
+
+    private InventoryChunk Chunk(List<ContainerVersionRecord> chunkVersions)
+    {
+        var ids = chunkVersions.Select(v => v.Id).ToHashSet();
+        return new InventoryChunk(
+            chunkVersions,
+            [.. properties.Where(p => ids.Contains(p.VersionId))],
+            [.. subjects.Where(p => ids.Contains(p.VersionId))],
+            [.. tagManifests.Where(m => ids.Contains(m.VersionId))]);
     }
 }
 
@@ -82,6 +91,22 @@ internal sealed class ImageRepository(ContainerInventory inventory, long package
     /// <summary>An image index pushed by digest, listing <paramref name="digests"/>.</summary>
     public long Index(string digest, long createdUnix, params string[] digests)
         => inventory.Add(packageId, name, digest, createdUnix, Metadata.Index(digests));
+
+    /// <summary>A tag of a plain image whose manifest has <paramref name="manifestDigest"/>.</summary>
+    public long TaggedImage(string tag, string manifestDigest, long createdUnix)
+    {
+        var id = Tag(tag, createdUnix);
+        inventory.AddTagManifest(id, manifestDigest);
+        return id;
+    }
+
+    /// <summary>A referrer (a signature, an SBOM) pushed by digest, naming <paramref name="subject"/> as its subject.</summary>
+    public long Referrer(string digest, long createdUnix, string subject)
+    {
+        var id = Manifest(digest, createdUnix);
+        inventory.AddSubjectProperty(id, subject);
+        return id;
+    }
 
     /// <summary>Any version, with metadata_json exactly as given.</summary>
     public long Version(string lowerVersion, long createdUnix, string? metadataJson)

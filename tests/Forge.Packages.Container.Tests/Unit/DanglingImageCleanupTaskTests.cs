@@ -49,12 +49,30 @@ public sealed class DanglingImageCleanupTaskTests : CleanupFixture
         var settings = DanglingImageCleanupTask.Definition.Settings.ToDictionary(s => s.Key, s => s.DefaultValue);
 
         Assert.That(DanglingImageCleanupTask.Definition.Name, Is.EqualTo("cleanup_container_sha256"));
-        Assert.That(settings, Is.EquivalentTo(new Dictionary<string, string> { ["OlderThan"] = "24h", ["BatchSize"] = "500", ["DryRun"] = "false" }));
+        Assert.That(settings, Is.EquivalentTo(new Dictionary<string, string>
+        {
+            ["OlderThan"] = "24h", ["BatchSize"] = "500", ["DryRun"] = "false", ["RemoveOrphanedReferrerTags"] = "false",
+        }));
     }
 
-    private Task<CronTaskResult> RunTaskAsync(TimeSpan olderThan, int batchSize, bool dryRun)
+    [TestCase(false, 0, TestName = "With_RemoveOrphanedReferrerTags_off_the_task_keeps_a_referrer_tag_of_nothing")]
+    [TestCase(true, 1, TestName = "With_RemoveOrphanedReferrerTags_on_the_task_removes_a_referrer_tag_of_nothing")]
+    public async Task The_referrer_tag_setting_reaches_the_cleanup(bool removeOrphanedReferrerTags, int deleted)
     {
-        var settings = new CronTaskSettings(new Dictionary<string, object> { ["OlderThan"] = olderThan, ["BatchSize"] = batchSize, ["DryRun"] = dryRun });
+        var tag = Harness.Image.Tag($"sha256-{Digests.Of("gone")["sha256:".Length..]}.sig", Old);
+
+        var result = await RunTaskAsync(OlderThan, batchSize: 500, dryRun: false, removeOrphanedReferrerTags);
+
+        Assert.That(Harness.Committed, Is.EqualTo(deleted == 1 ? new[] { tag } : []));
+        Assert.That(result.Summary, Does.StartWith($"deleted {deleted} version(s) (orphaned referrers 0, referrer tags {deleted})"));
+    }
+
+    private Task<CronTaskResult> RunTaskAsync(TimeSpan olderThan, int batchSize, bool dryRun, bool removeOrphanedReferrerTags = false)
+    {
+        var settings = new CronTaskSettings(new Dictionary<string, object>
+        {
+            ["OlderThan"] = olderThan, ["BatchSize"] = batchSize, ["DryRun"] = dryRun, ["RemoveOrphanedReferrerTags"] = removeOrphanedReferrerTags,
+        });
         var task = new DanglingImageCleanupTask(Harness.Cleanup(), NullLogger<DanglingImageCleanupTask>.Instance);
         return task.RunAsync(new CronTaskContext(DanglingImageCleanupTask.Name, settings, CronRunTrigger.Manual, RunId: 1), CancellationToken.None);
     }
