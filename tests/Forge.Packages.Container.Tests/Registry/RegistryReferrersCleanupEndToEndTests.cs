@@ -18,7 +18,6 @@ public sealed class RegistryReferrersCleanupEndToEndTests
 {
     private const string Password = "correct horse battery staple";
     private const long Day = 86_400;
-    private const string EmptyMediaType = "application/vnd.oci.empty.v1+json";
     private const string SignatureType = "application/vnd.dev.cosign.artifact.sig.v1+json";
     private const string SimpleSigningType = "application/vnd.dev.cosign.simplesigning.v1+json";
     private const string SbomType = "application/spdx+json";
@@ -111,7 +110,7 @@ public sealed class RegistryReferrersCleanupEndToEndTests
     /// </summary>
     private static async Task<Referrer> PushReferrerAsync(HttpClient http, OciDescriptor subject, string artifactType, string layerType, string payload)
     {
-        var empty = "{}"u8.ToArray();
+        var empty = RegistryCalls.EmptyBlob;
         var layer = Encoding.UTF8.GetBytes(payload);
         await http.UploadAsync("alice/app", empty);
         var layerDigest = await http.UploadAsync("alice/app", layer);
@@ -120,7 +119,7 @@ public sealed class RegistryReferrersCleanupEndToEndTests
             ["schemaVersion"] = 2,
             ["mediaType"] = ImageMediaTypes.OciManifest,
             ["artifactType"] = artifactType,
-            ["config"] = new JsonObject { ["mediaType"] = EmptyMediaType, ["digest"] = RegistryCalls.Digest(empty), ["size"] = empty.Length },
+            ["config"] = new JsonObject { ["mediaType"] = ImageMediaTypes.OciEmpty, ["digest"] = RegistryCalls.Digest(empty), ["size"] = empty.Length },
             ["layers"] = new JsonArray(new JsonObject { ["mediaType"] = layerType, ["digest"] = layerDigest, ["size"] = layer.Length }),
             ["subject"] = new JsonObject { ["mediaType"] = subject.MediaType, ["digest"] = subject.Digest, ["size"] = subject.Size },
             ["annotations"] = new JsonObject { ["org.opencontainers.image.created"] = "2026-12-01T00:00:00Z" },
