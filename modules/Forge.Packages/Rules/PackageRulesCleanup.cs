@@ -173,6 +173,7 @@ public sealed partial class PackageRulesCleanup(
                         }
                     }
 
+                    var keptOnPage = new Dictionary<RuleReason, long>();
                     foreach (var (version, planned) in decisions)
                     {
                         // A version pushed again since it was judged is young now, and stays.
@@ -184,16 +185,19 @@ public sealed partial class PackageRulesCleanup(
                         else
                         {
                             kept[decision] = kept.GetValueOrDefault(decision) + 1;
-                            if (!options.DryRun)
-                            {
-                                telemetry.VersionsKept.Add(1, new KeyValuePair<string, object?>("reason", JsonNamingPolicy.SnakeCaseLower.ConvertName(decision.ToString())));
-                            }
+                            keptOnPage[decision] = keptOnPage.GetValueOrDefault(decision) + 1;
                         }
 
                         if (options.ListVersions)
                         {
                             listed.Add(new RuleVersionReport(packageName, version.Version, version.Id, version.CreatedUnix, version.LastPulledUnix, decision));
                         }
+                    }
+
+                    // Once per page and reason, not once per version.
+                    foreach (var (reason, count) in options.DryRun ? [] : keptOnPage)
+                    {
+                        telemetry.VersionsKept.Add(count, new KeyValuePair<string, object?>("reason", JsonNamingPolicy.SnakeCaseLower.ConvertName(reason.ToString())));
                     }
                 }
             }
