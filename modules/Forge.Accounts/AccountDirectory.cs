@@ -16,7 +16,14 @@ public sealed partial class AccountDirectory(AccountStore store, VerificationCac
     public Task<IReadOnlyDictionary<long, string>> NamesAsync(IReadOnlyCollection<long> ids, CancellationToken cancellationToken)
         => store.NamesAsync(ids, cancellationToken);
 
-    public async Task<Account?> VerifyAsync(string name, string password, CancellationToken cancellationToken)
+    public async Task<CredentialVerification> VerifyAsync(string name, string secret, string clientAddress, CancellationToken cancellationToken)
+        => await VerifyPasswordAsync(name, secret, cancellationToken) is { } account
+            ? CredentialVerification.Verified(new VerifiedCredential(account, PackageScope.Write, null))
+            : CredentialVerification.Refused;
+
+    public Task<bool> IsAccessTokenValidAsync(long accessTokenId, CancellationToken cancellationToken) => Task.FromResult(false);
+
+    private async Task<Account?> VerifyPasswordAsync(string name, string password, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(name);
         ArgumentNullException.ThrowIfNull(password);

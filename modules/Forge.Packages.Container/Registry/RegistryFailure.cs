@@ -52,6 +52,9 @@ public enum RegistryFailure
     /// <summary>A tag list's page size that is not a whole number.</summary>
     PaginationInvalid,
 
+    /// <summary>Too many failed sign-ins for the account or from the address; <see cref="RegistryFailureException.RetryAfter"/> says when to try again.</summary>
+    TooManyRequests,
+
     /// <summary>The registry failed; its log says why.</summary>
     Internal,
 }

@@ -11,6 +11,12 @@ public sealed class RegistryFailureException(RegistryFailure failure, string mes
     /// <summary>With <see cref="RegistryFailure.ManifestBlobUnknown"/>: the digest the repository lacks.</summary>
     public string? MissingDigest { get; private init; }
 
+    /// <summary>With <see cref="RegistryFailure.TooManyRequests"/>: how long the client should wait.</summary>
+    public TimeSpan? RetryAfter { get; private init; }
+
+    public static RegistryFailureException TooManyRequests(TimeSpan retryAfter, string message)
+        => new(RegistryFailure.TooManyRequests, message) { RetryAfter = retryAfter };
+
     public static RegistryFailureException Unauthorized(string message) => new(RegistryFailure.Unauthorized, message);
 
     public static RegistryFailureException Denied(string message) => new(RegistryFailure.Denied, message);

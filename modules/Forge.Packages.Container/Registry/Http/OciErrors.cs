@@ -39,6 +39,7 @@ internal static class OciErrors
         // registry does not delete, and the conformance suite accepts it; the message says why and what to do.
         RegistryFailure.BlobInUse => (StatusCodes.Status405MethodNotAllowed, "UNSUPPORTED"),
         RegistryFailure.PaginationInvalid => (StatusCodes.Status400BadRequest, "PAGINATION_NUMBER_INVALID"),
+        RegistryFailure.TooManyRequests => (StatusCodes.Status429TooManyRequests, "TOOMANYREQUESTS"),
         _ => (StatusCodes.Status500InternalServerError, "UNKNOWN"),
     };
 
@@ -61,6 +62,12 @@ internal static class OciErrors
         {
             // A 405 names the methods the resource does take (RFC 9110): this blob can still be read.
             context.Response.Headers[HeaderNames.Allow] = "GET, HEAD";
+        }
+
+        if (failure.RetryAfter is { } retryAfter)
+        {
+            // Whole seconds, at least one (RFC 9110 delay-seconds).
+            context.Response.Headers[HeaderNames.RetryAfter] = Math.Max(1, (long)Math.Ceiling(retryAfter.TotalSeconds)).ToString(System.Globalization.CultureInfo.InvariantCulture);
         }
 
         if (failure.UploadReceived is { } received)

@@ -48,12 +48,21 @@ internal sealed partial class RegistryAccess(
             return null;
         }
 
-        var account = credentials.IsComplete ? await accounts.VerifyAsync(credentials.Name, credentials.Password, cancellationToken) : null;
+        var verification = credentials.IsComplete
+            ? await accounts.VerifyAsync(credentials.Name, credentials.Password, ClientAddress(context), cancellationToken)
+            : CredentialVerification.Refused;
+        if (verification.Outcome == VerificationOutcome.Throttled)
+        {
+            telemetry.AuthFailures.Add(1, new KeyValuePair<string, object?>("reason", "throttled"));
+            throw RegistryFailureException.TooManyRequests(verification.RetryAfter, "too many failed sign-ins for this account or from this address: try again later");
+        }
+
+        var account = verification.Credential?.Account;
         if (account is null)
         {
             // Never the name or the password: a password typed into the name field is still a password.
             telemetry.AuthFailures.Add(1, new KeyValuePair<string, object?>("reason", "invalid"));
-            LogRefused(context.Connection.RemoteIpAddress?.ToString() ?? "unknown");
+            LogRefused(ClientAddress(context));
             throw RegistryFailureException.Unauthorized("invalid name or password");
         }
 
@@ -94,6 +103,9 @@ internal sealed partial class RegistryAccess(
         var package = await registry.FindPackageAsync(owner.Id, name.Image, cancellationToken) ?? throw RegistryFailureException.NameUnknown(name.Full);
         return (owner, package);
     }
+
+    /// <summary>The client's address as the limiter of failed sign-ins counts it.</summary>
+    public static string ClientAddress(HttpContext context) => context.Connection.RemoteIpAddress?.ToString() ?? "unknown";
 
     [LoggerMessage(Level = LogLevel.Debug, Message = "Refused registry credentials from {Remote}")]
     private partial void LogRefused(string remote);

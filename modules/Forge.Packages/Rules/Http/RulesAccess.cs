@@ -21,16 +21,21 @@ internal sealed partial class RulesAccess(IAccountDirectory accounts, IAdminToke
         var caller = await AuthenticateAsync(context, cancellationToken);
         var owner = await accounts.FindAsync(ownerName, cancellationToken)
             ?? throw RulesApiException.NotFound($"there is no account named '{ownerName}'");
-        if (caller is not null && caller.Id != owner.Id)
+        if (caller is not null && caller.Account.Id != owner.Id)
         {
-            throw RulesApiException.Forbidden($"account {caller.Name} may not manage the package rules of {owner.Name}: only {owner.Name} may (or an administrator, with the admin token)");
+            throw RulesApiException.Forbidden($"account {caller.Account.Name} may not manage the package rules of {owner.Name}: only {owner.Name} may (or an administrator, with the admin token)");
+        }
+
+        if (caller is not null && !caller.MayWritePackages && !HttpMethods.IsGet(context.Request.Method) && !HttpMethods.IsHead(context.Request.Method))
+        {
+            throw RulesApiException.Forbidden("the access token has the scope read:package: changing rules takes write:package (or the password)");
         }
 
         return owner;
     }
 
-    /// <summary>The account of the request's Basic credentials, or null for the admin token; 401 for anything else.</summary>
-    private async Task<Account?> AuthenticateAsync(HttpContext context, CancellationToken cancellationToken)
+    /// <summary>The credential of the request's Basic credentials, or null for the admin token; 401 for anything else.</summary>
+    private async Task<VerifiedCredential?> AuthenticateAsync(HttpContext context, CancellationToken cancellationToken)
     {
         var header = context.Request.Headers.Authorization.ToString().Trim();
         if (header.Length == 0)
@@ -59,15 +64,21 @@ internal sealed partial class RulesAccess(IAccountDirectory accounts, IAdminToke
             throw RulesApiException.Unauthorized(Needed);
         }
 
-        return (credentials.IsComplete ? await accounts.VerifyAsync(credentials.Name, credentials.Password, cancellationToken) : null)
-            ?? throw Refused(context, "invalid name or password");
+        var verification = credentials.IsComplete
+            ? await accounts.VerifyAsync(credentials.Name, credentials.Password, ClientAddress(context), cancellationToken)
+            : CredentialVerification.Refused;
+        return verification.Outcome == VerificationOutcome.Throttled
+            ? throw RulesApiException.TooManyRequests(verification.RetryAfter)
+            : verification.Credential ?? throw Refused(context, "invalid name or password");
     }
 
     private RulesApiException Refused(HttpContext context, string why)
     {
-        LogRefused(context.Request.Method, context.Connection.RemoteIpAddress?.ToString() ?? "unknown");
+        LogRefused(context.Request.Method, ClientAddress(context));
         return RulesApiException.Unauthorized(why);
     }
+
+    private static string ClientAddress(HttpContext context) => context.Connection.RemoteIpAddress?.ToString() ?? "unknown";
 
     [LoggerMessage(Level = LogLevel.Debug, Message = "Refused package rules API credentials ({Method}) from {Remote}")]
     private partial void LogRefused(string method, string remote);

@@ -19,7 +19,13 @@ internal sealed class RulesApiException(int status, string message, string? fiel
     public static RulesApiException BadRequest(string message, string? field = null)
         => new(StatusCodes.Status400BadRequest, field is null ? message : $"{field}: {message}", field);
 
+    /// <summary>With a 429: how long the client should wait.</summary>
+    public TimeSpan? RetryAfter { get; private init; }
+
     public static RulesApiException Unauthorized(string message) => new(StatusCodes.Status401Unauthorized, message);
+
+    public static RulesApiException TooManyRequests(TimeSpan retryAfter)
+        => new(StatusCodes.Status429TooManyRequests, "too many failed sign-ins for this account or from this address: try again later") { RetryAfter = retryAfter };
 
     public static RulesApiException Forbidden(string message) => new(StatusCodes.Status403Forbidden, message);
 

@@ -41,6 +41,11 @@ internal static class RulesApiJson
             context.Response.Headers[HeaderNames.WWWAuthenticate] = Challenges;
         }
 
+        if (refusal.RetryAfter is { } retryAfter)
+        {
+            context.Response.Headers[HeaderNames.RetryAfter] = Math.Max(1, (long)Math.Ceiling(retryAfter.TotalSeconds)).ToString(System.Globalization.CultureInfo.InvariantCulture);
+        }
+
         return WriteAsync(context, refusal.Status, new ErrorBody(refusal.Message, refusal.Field, refusal.RuleId));
     }
 
