@@ -7,9 +7,10 @@ using Npgsql;
 namespace Forge.Accounts;
 
 /// <summary>
-/// User accounts: Forgejo's <c>"user"</c> table (the columns Forge needs), salted password hashes,
-/// <see cref="IAccountDirectory"/> for modules that authenticate users (the container registry), and the
-/// commands <c>users add</c>, <c>users passwd</c> and <c>users list</c>. No settings of its own.
+/// User accounts: Forgejo's <c>"user"</c> table (the columns Forge needs), salted password hashes, Forgejo's
+/// <c>access_token</c> table (with Forge's expiry beside it), <see cref="IAccountDirectory"/> for modules that
+/// authenticate users (the container registry), and the commands <c>users add</c>, <c>users passwd</c>,
+/// <c>users list</c> and <c>users tokens add|list|revoke</c>. No settings of its own.
 /// </summary>
 public sealed class AccountsModule : IModule, IModuleCommands
 {
@@ -26,6 +27,8 @@ public sealed class AccountsModule : IModule, IModuleCommands
         context.AddSchemaMigrations<AccountsDbContext>();
         context.Services.AddSingleton<AccountStore>();
         context.Services.AddSingleton(sp => new VerificationCache(sp.GetRequiredService<TimeProvider>()));
+        context.Services.AddSingleton<AccessTokenStore>();
+        context.Services.AddSingleton<AccessTokenVerifier>();
         context.Services.AddSingleton<IAccountDirectory, AccountDirectory>();
     }
 
@@ -34,5 +37,8 @@ public sealed class AccountsModule : IModule, IModuleCommands
         yield return new ModuleCommand(["users"], UsersCommands.Add(host));
         yield return new ModuleCommand(["users"], UsersCommands.Passwd(host));
         yield return new ModuleCommand(["users"], UsersCommands.List(host));
+        yield return new ModuleCommand(["users", "tokens"], AccessTokenCommands.Add(host));
+        yield return new ModuleCommand(["users", "tokens"], AccessTokenCommands.List(host));
+        yield return new ModuleCommand(["users", "tokens"], AccessTokenCommands.Revoke(host));
     }
 }

@@ -25,7 +25,7 @@ public sealed class AccountDirectoryTests
         clock = new ManualClock();
         cache = new VerificationCache(clock);
         logger = new FakeLogger<AccountDirectory>();
-        directory = new AccountDirectory(store, cache, logger);
+        directory = new AccountDirectory(store, cache, new AccessTokenVerifier(new AccessTokenStore(world.Service<Npgsql.NpgsqlDataSource>(), clock), cache, clock), logger);
     }
 
     [TearDown]

@@ -30,6 +30,53 @@ public sealed class AccountRulesTests
         Assert.That(AccountNameRules.Problem(name), Does.Contain(reason));
     }
 
+    [TestCase("api", "reserved")]
+    [TestCase("admin", "reserved")]
+    [TestCase("v2", "reserved")]
+    [TestCase("assets", "reserved")]
+    [TestCase("ghost", "reserved")]
+    [TestCase("forgejo-actions", "reserved")]
+    [TestCase("robots.txt", "reserved")]
+    [TestCase("alice.keys", "'*.keys'")]
+    [TestCase("alice.gpg", "'*.gpg'")]
+    [TestCase("feed.rss", "'*.rss'")]
+    [TestCase("me.png", "'*.png'")]
+    public void A_name_Forgejo_reserves_is_refused_saying_so(string name, string reason)
+    {
+        Assert.That(AccountNameRules.Problem(name), Does.Contain(reason).And.Contain($"'{name}'"));
+    }
+
+    [TestCase("apis")]
+    [TestCase("v2-bot")]
+    [TestCase("keys")]
+    [TestCase("alice.keys1")]
+    public void A_name_that_only_resembles_a_reserved_one_is_accepted(string name)
+    {
+        Assert.That(AccountNameRules.Problem(name), Is.Null);
+    }
+
+    [TestCase("ci", null)]
+    [TestCase("CI token ✓", null)]
+    [TestCase("", "empty")]
+    [TestCase("   ", "empty")]
+    [TestCase("a\tb", "control character")]
+    public void A_token_name_is_one_to_255_characters_without_control_characters(string name, string? reason)
+    {
+        var problem = AccessTokenNameRules.Problem(name);
+
+        Assert.That(problem, reason is null ? Is.Null : Does.Contain(reason));
+    }
+
+    [Test]
+    public void A_token_name_longer_than_255_characters_is_refused()
+    {
+        Assert.Multiple(() =>
+        {
+            Assert.That(AccessTokenNameRules.Problem(new string('t', 255)), Is.Null);
+            Assert.That(AccessTokenNameRules.Problem(new string('t', 256)), Does.Contain("at most 255"));
+        });
+    }
+
     [TestCase("12345678")]
     [TestCase("pässwörd")]
     [TestCase("with spaces and ✓")]

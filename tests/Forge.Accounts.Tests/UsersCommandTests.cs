@@ -1,5 +1,4 @@
 using System.Text.Json;
-using Forge.Host.Hosting;
 using Forge.Modularity;
 using Forge.Testing;
 using Forge.Tooling;
@@ -87,6 +86,8 @@ public sealed class UsersCommandTests
     [TestCase("alice/app", "not valid")]
     [TestCase("0123456789012345678901234567890123456789x", "at most 40")]
     [TestCase("", "empty")]
+    [TestCase("api", "reserved")]
+    [TestCase("alice.keys", "'*.keys'")]
     public async Task A_bad_name_is_refused_and_nothing_is_written(string name, string reason)
     {
         var result = await ForgeAsync(Password, "users", "add", name);
@@ -194,35 +195,9 @@ public sealed class UsersCommandTests
         });
     }
 
-    /// <summary>A refusal: exit code 2, one line on standard error naming the fault, nothing on standard output, the password nowhere.</summary>
-    private static void AssertRefused(ChildProcessResult result, string fault, string password)
-    {
-        Assert.Multiple(() =>
-        {
-            Assert.That(result.ExitCode, Is.EqualTo(ExitCodes.UsageError), result.Errors);
-            Assert.That(result.ErrorLines, Has.Count.EqualTo(1));
-            Assert.That(result.Errors, Does.StartWith("forge: error: ").And.Contain(fault));
-            Assert.That(result.Output, Is.Empty);
-            if (password.Length > 0)
-            {
-                Assert.That(result.Output + result.Errors, Does.Not.Contain(password));
-            }
-        });
-    }
+    private static void AssertRefused(ChildProcessResult result, string fault, string secret = "") => ForgeCommandRuns.AssertRefused(result, fault, secret);
 
-    /// <summary>The forge.dll the test run built (it sits next to the tests), fed <paramref name="stdin"/>; two minutes at the most.</summary>
-    private Task<ChildProcessResult> ForgeAsync(string? stdin, params string[] args)
-        => ChildProcess.RunAsync(
-            ChildProcessCommand.Forge(
-                typeof(ForgeApp).Assembly.Location,
-                new Dictionary<string, string>
-                {
-                    ["ConnectionStrings__Forge"] = database.ConnectionString,
-                    ["Forge__DataPath"] = Path.Combine(Path.GetTempPath(), $"forge-accounts-tests-{Environment.ProcessId}"),
-                    ["Logging__LogLevel__Default"] = "Warning",
-                },
-                args) with { StandardInput = stdin },
-            TimeSpan.FromMinutes(2));
+    private Task<ChildProcessResult> ForgeAsync(string? stdin, params string[] args) => ForgeCommandRuns.RunAsync(database, stdin, args);
 
     private async Task<AccountRow?> RowAsync(string name)
     {

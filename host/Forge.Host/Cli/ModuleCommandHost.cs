@@ -12,7 +12,8 @@ internal sealed class ModuleCommandHost(ForgeAppOptions options, TextWriter outp
     {
         ["packages"] = "Package registries: cleanups and maintenance.",
         ["packages container"] = "Container images.",
-        ["users"] = "User accounts: add users, set their passwords, list them.",
+        ["users"] = "User accounts: add users, set their passwords, list them, manage their access tokens.",
+        ["users tokens"] = "A user's access tokens (Forgejo's): add one, list them, revoke one.",
     };
 
     public TextWriter Output => output;

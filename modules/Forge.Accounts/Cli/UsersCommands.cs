@@ -44,7 +44,7 @@ internal static class UsersCommands
         command.SetAction((parsed, token) => host.RunAsync(AccountsModule.ModuleName, async (services, cancellationToken) =>
         {
             var users = (await services.GetRequiredService<AccountStore>().ListAsync(cancellationToken))
-                .Select(u => new ListedUser(u.Id, u.Name, u.Created.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture)))
+                .Select(u => new ListedUser(u.Id, u.Name, CommandTimes.Format(u.Created)))
                 .ToList();
             if (parsed.GetValue(json))
             {

@@ -22,6 +22,89 @@ namespace Forge.Accounts.Schema.Migrations
 
             NpgsqlModelBuilderExtensions.UseIdentityByDefaultColumns(modelBuilder);
 
+            modelBuilder.Entity("Forge.Accounts.Schema.AccessToken", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("bigint")
+                        .HasColumnName("id");
+
+                    NpgsqlPropertyBuilderExtensions.UseSerialColumn(b.Property<long>("Id"));
+
+                    b.Property<long?>("CreatedUnix")
+                        .HasColumnType("bigint")
+                        .HasColumnName("created_unix");
+
+                    b.Property<string>("Name")
+                        .HasColumnType("character varying(255)")
+                        .HasColumnName("name");
+
+                    b.Property<bool>("ResourceAllRepos")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("boolean")
+                        .HasDefaultValue(true)
+                        .HasColumnName("resource_all_repos");
+
+                    b.Property<string>("Scope")
+                        .HasColumnType("character varying(255)")
+                        .HasColumnName("scope");
+
+                    b.Property<string>("TokenHash")
+                        .HasColumnType("character varying(255)")
+                        .HasColumnName("token_hash");
+
+                    b.Property<string>("TokenLastEight")
+                        .HasColumnType("character varying(255)")
+                        .HasColumnName("token_last_eight");
+
+                    b.Property<string>("TokenSalt")
+                        .HasColumnType("character varying(255)")
+                        .HasColumnName("token_salt");
+
+                    b.Property<long?>("Uid")
+                        .HasColumnType("bigint")
+                        .HasColumnName("uid");
+
+                    b.Property<long?>("UpdatedUnix")
+                        .HasColumnType("bigint")
+                        .HasColumnName("updated_unix");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("CreatedUnix")
+                        .HasDatabaseName("IDX_access_token_created_unix");
+
+                    b.HasIndex("TokenHash")
+                        .IsUnique()
+                        .HasDatabaseName("UQE_access_token_token_hash");
+
+                    b.HasIndex("TokenLastEight")
+                        .HasDatabaseName("IDX_access_token_token_last_eight");
+
+                    b.HasIndex("Uid")
+                        .HasDatabaseName("IDX_access_token_uid");
+
+                    b.HasIndex("UpdatedUnix")
+                        .HasDatabaseName("IDX_access_token_updated_unix");
+
+                    b.ToTable("access_token", "public");
+                });
+
+            modelBuilder.Entity("Forge.Accounts.Schema.AccessTokenExpiry", b =>
+                {
+                    b.Property<long>("AccessTokenId")
+                        .HasColumnType("bigint")
+                        .HasColumnName("access_token_id");
+
+                    b.Property<long>("ExpiresUnix")
+                        .HasColumnType("bigint")
+                        .HasColumnName("expires_unix");
+
+                    b.HasKey("AccessTokenId");
+
+                    b.ToTable("forge_access_token_expiry", "public");
+                });
+
             modelBuilder.Entity("Forge.Accounts.Schema.User", b =>
                 {
                     b.Property<long>("Id")
@@ -77,6 +160,16 @@ namespace Forge.Accounts.Schema.Migrations
                         .HasDatabaseName("UQE_user_name");
 
                     b.ToTable("user", "public");
+                });
+
+            modelBuilder.Entity("Forge.Accounts.Schema.AccessTokenExpiry", b =>
+                {
+                    b.HasOne("Forge.Accounts.Schema.AccessToken", null)
+                        .WithOne()
+                        .HasForeignKey("Forge.Accounts.Schema.AccessTokenExpiry", "AccessTokenId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired()
+                        .HasConstraintName("FK_forge_access_token_expiry_access_token");
                 });
 #pragma warning restore 612, 618
         }
