@@ -6,9 +6,11 @@ namespace Forge.Accounts;
 /// <see cref="IAccountDirectory"/> over the <c>"user"</c> table. Every call reads the user's row; a
 /// password is checked with PBKDF2 unless this process verified the same name and password against the
 /// same stored hash within <see cref="VerificationCache.Lifetime"/>. So a new password or a deleted user
-/// takes effect at once, and an unknown name costs a PBKDF2 like a known one.
+/// takes effect at once, and an unknown name costs a PBKDF2 like a known one. A remembered verification is
+/// answered before the <see cref="SignInGuard"/>, so that a user keeps working while their account is under
+/// attack; every other one goes through it (limits of failed sign-ins, shared identical tries, bounded PBKDF2).
 /// </summary>
-public sealed partial class AccountDirectory(AccountStore store, VerificationCache cache, ILogger<AccountDirectory> logger) : IAccountDirectory
+public sealed partial class AccountDirectory(AccountStore store, VerificationCache cache, SignInGuard guard, ILogger<AccountDirectory> logger) : IAccountDirectory
 {
     public async Task<Account?> FindAsync(string name, CancellationToken cancellationToken)
         => (await store.FindAsync(name, cancellationToken))?.Account;
@@ -17,27 +19,31 @@ public sealed partial class AccountDirectory(AccountStore store, VerificationCac
         => store.NamesAsync(ids, cancellationToken);
 
     public async Task<CredentialVerification> VerifyAsync(string name, string secret, string clientAddress, CancellationToken cancellationToken)
-        => await VerifyPasswordAsync(name, secret, cancellationToken) is { } account
-            ? CredentialVerification.Verified(new VerifiedCredential(account, PackageScope.Write, null))
-            : CredentialVerification.Refused;
+    {
+        ArgumentNullException.ThrowIfNull(name);
+        ArgumentNullException.ThrowIfNull(secret);
+        ArgumentNullException.ThrowIfNull(clientAddress);
+        var row = await store.FindAsync(name, cancellationToken);
+        var lowerName = AccountStore.LowerName(name);
+        var key = cache.KeyOf(lowerName, secret);
+        if (row is not null && cache.Find(key, row.Account.Id, row.Password.Passwd) is not null)
+        {
+            return CredentialVerification.Verified(PasswordCredential(row.Account));
+        }
+
+        var attempt = new SignInAttempt(key, lowerName, clientAddress, row?.Account.Name);
+        return await guard.VerifyAsync(attempt, () => VerifyPassword(row, secret, key), cancellationToken);
+    }
 
     public Task<bool> IsAccessTokenValidAsync(long accessTokenId, CancellationToken cancellationToken) => Task.FromResult(false);
 
-    private async Task<Account?> VerifyPasswordAsync(string name, string password, CancellationToken cancellationToken)
+    /// <summary>The expensive part: PBKDF2 (also for an unknown name), remembered when it succeeds.</summary>
+    private VerifiedCredential? VerifyPassword(AccountRow? row, string password, string key)
     {
-        ArgumentNullException.ThrowIfNull(name);
-        ArgumentNullException.ThrowIfNull(password);
-        var row = await store.FindAsync(name, cancellationToken);
         if (row is null)
         {
             PasswordHash.SpendVerificationTime(password);
             return null;
-        }
-
-        var key = cache.KeyOf(row.LowerName, password);
-        if (cache.Find(key, row.Account.Id, row.Password.Passwd) is not null)
-        {
-            return row.Account;
         }
 
         if (!PasswordHash.IsKnown(row.Password.Algorithm))
@@ -53,8 +59,10 @@ public sealed partial class AccountDirectory(AccountStore store, VerificationCac
         }
 
         cache.Add(key, row.Account, row.Password.Passwd);
-        return row.Account;
+        return PasswordCredential(row.Account);
     }
+
+    private static VerifiedCredential PasswordCredential(Account account) => new(account, PackageScope.Write, null);
 
     [LoggerMessage(Level = LogLevel.Warning, Message =
         "Refused the password of user {User}: its passwd_hash_algo '{Algorithm}' is not one Forge verifies (" + PasswordHash.Algorithm + "); 'forge users passwd {User}' sets a new one")]

@@ -9,11 +9,15 @@ namespace Forge.Accounts;
 /// <summary>
 /// User accounts: Forgejo's <c>"user"</c> table (the columns Forge needs), salted password hashes,
 /// <see cref="IAccountDirectory"/> for modules that authenticate users (the container registry), and the
-/// commands <c>users add</c>, <c>users passwd</c> and <c>users list</c>. No settings of its own.
+/// commands <c>users add</c>, <c>users passwd</c> and <c>users list</c>. Its settings: the sign-in limiter's
+/// (<see cref="SignInLimitSettings"/>, <c>Forge:Accounts:SignInLimit:*</c>), read and validated here at start.
 /// </summary>
 public sealed class AccountsModule : IModule, IModuleCommands
 {
     public const string ModuleName = "Accounts";
+
+    /// <summary>The module's Meter (the sign-in limiter's metrics).</summary>
+    public const string TelemetryName = "Forge.Accounts";
 
     public string Name => ModuleName;
 
@@ -26,6 +30,13 @@ public sealed class AccountsModule : IModule, IModuleCommands
         context.AddSchemaMigrations<AccountsDbContext>();
         context.Services.AddSingleton<AccountStore>();
         context.Services.AddSingleton(sp => new VerificationCache(sp.GetRequiredService<TimeProvider>()));
+        context.Services.AddSingleton(SignInLimitSettings.Read(context.Configuration));
+        context.Services.AddSingleton<SignInLimiter>();
+        context.Services.AddSingleton<VerificationGate>(sp => new VerificationGate(sp.GetRequiredService<SignInLimitSettings>()));
+        context.Services.AddSingleton<InFlightVerifications>();
+        context.Services.AddSingleton<SignInTelemetry>();
+        context.Services.AddSingleton<SignInGuard>();
+        context.AddTelemetrySource(TelemetryName);
         context.Services.AddSingleton<IAccountDirectory, AccountDirectory>();
     }
 
