@@ -28,7 +28,7 @@ public sealed class SignInGuard(
     {
         if (!settings.Enabled)
         {
-            return Answer(await ShareAsync(attempt, () => Task.FromResult(new GateOutcome<VerifiedCredential?>(true, Timed(verify), TimeSpan.Zero)), cancellationToken));
+            return Answer(await Share(attempt, () => Task.FromResult(new GateOutcome<VerifiedCredential?>(true, Timed(verify), TimeSpan.Zero))).WaitAsync(cancellationToken));
         }
 
         var (reservation, refusal) = limiter.Reserve(attempt.LowerName, attempt.ClientAddress);
@@ -38,31 +38,51 @@ public sealed class SignInGuard(
             return CredentialVerification.Throttled(refusal.RetryAfter);
         }
 
-        var failed = false;
+        var running = Share(attempt, () => GatedAsync(reservation.Suspect, verify));
+        GateOutcome<VerifiedCredential?> outcome;
         try
         {
-            var outcome = await ShareAsync(attempt, () => GatedAsync(reservation.Suspect, verify), cancellationToken);
-            if (!outcome.Ran)
-            {
-                telemetry.Throttled(SignInThrottleReason.Busy, BusyRetryAfter, attempt.ClientAddress, attempt.ExistingAccount, gate.Load.Waiting);
-                return CredentialVerification.Throttled(BusyRetryAfter);
-            }
-
-            var answer = Answer(outcome);
-            failed = answer.Outcome == VerificationOutcome.Refused;
-            return answer;
+            outcome = await running.WaitAsync(cancellationToken);
         }
-        finally
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
-            if (!failed)
-            {
-                limiter.Release(reservation);
-            }
+            // The verification goes on without this caller: its try is given back only if it does not fail, so that a
+            // client cannot hide its guesses from the budgets by hanging up before the answer.
+            _ = running.ContinueWith(
+                done => ReleaseUnlessFailed(reservation, done), CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+            throw;
+        }
+        catch
+        {
+            limiter.Release(reservation);
+            throw;
+        }
+
+        if (!outcome.Ran)
+        {
+            limiter.Release(reservation);
+            telemetry.Throttled(SignInThrottleReason.Busy, BusyRetryAfter, attempt.ClientAddress, attempt.ExistingAccount, gate.Load.Waiting);
+            return CredentialVerification.Throttled(BusyRetryAfter);
+        }
+
+        var answer = Answer(outcome);
+        if (answer.Outcome != VerificationOutcome.Refused)
+        {
+            limiter.Release(reservation);
+        }
+
+        return answer;
+    }
+
+    private void ReleaseUnlessFailed(SignInReservation reservation, Task<GateOutcome<VerifiedCredential?>> verification)
+    {
+        if (!verification.IsCompletedSuccessfully || !verification.Result.Ran || verification.Result.Result is not null)
+        {
+            limiter.Release(reservation);
         }
     }
 
-    private async Task<GateOutcome<VerifiedCredential?>> ShareAsync(
-        SignInAttempt attempt, Func<Task<GateOutcome<VerifiedCredential?>>> verify, CancellationToken cancellationToken)
+    private Task<GateOutcome<VerifiedCredential?>> Share(SignInAttempt attempt, Func<Task<GateOutcome<VerifiedCredential?>>> verify)
     {
         var running = inFlight.RunAsync(attempt.Key, verify, out var joined);
         if (joined)
@@ -70,7 +90,7 @@ public sealed class SignInGuard(
             telemetry.Shared();
         }
 
-        return await running.WaitAsync(cancellationToken);
+        return running;
     }
 
     private async Task<GateOutcome<VerifiedCredential?>> GatedAsync(bool suspect, Func<VerifiedCredential?> verify)

@@ -149,6 +149,33 @@ public sealed class SignInLimitTests
     }
 
     [Test]
+    public async Task A_try_whose_caller_hangs_up_still_counts_when_its_verification_fails()
+    {
+        Build(SignInRig.Small with { MaxConcurrentDerivations = 1 });
+        using var release = new ManualResetEventSlim();
+        var blocker = await VerificationGateTests.OccupyAsync(rig.Gate, release);
+        using var hangUp = new CancellationTokenSource();
+
+        var abandoned = directory.VerifyAsync("alice", Wrong, Attacker, hangUp.Token);
+        await VerificationGateTests.WaitUntil(() => rig.Gate.Load.Waiting == 1);
+        await hangUp.CancelAsync();
+        var cancelled = Assert.CatchAsync<OperationCanceledException>(async () => await abandoned);
+        release.Set();
+        await blocker;
+        await VerificationGateTests.WaitUntil(() => rig.InFlight.Count == 0);
+        var more = await TryAsync(2, "alice", Wrong, _ => Attacker);
+        var next = await Verify("alice", Password, Attacker);
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(cancelled, Is.Not.Null);
+            Assert.That(more, Has.All.EqualTo(CredentialVerification.Refused));
+            Assert.That(next.Outcome, Is.EqualTo(VerificationOutcome.Throttled), "the abandoned wrong password was the first of 3 failures");
+            Assert.That(rig.Gate.Ran, Is.EqualTo(4), "the blocker and 3 wrong passwords");
+        });
+    }
+
+    [Test]
     public async Task A_full_queue_answers_throttled_for_one_second_without_a_derivation()
     {
         Build(SignInRig.Small with { MaxConcurrentDerivations = 1, MaxQueuedDerivations = 0 });
