@@ -15,7 +15,7 @@ public sealed record SignInAttempt(string Key, string LowerName, string ClientAd
 /// Throttled when the queue is full). With <see cref="SignInLimitSettings.Enabled"/> false only the sharing is left.
 /// </summary>
 public sealed class SignInGuard(
-    SignInLimitSettings settings, SignInLimiter limiter, VerificationGate gate, InFlightVerifications inFlight, SignInTelemetry telemetry)
+    SignInLimitSettings settings, SignInLimiter limiter, VerificationGate gate, InFlightVerifications inFlight, SignInTelemetry telemetry, TimeProvider time)
 {
     /// <summary>The Retry-After of a try refused because too many verifications wait.</summary>
     public static readonly TimeSpan BusyRetryAfter = TimeSpan.FromSeconds(1);
@@ -35,7 +35,7 @@ public sealed class SignInGuard(
         if (reservation is null)
         {
             telemetry.Throttled(refusal!.Reason, refusal.RetryAfter, attempt.ClientAddress, attempt.ExistingAccount, 0);
-            return CredentialVerification.Throttled(refusal.RetryAfter);
+            return await ThrottledAsync(refusal.RetryAfter, cancellationToken);
         }
 
         var running = Share(attempt, () => GatedAsync(reservation.Suspect, verify));
@@ -62,7 +62,7 @@ public sealed class SignInGuard(
         {
             limiter.Release(reservation);
             telemetry.Throttled(SignInThrottleReason.Busy, BusyRetryAfter, attempt.ClientAddress, attempt.ExistingAccount, gate.Load.Waiting);
-            return CredentialVerification.Throttled(BusyRetryAfter);
+            return await ThrottledAsync(BusyRetryAfter, cancellationToken);
         }
 
         var answer = Answer(outcome);
@@ -72,6 +72,18 @@ public sealed class SignInGuard(
         }
 
         return answer;
+    }
+
+    /// <summary>Throttled after the pause (no thread held): a client that asks again at once gets an answer a second, not thousands.</summary>
+    private async Task<CredentialVerification> ThrottledAsync(TimeSpan retryAfter, CancellationToken cancellationToken)
+    {
+        var pause = retryAfter < settings.ThrottledPause ? retryAfter : settings.ThrottledPause;
+        if (pause > TimeSpan.Zero)
+        {
+            await Task.Delay(pause, time, cancellationToken);
+        }
+
+        return CredentialVerification.Throttled(retryAfter);
     }
 
     private void ReleaseUnlessFailed(SignInReservation reservation, Task<GateOutcome<VerifiedCredential?>> verification)

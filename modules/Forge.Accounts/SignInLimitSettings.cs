@@ -8,8 +8,10 @@ namespace Forge.Accounts;
 /// The limiter of failed sign-ins and the bound on PBKDF2 work, <c>Forge:Accounts:SignInLimit:*</c>, read and validated
 /// at start. <see cref="PerAccount"/> and <see cref="PerAddress"/> failed verifications are allowed per
 /// <see cref="Window"/> (token buckets: a full burst at once, then one more every <c>Window / limit</c>); at most
-/// <see cref="MaxConcurrentDerivations"/> PBKDF2 derivations run at once, <see cref="MaxQueuedDerivations"/> wait.
-/// <see cref="Enabled"/> false switches all of it off: no limits, no bound, every verification derives at once.
+/// <see cref="MaxConcurrentDerivations"/> PBKDF2 derivations run at once, <see cref="MaxQueuedDerivations"/> wait; a
+/// throttled answer comes after <see cref="ThrottledPause"/> (at most its Retry-After), so that a client that ignores
+/// Retry-After cannot turn the cheap refusal into a flood of its own. <see cref="Enabled"/> false switches all of it
+/// off: no limits, no bound, every verification derives at once.
 /// </summary>
 public sealed record SignInLimitSettings(
     bool Enabled,
@@ -18,7 +20,8 @@ public sealed record SignInLimitSettings(
     TimeSpan Window,
     int MaxConcurrentDerivations,
     int MaxQueuedDerivations,
-    int MaxTrackedKeys)
+    int MaxTrackedKeys,
+    TimeSpan ThrottledPause)
 {
     public const string Section = "Forge:Accounts:SignInLimit";
     public const string EnabledKey = Section + ":Enabled";
@@ -28,6 +31,7 @@ public sealed record SignInLimitSettings(
     public const string MaxConcurrentDerivationsKey = Section + ":MaxConcurrentDerivations";
     public const string MaxQueuedDerivationsKey = Section + ":MaxQueuedDerivations";
     public const string MaxTrackedKeysKey = Section + ":MaxTrackedKeys";
+    public const string ThrottledPauseKey = Section + ":ThrottledPause";
 
     public const int DefaultPerAccount = 10;
     public const int DefaultPerAddress = 30;
@@ -37,22 +41,25 @@ public sealed record SignInLimitSettings(
     public static TimeSpan DefaultWindow { get; } = TimeSpan.FromMinutes(5);
     public static TimeSpan MinimumWindow { get; } = TimeSpan.FromSeconds(1);
     public static TimeSpan MaximumWindow { get; } = TimeSpan.FromHours(24);
+    public static TimeSpan DefaultThrottledPause { get; } = TimeSpan.FromSeconds(1);
+    public static TimeSpan MaximumThrottledPause { get; } = TimeSpan.FromMinutes(1);
 
     /// <summary>One core is left to requests that carry a remembered password or need no PBKDF2 at all.</summary>
     public static int DefaultMaxConcurrentDerivations => Math.Max(1, Environment.ProcessorCount - 1);
 
     /// <summary>The defaults: what <see cref="Read"/> gives without settings.</summary>
     public static SignInLimitSettings Default => new(
-        true, DefaultPerAccount, DefaultPerAddress, DefaultWindow, DefaultMaxConcurrentDerivations, DefaultMaxQueuedDerivations, DefaultMaxTrackedKeys);
+        true, DefaultPerAccount, DefaultPerAddress, DefaultWindow, DefaultMaxConcurrentDerivations, DefaultMaxQueuedDerivations, DefaultMaxTrackedKeys, DefaultThrottledPause);
 
     public static SignInLimitSettings Read(IConfiguration configuration) => new(
         ReadBoolean(configuration, EnabledKey, true),
         ReadInteger(configuration, PerAccountKey, DefaultPerAccount, 1, 100_000),
         ReadInteger(configuration, PerAddressKey, DefaultPerAddress, 1, 100_000),
-        ReadWindow(configuration),
+        ReadDuration(configuration, WindowKey, DefaultWindow, MinimumWindow, MaximumWindow),
         ReadInteger(configuration, MaxConcurrentDerivationsKey, DefaultMaxConcurrentDerivations, 1, 1_024),
         ReadInteger(configuration, MaxQueuedDerivationsKey, DefaultMaxQueuedDerivations, 0, 100_000),
-        ReadInteger(configuration, MaxTrackedKeysKey, DefaultMaxTrackedKeys, 100, 10_000_000));
+        ReadInteger(configuration, MaxTrackedKeysKey, DefaultMaxTrackedKeys, 100, 10_000_000),
+        ReadDuration(configuration, ThrottledPauseKey, DefaultThrottledPause, TimeSpan.Zero, MaximumThrottledPause));
 
     private static bool ReadBoolean(IConfiguration configuration, string key, bool fallback)
     {
@@ -81,22 +88,22 @@ public sealed record SignInLimitSettings(
                 $"{key} is '{text}': it must be a whole number from {minimum.ToString("N0", CultureInfo.InvariantCulture)} to {maximum.ToString("N0", CultureInfo.InvariantCulture)}.");
     }
 
-    private static TimeSpan ReadWindow(IConfiguration configuration)
+    private static TimeSpan ReadDuration(IConfiguration configuration, string key, TimeSpan fallback, TimeSpan minimum, TimeSpan maximum)
     {
-        var text = configuration[WindowKey];
+        var text = configuration[key];
         if (string.IsNullOrWhiteSpace(text))
         {
-            return DefaultWindow;
+            return fallback;
         }
 
-        if (!GoDuration.TryParse(text, out var window, out var error))
+        if (!GoDuration.TryParse(text, out var value, out var error))
         {
-            throw new ModuleSettingException($"{WindowKey} is '{text}': {error}.");
+            throw new ModuleSettingException($"{key} is '{text}': {error}.");
         }
 
-        return window >= MinimumWindow && window <= MaximumWindow
-            ? window
+        return value >= minimum && value <= maximum
+            ? value
             : throw new ModuleSettingException(
-                $"{WindowKey} is '{text}': it must be between {GoDuration.Format(MinimumWindow)} and {GoDuration.Format(MaximumWindow)}.");
+                $"{key} is '{text}': it must be between {GoDuration.Format(minimum)} and {GoDuration.Format(maximum)}.");
     }
 }

@@ -12,7 +12,7 @@ public sealed class SignInLimitSettingsTests
         var settings = Read();
 
         Assert.That(settings, Is.EqualTo(new SignInLimitSettings(
-            true, 10, 30, TimeSpan.FromMinutes(5), Math.Max(1, Environment.ProcessorCount - 1), 32, 100_000)));
+            true, 10, 30, TimeSpan.FromMinutes(5), Math.Max(1, Environment.ProcessorCount - 1), 32, 100_000, TimeSpan.FromSeconds(1))));
     }
 
     [Test]
@@ -25,9 +25,10 @@ public sealed class SignInLimitSettingsTests
             ("Forge:Accounts:SignInLimit:Window", "90s"),
             ("Forge:Accounts:SignInLimit:MaxConcurrentDerivations", "3"),
             ("Forge:Accounts:SignInLimit:MaxQueuedDerivations", "0"),
-            ("Forge:Accounts:SignInLimit:MaxTrackedKeys", "500"));
+            ("Forge:Accounts:SignInLimit:MaxTrackedKeys", "500"),
+            ("Forge:Accounts:SignInLimit:ThrottledPause", "0s"));
 
-        Assert.That(settings, Is.EqualTo(new SignInLimitSettings(false, 4, 7, TimeSpan.FromSeconds(90), 3, 0, 500)));
+        Assert.That(settings, Is.EqualTo(new SignInLimitSettings(false, 4, 7, TimeSpan.FromSeconds(90), 3, 0, 500, TimeSpan.Zero)));
     }
 
     [TestCase("Enabled", "maybe", "it must be true or false.")]
@@ -41,6 +42,8 @@ public sealed class SignInLimitSettingsTests
     [TestCase("MaxConcurrentDerivations", "0", "it must be a whole number from 1 to 1,024.")]
     [TestCase("MaxQueuedDerivations", "-1", "it must be a whole number from 0 to 100,000.")]
     [TestCase("MaxTrackedKeys", "99", "it must be a whole number from 100 to 10,000,000.")]
+    [TestCase("ThrottledPause", "2m", "it must be between 0s and 1m.")]
+    [TestCase("ThrottledPause", "-1s", "it is negative.")]
     public void A_bad_value_stops_the_start_with_a_line_naming_the_key(string name, string value, string why)
     {
         var key = "Forge:Accounts:SignInLimit:" + name;

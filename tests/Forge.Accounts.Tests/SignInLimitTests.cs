@@ -196,6 +196,30 @@ public sealed class SignInLimitTests
     }
 
     [Test]
+    public async Task A_throttled_answer_comes_after_the_pause_or_the_retry_after_if_sooner_and_a_hang_up_ends_it()
+    {
+        Build(SignInRig.Small with { PerAccount = 1, Window = TimeSpan.FromMilliseconds(1500), ThrottledPause = TimeSpan.FromHours(1) });
+        await Verify("alice", Wrong, Attacker);
+        using var hangUp = new CancellationTokenSource();
+
+        // Retry-After 1.5 s, sooner than the hour's pause: the answer comes then (real time; the clock stands still).
+        var sooner = await directory.VerifyAsync("alice", Wrong, Attacker, CancellationToken.None).WaitAsync(TimeSpan.FromSeconds(30));
+        Build(SignInRig.Small with { PerAccount = 1, Window = TimeSpan.FromHours(2), ThrottledPause = TimeSpan.FromHours(1) });
+        await Verify("alice", Wrong, Attacker);
+        var paused = directory.VerifyAsync("alice", Wrong, Attacker, hangUp.Token);
+        await Task.Delay(200);
+        var pendingAfterWhile = !paused.IsCompleted;
+        await hangUp.CancelAsync();
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(sooner, Is.EqualTo(CredentialVerification.Throttled(TimeSpan.FromMilliseconds(1500))));
+            Assert.That(pendingAfterWhile, Is.True, "an hour's pause");
+            Assert.CatchAsync<OperationCanceledException>(async () => await paused);
+        });
+    }
+
+    [Test]
     public async Task A_disabled_limiter_never_throttles()
     {
         Build(SignInRig.Small with { Enabled = false, PerAccount = 1, PerAddress = 1, MaxQueuedDerivations = 0 });

@@ -19,11 +19,14 @@ internal sealed class SignInRig : IDisposable
         Gate = new VerificationGate(settings);
         InFlight = new InFlightVerifications();
         Warnings = new FakeLogger<SignInTelemetry>();
-        Guard = new SignInGuard(settings, Limiter, Gate, InFlight, new SignInTelemetry(MeterFactory, clock, Warnings));
+        Guard = new SignInGuard(settings, Limiter, Gate, InFlight, new SignInTelemetry(MeterFactory, clock, Warnings), clock);
     }
 
-    /// <summary>Small budgets, so that tests reach them with a few PBKDF2s: 3 per account, 5 per address, per minute.</summary>
-    public static SignInLimitSettings Small => SignInLimitSettings.Default with { PerAccount = 3, PerAddress = 5, Window = TimeSpan.FromMinutes(1) };
+    /// <summary>Small budgets, so that tests reach them with a few PBKDF2s: 3 per account, 5 per address, per minute; no pause.</summary>
+    public static SignInLimitSettings Small => SignInLimitSettings.Default with
+    {
+        PerAccount = 3, PerAddress = 5, Window = TimeSpan.FromMinutes(1), ThrottledPause = TimeSpan.Zero,
+    };
 
     public SignInLimitSettings Settings { get; }
     public SignInLimiter Limiter { get; }

@@ -127,7 +127,8 @@ public sealed class SignInBench(BenchServer server, SignInBenchOptions options, 
         log.WriteLine($"Starting forge run with the sign-in limiter {(contender == LimiterOn ? "on" : "off")}");
         var settings = new Dictionary<string, string>(contender == LimiterOn ? options.LimiterSettings : new Dictionary<string, string>())
         {
-            [ChildProcessCommand.ForgeConnectionString] = server.ConnectionString(database),
+            // Pooled, as a server is configured (the bench's own connections are not): a connection per sign-in would be the figure.
+            [ChildProcessCommand.ForgeConnectionString] = new NpgsqlConnectionStringBuilder(server.ConnectionString(database)) { Pooling = true }.ConnectionString,
             ["Forge__Accounts__SignInLimit__Enabled"] = contender == LimiterOn ? "true" : "false",
         };
         // The wait for /v2/ signs in as the remembered account: from then on this server remembers its password.
