@@ -7,23 +7,27 @@ public sealed class VerificationGateTests
     public async Task No_more_work_runs_at_once_than_the_gate_has_slots()
     {
         var gate = new VerificationGate(maxConcurrent: 2, maxQueued: 100);
+        using var release = new ManualResetEventSlim();
         var running = 0;
         var most = 0;
 
-        var outcomes = await Task.WhenAll(Enumerable.Range(0, 12).Select(_ => Task.Run(() => gate.RunAsync(false, () =>
+        var works = Enumerable.Range(0, 5).Select(_ => Task.Run(() => gate.RunAsync(false, () =>
         {
             var now = Interlocked.Increment(ref running);
             InterlockedMax(ref most, now);
-            Thread.Sleep(20);
+            release.Wait(TimeSpan.FromMinutes(1));
             Interlocked.Decrement(ref running);
             return now;
-        }))));
+        }))).ToList();
+        await WaitUntil(() => gate.Load == (2, 3) && Volatile.Read(ref running) == 2);
+        release.Set();
+        var outcomes = await Task.WhenAll(works);
 
         Assert.Multiple(() =>
         {
             Assert.That(outcomes, Has.All.Property(nameof(GateOutcome<int>.Ran)).True);
-            Assert.That(most, Is.EqualTo(2));
-            Assert.That(gate.Ran, Is.EqualTo(12));
+            Assert.That(most, Is.EqualTo(2), "two ran while three waited, and never more than two after");
+            Assert.That(gate.Ran, Is.EqualTo(5));
             Assert.That(gate.Load, Is.EqualTo((0, 0)));
         });
     }
