@@ -4,12 +4,15 @@ namespace Forge.Accounts;
 
 /// <summary>
 /// <see cref="IAccountDirectory"/> over the <c>"user"</c> table. Every call reads the user's row; a secret
-/// shaped like an access token is tried as one of that user's tokens first (<see cref="AccessTokenVerifier"/>),
-/// then as the password. A password is checked with PBKDF2 unless this process verified the same name and
-/// password against the same stored hash within <see cref="VerificationCache.Lifetime"/>. So a new password or a
-/// deleted user takes effect at once, and an unknown name costs a PBKDF2 like a known one.
+/// shaped like an access token is tried as one of that user's tokens first (<see cref="AccessTokenVerifier"/>:
+/// a cheap PBKDF2 of 10,000 iterations, only for a token whose last eight characters match), then as the
+/// password. A password is checked with PBKDF2 unless this process verified the same name and password against the
+/// same stored hash within <see cref="VerificationCache.Lifetime"/>. So a new password or a deleted user
+/// takes effect at once, and an unknown name costs a PBKDF2 like a known one. A remembered verification is
+/// answered before the <see cref="SignInGuard"/>, so that a user keeps working while their account is under
+/// attack; every other one goes through it (limits of failed sign-ins, shared identical tries, bounded PBKDF2).
 /// </summary>
-public sealed partial class AccountDirectory(AccountStore store, VerificationCache cache, AccessTokenVerifier tokens, ILogger<AccountDirectory> logger) : IAccountDirectory
+public sealed partial class AccountDirectory(AccountStore store, VerificationCache cache, SignInGuard guard, AccessTokenVerifier tokens, ILogger<AccountDirectory> logger) : IAccountDirectory
 {
     public async Task<Account?> FindAsync(string name, CancellationToken cancellationToken)
         => (await store.FindAsync(name, cancellationToken))?.Account;
@@ -18,39 +21,46 @@ public sealed partial class AccountDirectory(AccountStore store, VerificationCac
         => store.NamesAsync(ids, cancellationToken);
 
     public async Task<CredentialVerification> VerifyAsync(string name, string secret, string clientAddress, CancellationToken cancellationToken)
-        => await VerifySecretAsync(name, secret, cancellationToken) is { } credential
-            ? CredentialVerification.Verified(credential)
-            : CredentialVerification.Refused;
-
-    public Task<bool> IsAccessTokenValidAsync(long accessTokenId, CancellationToken cancellationToken) => tokens.IsValidAsync(accessTokenId, cancellationToken);
-
-    /// <summary>The credential <paramref name="secret"/> is for the user named <paramref name="name"/>: one of its access tokens, else its password (which may write packages).</summary>
-    private async Task<VerifiedCredential?> VerifySecretAsync(string name, string secret, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(name);
         ArgumentNullException.ThrowIfNull(secret);
+        ArgumentNullException.ThrowIfNull(clientAddress);
         var row = await store.FindAsync(name, cancellationToken);
-        if (row is null)
+        var lowerName = AccountStore.LowerName(name);
+        var key = cache.KeyOf(lowerName, secret);
+        if (row is not null && cache.Find(key, row.Account.Id, row.Password.Passwd) is not null)
         {
-            PasswordHash.SpendVerificationTime(secret);
-            return null;
+            return CredentialVerification.Verified(PasswordCredential(row.Account));
         }
 
-        var token = await tokens.VerifyAsync(row, secret, cancellationToken);
-        if (token.Match != AccessTokenMatch.NotAToken)
+        if (row is not null)
         {
-            return token.Credential;
+            var token = await tokens.VerifyAsync(row, secret, cancellationToken);
+            if (token.Match == AccessTokenMatch.Verified)
+            {
+                return CredentialVerification.Verified(token.Credential!);
+            }
+
+            if (token.Match == AccessTokenMatch.Refused)
+            {
+                // One of the account's tokens, expired or of a scope without packages: not a guess, and not a password.
+                return CredentialVerification.Refused;
+            }
         }
 
-        return VerifyPassword(row, secret) is { } account ? new VerifiedCredential(account, PackageScope.Write, null) : null;
+        var attempt = new SignInAttempt(key, lowerName, clientAddress, row?.Account.Name);
+        return await guard.VerifyAsync(attempt, () => VerifyPassword(row, secret, key), cancellationToken);
     }
 
-    private Account? VerifyPassword(AccountRow row, string password)
+    public Task<bool> IsAccessTokenValidAsync(long accessTokenId, CancellationToken cancellationToken) => tokens.IsValidAsync(accessTokenId, cancellationToken);
+
+    /// <summary>The expensive part: PBKDF2 (also for an unknown name), remembered when it succeeds.</summary>
+    private VerifiedCredential? VerifyPassword(AccountRow? row, string password, string key)
     {
-        var key = cache.KeyOf(row.LowerName, password);
-        if (cache.Find(key, row.Account.Id, row.Password.Passwd) is not null)
+        if (row is null)
         {
-            return row.Account;
+            PasswordHash.SpendVerificationTime(password);
+            return null;
         }
 
         if (!PasswordHash.IsKnown(row.Password.Algorithm))
@@ -66,8 +76,10 @@ public sealed partial class AccountDirectory(AccountStore store, VerificationCac
         }
 
         cache.Add(key, row.Account, row.Password.Passwd);
-        return row.Account;
+        return PasswordCredential(row.Account);
     }
+
+    private static VerifiedCredential PasswordCredential(Account account) => new(account, PackageScope.Write, null);
 
     [LoggerMessage(Level = LogLevel.Warning, Message =
         "Refused the password of user {User}: its passwd_hash_algo '{Algorithm}' is not one Forge verifies (" + PasswordHash.Algorithm + "); 'forge users passwd {User}' sets a new one")]

@@ -10,11 +10,15 @@ namespace Forge.Accounts;
 /// User accounts: Forgejo's <c>"user"</c> table (the columns Forge needs), salted password hashes, Forgejo's
 /// <c>access_token</c> table (with Forge's expiry beside it), <see cref="IAccountDirectory"/> for modules that
 /// authenticate users (the container registry), and the commands <c>users add</c>, <c>users passwd</c>,
-/// <c>users list</c> and <c>users tokens add|list|revoke</c>. No settings of its own.
+/// <c>users list</c> and <c>users tokens add|list|revoke</c>. Its settings: the sign-in limiter's
+/// (<see cref="SignInLimitSettings"/>, <c>Forge:Accounts:SignInLimit:*</c>), read and validated here at start.
 /// </summary>
 public sealed class AccountsModule : IModule, IModuleCommands
 {
     public const string ModuleName = "Accounts";
+
+    /// <summary>The module's Meter (the sign-in limiter's metrics).</summary>
+    public const string TelemetryName = "Forge.Accounts";
 
     public string Name => ModuleName;
 
@@ -29,6 +33,13 @@ public sealed class AccountsModule : IModule, IModuleCommands
         context.Services.AddSingleton(sp => new VerificationCache(sp.GetRequiredService<TimeProvider>()));
         context.Services.AddSingleton<AccessTokenStore>();
         context.Services.AddSingleton<AccessTokenVerifier>();
+        context.Services.AddSingleton(SignInLimitSettings.Read(context.Configuration));
+        context.Services.AddSingleton<SignInLimiter>();
+        context.Services.AddSingleton<VerificationGate>(sp => new VerificationGate(sp.GetRequiredService<SignInLimitSettings>()));
+        context.Services.AddSingleton<InFlightVerifications>();
+        context.Services.AddSingleton<SignInTelemetry>();
+        context.Services.AddSingleton<SignInGuard>();
+        context.AddTelemetrySource(TelemetryName);
         context.Services.AddSingleton<IAccountDirectory, AccountDirectory>();
     }
 

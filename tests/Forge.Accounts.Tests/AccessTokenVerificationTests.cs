@@ -22,6 +22,8 @@ public sealed class AccessTokenVerificationTests
     private VerificationCache cache = null!;
     private AccountDirectory directory = null!;
 
+    private SignInRig rig = null!;
+
     [SetUp]
     public async Task CreateWorld()
     {
@@ -31,11 +33,16 @@ public sealed class AccessTokenVerificationTests
         accounts = new AccountStore(dataSource, clock);
         tokens = new AccessTokenStore(dataSource, clock);
         cache = new VerificationCache(clock);
-        directory = new AccountDirectory(accounts, cache, new AccessTokenVerifier(tokens, cache, clock), new FakeLogger<AccountDirectory>());
+        rig = new SignInRig(SignInLimitSettings.Default, clock);
+        directory = new AccountDirectory(accounts, cache, rig.Guard, new AccessTokenVerifier(tokens, cache, clock), new FakeLogger<AccountDirectory>());
     }
 
     [TearDown]
-    public async Task DisposeWorld() => await world.DisposeAsync();
+    public async Task DisposeWorld()
+    {
+        rig.Dispose();
+        await world.DisposeAsync();
+    }
 
     [TestCase(AccessTokenScopes.WritePackage, PackageScope.Write)]
     [TestCase(AccessTokenScopes.ReadPackage, PackageScope.Read)]

@@ -15,6 +15,7 @@ public sealed class AccountDirectoryTests
     private ManualClock clock = null!;
     private VerificationCache cache = null!;
     private FakeLogger<AccountDirectory> logger = null!;
+    private SignInRig rig = null!;
     private AccountDirectory directory = null!;
 
     [SetUp]
@@ -25,11 +26,16 @@ public sealed class AccountDirectoryTests
         clock = new ManualClock();
         cache = new VerificationCache(clock);
         logger = new FakeLogger<AccountDirectory>();
-        directory = new AccountDirectory(store, cache, new AccessTokenVerifier(new AccessTokenStore(world.Service<Npgsql.NpgsqlDataSource>(), clock), cache, clock), logger);
+        rig = new SignInRig(SignInLimitSettings.Default, clock);
+        directory = new AccountDirectory(store, cache, rig.Guard, new AccessTokenVerifier(new AccessTokenStore(world.Service<Npgsql.NpgsqlDataSource>(), clock), cache, clock), logger);
     }
 
     [TearDown]
-    public async Task DisposeWorld() => await world.DisposeAsync();
+    public async Task DisposeWorld()
+    {
+        rig.Dispose();
+        await world.DisposeAsync();
+    }
 
     [Test]
     public async Task The_module_registers_one_directory_for_the_whole_host()

@@ -2,11 +2,13 @@ using System.Globalization;
 using Forge.Bench;
 using Forge.Bench.Registry;
 using Forge.Bench.Rules;
+using Forge.Bench.SignIn;
 using Forge.Modularity;
 using Forge.Tooling.Oci;
 
 // forge-bench [run] [--versions N] [--runs R] [--seed S] [--keep] [--json] [--forge PATH] [--server CONNSTR]
 // forge-bench [run] --scenario rules [--tags N] [--keep-count K] [--runs R] [--seed S] [--keep] [--json] [--forge PATH] [--server CONNSTR]
+// forge-bench [run] --scenario signin [--users N] [--remembered N] [--attackers N] [--warmup-seconds S] [--keep] [--json] [--forge PATH] [--server CONNSTR]
 // forge-bench reference|floor [--older-than 24h] [--list]   (the database: ConnectionStrings__Forge)
 // forge-bench registry [--size-mb 256] [--platforms 3] [--runs R] [--seed S] [--contenders forge,reference] [--keep] [--json] [--forge PATH]
 // forge-bench image --out DIR [--size-mb 256] [--platforms 3] [--seed S]
@@ -49,6 +51,7 @@ static int Usage(string? error)
 
     Console.Error.WriteLine("usage: forge-bench [run] [--versions N] [--runs R] [--seed S] [--keep] [--json] [--forge PATH] [--server CONNSTR]");
     Console.Error.WriteLine("       forge-bench [run] --scenario rules [--tags 100000] [--keep-count 10] [--runs 3] [--seed 1] [--keep] [--json] [--forge PATH] [--server CONNSTR]");
+    Console.Error.WriteLine("       forge-bench [run] --scenario signin [--users 12] [--remembered 40] [--attackers 8] [--warmup-seconds 3] [--keep] [--json] [--forge PATH] [--server CONNSTR]");
     Console.Error.WriteLine("       forge-bench reference|floor [--older-than 24h] [--list]   (database: ConnectionStrings__Forge)");
     Console.Error.WriteLine("       forge-bench registry [--size-mb 256] [--platforms 3] [--runs 3] [--seed 1] [--contenders forge,reference] [--keep] [--json] [--forge PATH]");
     Console.Error.WriteLine("       forge-bench image --out DIR [--size-mb 256] [--platforms 3] [--seed 1]");
@@ -61,9 +64,9 @@ static async Task<int> RunAsync(Options options)
     var forge = options.Text("--forge") is { } path ? Path.GetFullPath(path) : new BenchOptions().ForgeDll;
     var json = options.Flag("--json");
     var scenario = options.Text("--scenario") ?? "cleanup";
-    if (scenario is not ("cleanup" or "rules"))
+    if (scenario is not ("cleanup" or "rules" or "signin"))
     {
-        throw new ArgumentException($"--scenario takes cleanup (the container cleanup, the default) or rules, not '{scenario}'");
+        throw new ArgumentException($"--scenario takes cleanup (the container cleanup, the default), rules or signin, not '{scenario}'");
     }
 
     var given = options.Text("--server");
@@ -87,6 +90,20 @@ static async Task<int> RunAsync(Options options)
         };
         var result = await new RulesBench(server, rules, Console.Error).RunAsync();
         Console.Out.Write(json ? RulesBenchReport.ToJson(result) + "\n" : RulesBenchReport.ToTable(result));
+    }
+    else if (scenario == "signin")
+    {
+        var signIn = new SignInBenchOptions
+        {
+            Users = Positive(options, "--users", 12),
+            Remembered = Positive(options, "--remembered", 40),
+            Attackers = Positive(options, "--attackers", 8),
+            Warmup = TimeSpan.FromSeconds(options.Int("--warmup-seconds", 3)),
+            Keep = keep,
+            ForgeDll = forge,
+        };
+        var result = await new SignInBench(server, signIn, Console.Error).RunAsync();
+        Console.Out.Write(json ? SignInBenchReport.ToJson(result) + "\n" : SignInBenchReport.ToTable(result));
     }
     else
     {

@@ -50,13 +50,7 @@ public sealed class RegistryServer : IAsyncDisposable
     /// </summary>
     public static async Task<RegistryServer> StartForgeAsync(string forgeDll, string directory, RegistryAccount account)
     {
-        var port = FreePort();
-        var environment = new Dictionary<string, string>
-        {
-            ["Forge__DataPath"] = Path.Combine(directory, "data"),
-            ["Forge__Http__Urls"] = $"http://127.0.0.1:{port.ToString(CultureInfo.InvariantCulture)}",
-            ["Logging__LogLevel__Default"] = "Warning",
-        };
+        var (port, environment) = ForgeEnvironment(directory, new Dictionary<string, string>());
         var add = await ChildProcess.RunAsync(ChildProcessCommand.Forge(forgeDll, environment, ["users", "add", account.Name]) with { StandardInput = account.Password + "\n" });
         if (add.ExitCode != 0)
         {
@@ -64,6 +58,29 @@ public sealed class RegistryServer : IAsyncDisposable
         }
 
         return await StartAsync("forge", ChildProcessCommand.Forge(forgeDll, environment, ["run"]), port, account, Path.Combine(directory, "data", "packages"));
+    }
+
+    /// <summary>
+    /// <c>forge run</c> with <paramref name="settings"/> as environment variables (e.g. <c>ConnectionStrings__Forge</c>
+    /// and the sign-in limiter's), data under <paramref name="directory"/>, quiet logs, serving on a free loopback
+    /// port; <paramref name="account"/> must exist already (the wait for <c>/v2/</c> signs in with it).
+    /// </summary>
+    public static Task<RegistryServer> StartForgeRunAsync(string forgeDll, string directory, RegistryAccount account, IReadOnlyDictionary<string, string> settings)
+    {
+        var (port, environment) = ForgeEnvironment(directory, settings);
+        return StartAsync("forge", ChildProcessCommand.Forge(forgeDll, environment, ["run"]), port, account, Path.Combine(directory, "data", "packages"));
+    }
+
+    private static (int Port, Dictionary<string, string> Environment) ForgeEnvironment(string directory, IReadOnlyDictionary<string, string> settings)
+    {
+        var port = FreePort();
+        var environment = new Dictionary<string, string>(settings)
+        {
+            ["Forge__DataPath"] = Path.Combine(directory, "data"),
+            ["Forge__Http__Urls"] = $"http://127.0.0.1:{port.ToString(CultureInfo.InvariantCulture)}",
+            ["Logging__LogLevel__Default"] = "Warning",
+        };
+        return (port, environment);
     }
 
     /// <summary>
