@@ -51,6 +51,7 @@ internal sealed partial class RegistryEndpoints(
         var counted = new CountingStream(body.Stream);
         var countingBody = new StreamResponseBodyFeature(counted, body);
         context.Features.Set<IHttpResponseBodyFeature>(countingBody);
+        var answered = true;
         try
         {
             await DispatchAsync(context, route, context.RequestAborted);
@@ -65,7 +66,8 @@ internal sealed partial class RegistryEndpoints(
         }
         catch (BadHttpRequestException)
         {
-            // Kestrel's own answer (a body cut short, too large): its status stands.
+            // Kestrel's own answer (a body cut short, too large): its status stands, so nothing here starts the response.
+            answered = false;
             throw;
         }
         catch (Exception e) when (!context.Response.HasStarted)
@@ -75,7 +77,11 @@ internal sealed partial class RegistryEndpoints(
         }
         finally
         {
-            await CompleteAsync(countingBody, context);
+            if (answered)
+            {
+                await CompleteAsync(countingBody);
+            }
+
             context.Features.Set(body);
             var status = context.Response.StatusCode;
             activity?.SetTag("http.response.status_code", status);
@@ -84,7 +90,7 @@ internal sealed partial class RegistryEndpoints(
         }
     }
 
-    private static async Task CompleteAsync(StreamResponseBodyFeature countingBody, HttpContext context)
+    private static async Task CompleteAsync(StreamResponseBodyFeature countingBody)
     {
         try
         {
