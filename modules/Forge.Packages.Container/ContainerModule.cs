@@ -67,6 +67,7 @@ public sealed class ContainerModule : IModule, IModuleCommands
         // The token flow: the signing keys (shared through the database), the tokens, who may do what.
         context.Services.AddSingleton<TokenKeyStore>();
         context.Services.AddSingleton<TokenSigningKeys>();
+        context.Services.AddHostedService<TokenKeyStartup>();
         context.Services.AddSingleton<RegistryTokens>();
         context.Services.AddSingleton<RegistryAccess>();
         context.Services.AddSingleton<RegistryChallenge>();
