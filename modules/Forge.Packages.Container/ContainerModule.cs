@@ -6,6 +6,7 @@ using Forge.Packages.Container.Data;
 using Forge.Packages.Container.Demo;
 using Forge.Packages.Container.ExpiredData;
 using Forge.Packages.Container.Registry;
+using Forge.Packages.Container.Registry.Auth;
 using Forge.Packages.Container.Registry.Http;
 using Forge.Packages.ExpiredData;
 using Forge.Packages.Rules;
@@ -63,7 +64,17 @@ public sealed class ContainerModule : IModule, IModuleCommands
         context.Services.AddSingleton<VersionPulls>();
         context.Services.AddSingleton<PullRecorder>();
         context.Services.AddHostedService<PullFlusher>();
+        // The token flow: the signing keys (shared through the database), the tokens, who may do what.
+        context.Services.AddSingleton<TokenKeyStore>();
+        context.Services.AddSingleton<TokenSigningKeys>();
+        context.Services.AddHostedService<TokenKeyStartup>();
+        context.Services.AddSingleton<RegistryTokens>();
         context.Services.AddSingleton<RegistryAccess>();
+        context.Services.AddSingleton<RegistryChallenge>();
+        context.Services.AddSingleton<RegistryAccessLog>();
+        context.Services.AddSingleton<RepositoryCatalog>();
+        context.Services.AddSingleton<TokenHandler>();
+        context.Services.AddSingleton<CatalogHandler>();
         context.Services.AddSingleton<PingHandler>();
         context.Services.AddSingleton<BlobsHandler>();
         context.Services.AddSingleton<UploadsHandler>();
@@ -82,5 +93,6 @@ public sealed class ContainerModule : IModule, IModuleCommands
     {
         yield return new ModuleCommand(["packages", "container"], CleanupCommand.Build(host));
         yield return new ModuleCommand(["packages", "container"], DemoCommand.Build(host));
+        yield return new ModuleCommand(["packages", "container"], TokenKeyCommand.Build(host));
     }
 }

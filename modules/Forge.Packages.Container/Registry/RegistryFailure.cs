@@ -9,6 +9,15 @@ public enum RegistryFailure
     /// <summary>The request sent no credentials, or wrong ones, where it needs an account.</summary>
     Unauthorized,
 
+    /// <summary>A bearer token that is malformed, expired, badly signed, for another service or of a revoked access token.</summary>
+    InvalidToken,
+
+    /// <summary>A valid bearer token that does not grant what the request does.</summary>
+    InsufficientScope,
+
+    /// <summary>A token request's <c>scope</c> that is not <c>type:name:actions</c> of a known type and action.</summary>
+    ScopeInvalid,
+
     /// <summary>The account may not do this (push to another owner's repository).</summary>
     Denied,
 

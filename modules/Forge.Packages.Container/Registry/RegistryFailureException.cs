@@ -17,7 +17,21 @@ public sealed class RegistryFailureException(RegistryFailure failure, string mes
     public static RegistryFailureException TooManyRequests(TimeSpan retryAfter, string message)
         => new(RegistryFailure.TooManyRequests, message) { RetryAfter = retryAfter };
 
-    public static RegistryFailureException Unauthorized(string message) => new(RegistryFailure.Unauthorized, message);
+    /// <summary>
+    /// With <see cref="RegistryFailure.Unauthorized"/>, <see cref="RegistryFailure.InvalidToken"/> and
+    /// <see cref="RegistryFailure.InsufficientScope"/>: the token scope the request needed
+    /// (<c>repository:alice/app:push</c>), for the challenge; null where none names it (the ping).
+    /// </summary>
+    public string? ChallengeScope { get; private init; }
+
+    public static RegistryFailureException Unauthorized(string message, string? scope = null)
+        => new(RegistryFailure.Unauthorized, message) { ChallengeScope = scope };
+
+    public static RegistryFailureException InvalidToken(string message, string? scope)
+        => new(RegistryFailure.InvalidToken, message) { ChallengeScope = scope };
+
+    public static RegistryFailureException InsufficientScope(string message, string scope)
+        => new(RegistryFailure.InsufficientScope, message) { ChallengeScope = scope };
 
     public static RegistryFailureException Denied(string message) => new(RegistryFailure.Denied, message);
 

@@ -4,10 +4,11 @@ using Microsoft.Extensions.Configuration;
 namespace Forge.Packages.Container.Registry;
 
 /// <summary>
-/// The registry API's settings: <c>Forge:Registry:AnonymousPull</c> (default false) and
-/// <c>Forge:Registry:PullFlushInterval</c> (default 1m, from 1s to 1h: how often the last pulls are written).
+/// The registry API's settings: <c>Forge:Registry:AnonymousPull</c> (default false),
+/// <c>Forge:Registry:PullFlushInterval</c> (default 1m, from 1s to 1h: how often the last pulls are written), and the
+/// token flow's (<see cref="RegistryTokenSettings"/>).
 /// </summary>
-public sealed record RegistrySettings(bool AnonymousPull, TimeSpan PullFlushInterval)
+public sealed record RegistrySettings(bool AnonymousPull, TimeSpan PullFlushInterval, RegistryTokenSettings Tokens)
 {
     public const string AnonymousPullKey = "Forge:Registry:AnonymousPull";
     public const string PullFlushIntervalKey = "Forge:Registry:PullFlushInterval";
@@ -17,7 +18,10 @@ public sealed record RegistrySettings(bool AnonymousPull, TimeSpan PullFlushInte
     public static TimeSpan MaximumPullFlushInterval { get; } = TimeSpan.FromHours(1);
 
     public static RegistrySettings Read(IConfiguration configuration)
-        => new(ReadAnonymousPull(configuration), ReadPullFlushInterval(configuration));
+        => new(
+            ReadAnonymousPull(configuration),
+            ReadDuration(configuration, PullFlushIntervalKey, DefaultPullFlushInterval, MinimumPullFlushInterval, MaximumPullFlushInterval),
+            RegistryTokenSettings.Read(configuration));
 
     private static bool ReadAnonymousPull(IConfiguration configuration)
     {
@@ -32,22 +36,22 @@ public sealed record RegistrySettings(bool AnonymousPull, TimeSpan PullFlushInte
             : throw new ModuleSettingException($"{AnonymousPullKey} is '{text}': it must be true or false.");
     }
 
-    private static TimeSpan ReadPullFlushInterval(IConfiguration configuration)
+    /// <summary>A Go duration between <paramref name="minimum"/> and <paramref name="maximum"/>; <paramref name="fallback"/> when unset.</summary>
+    internal static TimeSpan ReadDuration(IConfiguration configuration, string key, TimeSpan fallback, TimeSpan minimum, TimeSpan maximum)
     {
-        var text = configuration[PullFlushIntervalKey];
+        var text = configuration[key];
         if (string.IsNullOrWhiteSpace(text))
         {
-            return DefaultPullFlushInterval;
+            return fallback;
         }
 
-        if (!GoDuration.TryParse(text, out var interval, out var error))
+        if (!GoDuration.TryParse(text, out var value, out var error))
         {
-            throw new ModuleSettingException($"{PullFlushIntervalKey} is '{text}': {error}.");
+            throw new ModuleSettingException($"{key} is '{text}': {error}.");
         }
 
-        return interval >= MinimumPullFlushInterval && interval <= MaximumPullFlushInterval
-            ? interval
-            : throw new ModuleSettingException(
-                $"{PullFlushIntervalKey} is '{text}': it must be between {GoDuration.Format(MinimumPullFlushInterval)} and {GoDuration.Format(MaximumPullFlushInterval)}.");
+        return value >= minimum && value <= maximum
+            ? value
+            : throw new ModuleSettingException($"{key} is '{text}': it must be between {GoDuration.Format(minimum)} and {GoDuration.Format(maximum)}.");
     }
 }

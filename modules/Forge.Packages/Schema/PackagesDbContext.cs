@@ -21,6 +21,7 @@ public sealed class PackagesDbContext(DbContextOptions<PackagesDbContext> option
     public DbSet<PackageCleanupRule> CleanupRules => Set<PackageCleanupRule>();
     public DbSet<PendingContentRemoval> PendingContentRemovals => Set<PendingContentRemoval>();
     public DbSet<PackageVersionPull> VersionPulls => Set<PackageVersionPull>();
+    public DbSet<RegistryTokenKey> RegistryTokenKeys => Set<RegistryTokenKey>();
 
     /// <summary>
     /// The column <c>package_version.may_name_digest</c>, which Forge adds to Forgejo's schema: false when
@@ -163,6 +164,19 @@ public sealed class PackagesDbContext(DbContextOptions<PackagesDbContext> option
             // The pull goes with its version, whoever deletes it (a cleanup here, or Forgejo).
             e.HasOne<PackageVersion>().WithMany().HasForeignKey(p => p.VersionId).OnDelete(DeleteBehavior.Cascade)
                 .HasConstraintName("fk_forge_package_version_pull_version_id");
+        });
+
+        modelBuilder.Entity<RegistryTokenKey>(e =>
+        {
+            e.ToTable("forge_registry_token_key");
+            e.HasKey(k => k.Kid);
+            e.Property(k => k.Kid).HasColumnName("kid");
+            e.Property(k => k.Secret).HasColumnName("secret");
+            e.Property(k => k.CreatedUnix).HasColumnName("created_unix");
+            e.Property(k => k.RetiredUnix).HasColumnName("retired_unix");
+            e.Property(k => k.IsCurrent).HasColumnName("is_current");
+            // At most one current key: two nodes generating the first key at once insert one, the other conflicts.
+            e.HasIndex(k => k.IsCurrent).IsUnique().HasFilter("is_current").HasDatabaseName("ux_forge_registry_token_key_current");
         });
 
         modelBuilder.Entity<PackageCleanupRule>(e =>

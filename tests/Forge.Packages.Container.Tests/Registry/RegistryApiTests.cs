@@ -11,14 +11,14 @@ namespace Forge.Packages.Container.Tests.Registry;
 public sealed class RegistryApiTests : RegistryApiTest
 {
     [Test]
-    public async Task Ping_without_credentials_is_challenged_for_Basic_credentials()
+    public async Task Ping_without_credentials_is_challenged_for_a_bearer_token()
     {
         using var anonymous = Registry.Client();
 
         using var response = await anonymous.GetAsync("/v2/");
 
         await AssertErrorAsync(response, HttpStatusCode.Unauthorized, "UNAUTHORIZED");
-        Assert.That(Header(response, "WWW-Authenticate"), Does.StartWith("Basic realm="));
+        Assert.That(Header(response, "WWW-Authenticate"), Does.StartWith("Bearer realm="));
         Assert.That(Header(response, "Docker-Distribution-API-Version"), Is.EqualTo("registry/2.0"));
     }
 
@@ -39,7 +39,7 @@ public sealed class RegistryApiTests : RegistryApiTest
         using var response = await client.GetAsync("/v2/");
 
         await AssertErrorAsync(response, HttpStatusCode.Unauthorized, "UNAUTHORIZED");
-        Assert.That(Header(response, "WWW-Authenticate"), Does.StartWith("Basic realm="));
+        Assert.That(Header(response, "WWW-Authenticate"), Does.StartWith("Bearer realm="));
     }
 
     [Test]
@@ -62,7 +62,7 @@ public sealed class RegistryApiTests : RegistryApiTest
         Assert.That(pulled.StatusCode, Is.EqualTo(HttpStatusCode.OK));
         Assert.That(await pulled.Content.ReadAsByteArrayAsync(), Is.EqualTo(image.Manifest));
         await AssertErrorAsync(pushed, HttpStatusCode.Unauthorized, "UNAUTHORIZED");
-        Assert.That(Header(pushed, "WWW-Authenticate"), Does.StartWith("Basic realm="));
+        Assert.That(Header(pushed, "WWW-Authenticate"), Does.StartWith("Bearer realm="));
         await AssertErrorAsync(upload, HttpStatusCode.Unauthorized, "UNAUTHORIZED");
         Assert.That(await registry.World.SnapshotAsync(), Is.EqualTo(before));
     }
@@ -79,7 +79,7 @@ public sealed class RegistryApiTests : RegistryApiTest
 
         await AssertErrorAsync(withEmptyPair, HttpStatusCode.Unauthorized, "UNAUTHORIZED");
         await AssertErrorAsync(withoutHeader, HttpStatusCode.Unauthorized, "UNAUTHORIZED");
-        Assert.That(Header(withoutHeader, "WWW-Authenticate"), Does.StartWith("Basic realm="));
+        Assert.That(Header(withoutHeader, "WWW-Authenticate"), Does.StartWith("Bearer realm="));
     }
 
     [Test]
@@ -96,7 +96,7 @@ public sealed class RegistryApiTests : RegistryApiTest
         foreach (var response in new[] { monolithic, manifest })
         {
             await AssertErrorAsync(response, HttpStatusCode.Unauthorized, "UNAUTHORIZED");
-            Assert.That(Header(response, "WWW-Authenticate"), Does.StartWith("Basic realm="));
+            Assert.That(Header(response, "WWW-Authenticate"), Does.StartWith("Bearer realm="));
         }
 
         Assert.That(await Registry.World.SnapshotAsync(), Is.EqualTo(before));

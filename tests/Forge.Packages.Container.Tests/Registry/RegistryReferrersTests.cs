@@ -284,7 +284,7 @@ public sealed class RegistryReferrersTests : RegistryApiTest
             using var referrers = await client.GetAsync(ReferrersOfImage);
             await AssertErrorAsync(manifest, HttpStatusCode.Unauthorized, "UNAUTHORIZED");
             await AssertErrorAsync(referrers, HttpStatusCode.Unauthorized, "UNAUTHORIZED");
-            Assert.That(Header(referrers, "WWW-Authenticate"), Does.StartWith("Basic realm="));
+            Assert.That(Header(referrers, "WWW-Authenticate"), Does.StartWith("Bearer realm="));
         }
 
         // Any account may pull, so any account may list.

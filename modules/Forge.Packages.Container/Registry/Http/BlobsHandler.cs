@@ -55,7 +55,7 @@ internal sealed class BlobsHandler(RegistryAccess access, RegistryStore registry
     public async Task DeleteAsync(HttpContext context, RegistryRoute route, CancellationToken cancellationToken)
     {
         var digest = RegistryReferences.ParseDigest(route.Reference);
-        var (_, package) = await access.PackageAsync(context, RegistryReferences.ParseName(route.Name!), RegistryAccessKind.Push, cancellationToken);
+        var (_, package) = await access.PackageAsync(context, RegistryReferences.ParseName(route.Name!), RegistryAccessKind.Delete, cancellationToken);
         if (!await registry.DeleteBlobAsync(package, RegistryReferences.HexOf(digest), cancellationToken))
         {
             throw RegistryFailureException.BlobUnknown(digest);

@@ -58,7 +58,7 @@ internal sealed class ManifestsHandler(
     public async Task DeleteAsync(HttpContext context, RegistryRoute route, CancellationToken cancellationToken)
     {
         var (byDigest, reference) = ParseReference(route.Reference!);
-        var (_, package) = await access.PackageAsync(context, RegistryReferences.ParseName(route.Name!), RegistryAccessKind.Push, cancellationToken);
+        var (_, package) = await access.PackageAsync(context, RegistryReferences.ParseName(route.Name!), RegistryAccessKind.Delete, cancellationToken);
         if (!await registry.DeleteManifestAsync(package, reference, byDigest, cancellationToken))
         {
             throw RegistryFailureException.ManifestUnknown(reference);

@@ -12,11 +12,12 @@ namespace Forge.Packages.Container.Registry.Http;
 /// </summary>
 internal static class OciErrors
 {
-    public const string Realm = "Forge registry";
-
     public static (int Status, string Code) Of(RegistryFailure failure) => failure switch
     {
         RegistryFailure.Unauthorized => (StatusCodes.Status401Unauthorized, "UNAUTHORIZED"),
+        RegistryFailure.InvalidToken => (StatusCodes.Status401Unauthorized, "UNAUTHORIZED"),
+        RegistryFailure.InsufficientScope => (StatusCodes.Status401Unauthorized, "UNAUTHORIZED"),
+        RegistryFailure.ScopeInvalid => (StatusCodes.Status400BadRequest, "UNSUPPORTED"),
         RegistryFailure.Denied => (StatusCodes.Status403Forbidden, "DENIED"),
         RegistryFailure.NotAnEndpoint => (StatusCodes.Status404NotFound, "UNSUPPORTED"),
         RegistryFailure.MethodNotAllowed => (StatusCodes.Status405MethodNotAllowed, "UNSUPPORTED"),
@@ -43,8 +44,11 @@ internal static class OciErrors
         _ => (StatusCodes.Status500InternalServerError, "UNKNOWN"),
     };
 
-    /// <summary>Answers the request with the failure, unless the response has started (then the connection just ends).</summary>
-    public static async Task WriteAsync(HttpContext context, RegistryFailureException failure)
+    /// <summary>
+    /// Answers the request with the failure, unless the response has started (then the connection just ends);
+    /// <paramref name="challenge"/> is the <c>WWW-Authenticate</c> of a 401 (<see cref="RegistryChallenge"/>).
+    /// </summary>
+    public static async Task WriteAsync(HttpContext context, RegistryFailureException failure, string? challenge = null)
     {
         if (context.Response.HasStarted)
         {
@@ -53,9 +57,9 @@ internal static class OciErrors
 
         var (status, code) = Of(failure.Failure);
         context.Response.StatusCode = status;
-        if (failure.Failure == RegistryFailure.Unauthorized)
+        if (challenge is not null)
         {
-            context.Response.Headers[HeaderNames.WWWAuthenticate] = $"Basic realm=\"{Realm}\", charset=\"UTF-8\"";
+            context.Response.Headers[HeaderNames.WWWAuthenticate] = challenge;
         }
 
         if (failure.Failure == RegistryFailure.BlobInUse)

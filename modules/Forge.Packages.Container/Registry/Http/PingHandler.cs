@@ -8,15 +8,15 @@ internal sealed class PingHandler(RegistryAccess access)
 {
     public async Task HandleAsync(HttpContext context, CancellationToken cancellationToken)
     {
-        // Without credentials the ping always challenges, even with anonymous pulls: clients learn from it that
-        // this registry takes Basic credentials, and send theirs (or an empty pair, for an anonymous pull).
-        // The normal first step of every client, not a refusal worth counting.
+        // Without credentials the ping always challenges, even with anonymous pulls: clients learn from it where to
+        // get a bearer token (/v2/token, anonymously for an anonymous pull), or send Basic credentials (or an empty
+        // pair). The normal first step of every client, not a refusal worth counting.
         if (!context.Request.Headers.ContainsKey(HeaderNames.Authorization))
         {
             throw Challenge();
         }
 
-        if (await access.AuthenticateAsync(context, cancellationToken) is null && !access.AnonymousPull)
+        if (await access.AuthenticateAsync(context, null, cancellationToken) is null && !access.AnonymousPull)
         {
             throw Challenge();
         }
@@ -26,5 +26,5 @@ internal sealed class PingHandler(RegistryAccess access)
     }
 
     private static RegistryFailureException Challenge()
-        => RegistryFailureException.Unauthorized("authentication required: send HTTP Basic credentials of a Forge account");
+        => RegistryFailureException.Unauthorized("authentication required: get a bearer token from the realm of the challenge, or send HTTP Basic credentials of a Forge account");
 }

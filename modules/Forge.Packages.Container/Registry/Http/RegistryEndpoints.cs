@@ -2,6 +2,7 @@ using System.Diagnostics;
 using Forge.Modularity;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.Features;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.Logging;
 
@@ -10,8 +11,9 @@ namespace Forge.Packages.Container.Registry.Http;
 /// <summary>
 /// The OCI Distribution API under <c>/v2/</c>: one dispatch from a path and a method to the handler of its resource
 /// (<see cref="PingHandler"/>, <see cref="BlobsHandler"/>, <see cref="UploadsHandler"/>, <see cref="ManifestsHandler"/>,
-/// <see cref="TagsHandler"/>, <see cref="ReferrersHandler"/>), a span and a request count for each, and every refusal answered by
-/// <see cref="OciErrors"/>. A new endpoint is a route kind in <see cref="RegistryRoute"/>, a handler, and a line here.
+/// <see cref="TagsHandler"/>, <see cref="ReferrersHandler"/>, <see cref="TokenHandler"/>, <see cref="CatalogHandler"/>), a span, a
+/// request count and an access log line (<see cref="RegistryAccessLog"/>) for each, and every refusal answered by
+/// <see cref="OciErrors"/> with its challenge (<see cref="RegistryChallenge"/>). A new endpoint is a route kind in <see cref="RegistryRoute"/>, a handler, and a line here.
 /// </summary>
 internal sealed partial class RegistryEndpoints(
     PingHandler ping,
@@ -20,6 +22,10 @@ internal sealed partial class RegistryEndpoints(
     ManifestsHandler manifests,
     TagsHandler tags,
     ReferrersHandler referrers,
+    TokenHandler token,
+    CatalogHandler catalog,
+    RegistryChallenge challenges,
+    RegistryAccessLog accessLog,
     RegistryTelemetry telemetry,
     ILogger<RegistryEndpoints> logger) : IModuleEndpoints
 {
@@ -38,13 +44,21 @@ internal sealed partial class RegistryEndpoints(
         using var activity = RegistryTelemetry.ActivitySource.StartActivity($"registry {operation}", ActivityKind.Server);
         activity?.SetTag("forge.registry.repository", route.Name);
         context.Response.Headers["Docker-Distribution-API-Version"] = "registry/2.0";
+        var started = Stopwatch.GetTimestamp();
+        // The response's bytes for the access log, counted under whatever the handler writes with (the body stream,
+        // the body writer, or a file sent, which the stream feature copies).
+        var body = context.Features.GetRequiredFeature<IHttpResponseBodyFeature>();
+        var counted = new CountingStream(body.Stream);
+        var countingBody = new StreamResponseBodyFeature(counted, body);
+        context.Features.Set<IHttpResponseBodyFeature>(countingBody);
+        var answered = true;
         try
         {
             await DispatchAsync(context, route, context.RequestAborted);
         }
         catch (RegistryFailureException e)
         {
-            await OciErrors.WriteAsync(context, e);
+            await OciErrors.WriteAsync(context, e, challenges.For(context, route.Kind, e));
         }
         catch (OperationCanceledException) when (context.RequestAborted.IsCancellationRequested)
         {
@@ -52,7 +66,8 @@ internal sealed partial class RegistryEndpoints(
         }
         catch (BadHttpRequestException)
         {
-            // Kestrel's own answer (a body cut short, too large): its status stands.
+            // Kestrel's own answer (a body cut short, too large): its status stands, so nothing here starts the response.
+            answered = false;
             throw;
         }
         catch (Exception e) when (!context.Response.HasStarted)
@@ -62,9 +77,28 @@ internal sealed partial class RegistryEndpoints(
         }
         finally
         {
+            if (answered)
+            {
+                await CompleteAsync(countingBody);
+            }
+
+            context.Features.Set(body);
             var status = context.Response.StatusCode;
             activity?.SetTag("http.response.status_code", status);
             telemetry.Requests.Add(1, new("operation", operation), new("status", status));
+            accessLog.Write(context, counted.Count, Stopwatch.GetElapsedTime(started));
+        }
+    }
+
+    private static async Task CompleteAsync(StreamResponseBodyFeature countingBody)
+    {
+        try
+        {
+            await countingBody.CompleteAsync();
+        }
+        catch (Exception e) when (e is IOException or OperationCanceledException or ObjectDisposedException)
+        {
+            // The client went away while the last bytes were flushed.
         }
     }
 
@@ -75,6 +109,8 @@ internal sealed partial class RegistryEndpoints(
         return route.Kind switch
         {
             RouteKind.Ping when read => ping.HandleAsync(context, cancellationToken),
+            RouteKind.Token when HttpMethods.IsGet(method) => token.IssueAsync(context, cancellationToken),
+            RouteKind.Catalog when HttpMethods.IsGet(method) => catalog.ListAsync(context, cancellationToken),
             RouteKind.Tags when HttpMethods.IsGet(method) => tags.ListAsync(context, route, cancellationToken),
             RouteKind.Referrers when HttpMethods.IsGet(method) => referrers.ListAsync(context, route, cancellationToken),
             RouteKind.Manifest when read => manifests.GetAsync(context, route, cancellationToken),

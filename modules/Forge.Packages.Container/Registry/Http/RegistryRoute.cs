@@ -4,6 +4,12 @@ namespace Forge.Packages.Container.Registry.Http;
 internal enum RouteKind
 {
     Ping,
+
+    /// <summary>The token endpoint, <c>/v2/token</c>.</summary>
+    Token,
+
+    /// <summary>The list of repositories, <c>/v2/_catalog</c>.</summary>
+    Catalog,
     Tags,
     Manifest,
 
@@ -29,6 +35,17 @@ internal sealed record RegistryRoute(RouteKind Kind, string? Name, string? Refer
         if (path is "/v2" or "/v2/")
         {
             return new RegistryRoute(RouteKind.Ping, null, null);
+        }
+
+        // No repository is named so: a name has an owner and an image.
+        if (path is "/v2/token")
+        {
+            return new RegistryRoute(RouteKind.Token, null, null);
+        }
+
+        if (path is "/v2/_catalog")
+        {
+            return new RegistryRoute(RouteKind.Catalog, null, null);
         }
 
         var rest = path.StartsWith("/v2/", StringComparison.Ordinal) ? path[4..] : path;
@@ -69,6 +86,8 @@ internal sealed record RegistryRoute(RouteKind Kind, string? Name, string? Refer
     public string Operation(string method) => Kind switch
     {
         RouteKind.Ping => "ping",
+        RouteKind.Token => "token",
+        RouteKind.Catalog => "catalog",
         RouteKind.Tags => "tags.list",
         RouteKind.Referrers => "referrers.list",
         RouteKind.UploadStart => "upload.start",

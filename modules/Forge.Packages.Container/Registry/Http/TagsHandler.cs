@@ -1,7 +1,6 @@
 using System.Text.Json;
 using Forge.Packages.Container.Data;
 using Microsoft.AspNetCore.Http;
-using Microsoft.Net.Http.Headers;
 
 namespace Forge.Packages.Container.Registry.Http;
 
@@ -21,12 +20,7 @@ internal sealed class TagsHandler(RegistryAccess access, RegistryStore registry)
 
         var last = query.ContainsKey("last") ? query["last"].ToString() : null;
         var tags = limit == 0 ? [] : await registry.ListTagsAsync(package, last, limit, cancellationToken);
-        if (tags.Count > limit)
-        {
-            tags.RemoveAt(tags.Count - 1);
-            context.Response.Headers[HeaderNames.Link] =
-                $"</v2/{name}/tags/list?n={limit}&last={Uri.EscapeDataString(tags[^1])}>; rel=\"next\"";
-        }
+        PageSize.LinkNext(context, tags, limit, $"/v2/{name}/tags/list");
 
         context.Response.ContentType = "application/json";
         await context.Response.WriteAsync(JsonSerializer.Serialize(new TagList(name.Full, tags), Json), cancellationToken);

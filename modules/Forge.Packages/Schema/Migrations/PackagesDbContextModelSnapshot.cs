@@ -503,6 +503,39 @@ namespace Forge.Packages.Schema.Migrations
                     b.ToTable("forge_content_removal", "public");
                 });
 
+            modelBuilder.Entity("Forge.Packages.Schema.RegistryTokenKey", b =>
+                {
+                    b.Property<string>("Kid")
+                        .HasColumnType("text")
+                        .HasColumnName("kid");
+
+                    b.Property<long>("CreatedUnix")
+                        .HasColumnType("bigint")
+                        .HasColumnName("created_unix");
+
+                    b.Property<bool>("IsCurrent")
+                        .HasColumnType("boolean")
+                        .HasColumnName("is_current");
+
+                    b.Property<long?>("RetiredUnix")
+                        .HasColumnType("bigint")
+                        .HasColumnName("retired_unix");
+
+                    b.Property<byte[]>("Secret")
+                        .IsRequired()
+                        .HasColumnType("bytea")
+                        .HasColumnName("secret");
+
+                    b.HasKey("Kid");
+
+                    b.HasIndex("IsCurrent")
+                        .IsUnique()
+                        .HasDatabaseName("ux_forge_registry_token_key_current")
+                        .HasFilter("is_current");
+
+                    b.ToTable("forge_registry_token_key", "public");
+                });
+
             modelBuilder.Entity("Forge.Packages.Schema.PackageFile", b =>
                 {
                     b.HasOne("Forge.Packages.Schema.PackageBlob", null)

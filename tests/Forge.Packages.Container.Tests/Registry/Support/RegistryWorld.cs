@@ -19,12 +19,14 @@ namespace Forge.Packages.Container.Tests.Registry.Support;
 public sealed class RegistryWorld : IAsyncDisposable
 {
     private readonly LogRecorder logs;
+    private readonly (string Key, string? Value)[] settings;
     private bool stopped;
 
-    private RegistryWorld(ForgeTestWorld world, LogRecorder logs)
+    private RegistryWorld(ForgeTestWorld world, LogRecorder logs, (string Key, string? Value)[] settings)
     {
         World = world;
         this.logs = logs;
+        this.settings = settings;
         Address = world.Service<ForgeHttpServer>().Addresses[0];
     }
 
@@ -39,7 +41,10 @@ public sealed class RegistryWorld : IAsyncDisposable
     /// <summary>Everything the host logged so far, at every level (debug included), one entry a line.</summary>
     public string Logs => logs.Text;
 
-    public static async Task<RegistryWorld> StartAsync(params (string Key, string? Value)[] settings)
+    public static Task<RegistryWorld> StartAsync(params (string Key, string? Value)[] settings) => StartAsync(null, settings);
+
+    /// <summary>With services of the test's own (e.g. an account directory that knows access tokens) over the host's.</summary>
+    public static async Task<RegistryWorld> StartAsync(Action<IServiceCollection>? services, params (string Key, string? Value)[] settings)
     {
         var logs = new LogRecorder();
         var world = await ForgeTestWorld.CreateAsync(
@@ -47,13 +52,14 @@ public sealed class RegistryWorld : IAsyncDisposable
             {
                 s.AddSingleton<ILoggerProvider>(logs);
                 s.Configure<LoggerFilterOptions>(o => o.Rules.Add(new LoggerFilterRule(typeof(LogRecorder).FullName, null, LogLevel.Trace, null)));
+                services?.Invoke(s);
             },
             useScheduler: true,
             settings);
         try
         {
             await world.App.Host.StartAsync();
-            return new RegistryWorld(world, logs);
+            return new RegistryWorld(world, logs, settings);
         }
         catch
         {
@@ -80,18 +86,26 @@ public sealed class RegistryWorld : IAsyncDisposable
         return client;
     }
 
+    /// <summary>A client of the registry that sends a bearer token.</summary>
+    public HttpClient BearerClient(string token)
+    {
+        var client = Client();
+        client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", token);
+        return client;
+    }
+
     /// <summary>skopeo's reference of an image here: <c>docker://host/repository:tag</c> or <c>…@sha256:…</c>.</summary>
     public string Image(string repository, string tagOrDigest)
         => $"docker://{Host}/{repository}{(tagOrDigest.Contains(':', StringComparison.Ordinal) ? "@" : ":")}{tagOrDigest}";
 
     public static SkopeoAccess As(string name, string password) => SkopeoAccess.HttpAs(name, password);
 
-    /// <summary>Runs a <c>forge</c> command in this process over the registry's database and content store.</summary>
+    /// <summary>Runs a <c>forge</c> command in this process over the registry's database and content store, with the registry's settings.</summary>
     public async Task<(int ExitCode, string Output, string Error)> RunForgeAsync(params string[] args)
     {
         var options = new ForgeAppOptions
         {
-            Settings = ForgeSettings.For(World.Database.ConnectionString, [("Forge:Packages:StorePath", World.StorePath)]),
+            Settings = ForgeSettings.For(World.Database.ConnectionString, [("Forge:Packages:StorePath", World.StorePath), .. settings]),
         };
         await using var output = new StringWriter(CultureInfo.InvariantCulture);
         await using var error = new StringWriter(CultureInfo.InvariantCulture);
