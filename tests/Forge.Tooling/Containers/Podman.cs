@@ -31,6 +31,8 @@ public sealed class Podman : IDisposable
 
             """);
         Directory.CreateDirectory(Path.Combine(Folder, "xdg"));
+        // podman refuses to search or pull when REGISTRY_AUTH_FILE names a file that does not exist: no logins yet.
+        File.WriteAllText(AuthFile, """{"auths":{}}""");
     }
 
     public static string Executable => InstalledProgram.Path("podman", "build/ensure-podman installs Debian's podman package.");
