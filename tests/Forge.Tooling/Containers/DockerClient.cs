@@ -21,8 +21,13 @@ public sealed partial class DockerClient
         File.WriteAllText(Path.Combine(ConfigFolder, "config.json"), "{}");
     }
 
-    /// <summary>Debian's client, which build/ensure-docker installs.</summary>
-    public static string DebianProgram => "/usr/bin/docker";
+    /// <summary>Where Debian's docker.io package puts its client.</summary>
+    public const string DebianPath = "/usr/bin/docker";
+
+    /// <summary>Debian's client, which build/ensure-docker installs; when it is missing, throws saying so.</summary>
+    public static string DebianProgram => File.Exists(DebianPath)
+        ? DebianPath
+        : throw new FileNotFoundException($"Debian's docker client is not installed at {DebianPath}: build/ensure-docker installs the docker.io package.", DebianPath);
 
     public string Program { get; }
 
@@ -41,7 +46,7 @@ public sealed partial class DockerClient
         var found = new List<string>();
         var seen = new HashSet<string>(StringComparer.Ordinal);
         var path = System.Environment.GetEnvironmentVariable("PATH") ?? "";
-        foreach (var candidate in new[] { DebianProgram }.Concat(path.Split(':', StringSplitOptions.RemoveEmptyEntries).Select(folder => Path.Combine(folder, "docker"))))
+        foreach (var candidate in new[] { DebianPath }.Concat(path.Split(':', StringSplitOptions.RemoveEmptyEntries).Select(folder => Path.Combine(folder, "docker"))))
         {
             if (File.Exists(candidate) && seen.Add(RealPath(candidate)))
             {
