@@ -28,11 +28,8 @@ public sealed partial class AccountDirectory(AccountStore store, VerificationCac
         var row = await store.FindAsync(name, cancellationToken);
         var lowerName = AccountStore.LowerName(name);
         var key = cache.KeyOf(lowerName, secret);
-        if (row is not null && cache.Find(key, row.Account.Id, row.Password.Passwd) is not null)
-        {
-            return CredentialVerification.Verified(PasswordCredential(row.Account));
-        }
-
+        // Tokens first: a remembered token and a remembered password share the cache's key, and the password's check
+        // would drop the token's entry (its hash is not the password's).
         if (row is not null)
         {
             var token = await tokens.VerifyAsync(row, secret, cancellationToken);
@@ -46,6 +43,11 @@ public sealed partial class AccountDirectory(AccountStore store, VerificationCac
                 // One of the account's tokens, expired or of a scope without packages: not a guess, and not a password.
                 return CredentialVerification.Refused;
             }
+        }
+
+        if (row is not null && cache.Find(key, row.Account.Id, row.Password.Passwd) is not null)
+        {
+            return CredentialVerification.Verified(PasswordCredential(row.Account));
         }
 
         var attempt = new SignInAttempt(key, lowerName, clientAddress, row?.Account.Name);
