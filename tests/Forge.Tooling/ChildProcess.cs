@@ -18,11 +18,13 @@ public sealed class ChildProcess : IDisposable
     private readonly StringBuilder output = new();
     private readonly StringBuilder errors = new();
     private readonly Task pipes;
+    private readonly int keptCharacters;
 
-    private ChildProcess(ChildProcessCommand command, Process process)
+    private ChildProcess(ChildProcessCommand command, Process process, int keptCharacters)
     {
         Command = command;
         this.process = process;
+        this.keptCharacters = keptCharacters;
         pipes = Task.WhenAll(
             CaptureAsync(process.StandardOutput, output),
             CaptureAsync(process.StandardError, errors),
@@ -38,14 +40,16 @@ public sealed class ChildProcess : IDisposable
     /// <summary>Its exit code, once it has exited.</summary>
     public int ExitCode => process.ExitCode;
 
-    /// <summary>What it wrote to standard output so far; of a long run, the last megabyte or two.</summary>
+    /// <summary>What it wrote to standard output so far; of a process left running (<see cref="Start"/>), the last megabyte or two.</summary>
     public string Output => Text(output);
 
     /// <summary>What it wrote to standard error so far (the logs of Forge's host); of a long run, the last megabyte or two.</summary>
     public string Errors => Text(errors);
 
-    public static ChildProcess Start(ChildProcessCommand command)
-        => new(command, Process.Start(command.StartInfo()) ?? throw new InvalidOperationException($"Could not start {command}."));
+    public static ChildProcess Start(ChildProcessCommand command) => StartKeeping(command, KeptCharacters);
+
+    private static ChildProcess StartKeeping(ChildProcessCommand command, int keptCharacters)
+        => new(command, Process.Start(command.StartInfo()) ?? throw new InvalidOperationException($"Could not start {command}."), keptCharacters);
 
     /// <summary>
     /// Runs <paramref name="command"/> to its end. Past <paramref name="timeout"/> (none when null) it is killed with its
@@ -54,7 +58,9 @@ public sealed class ChildProcess : IDisposable
     public static async Task<ChildProcessResult> RunAsync(ChildProcessCommand command, TimeSpan? timeout = null, CancellationToken cancellation = default)
     {
         var clock = Stopwatch.StartNew();
-        using var child = Start(command);
+        // A command run to its end keeps all it wrote: a report on standard output (the cleanup's JSON at a million
+        // versions is tens of megabytes) must reach the caller whole.
+        using var child = StartKeeping(command, int.MaxValue / 2);
         if (!await child.WaitForExitAsync(timeout ?? Timeout.InfiniteTimeSpan, cancellation))
         {
             child.Kill(entireProcessTree: true);
@@ -141,7 +147,7 @@ public sealed class ChildProcess : IDisposable
         }
     }
 
-    private static async Task CaptureAsync(StreamReader reader, StringBuilder into)
+    private async Task CaptureAsync(StreamReader reader, StringBuilder into)
     {
         var buffer = new char[4096];
         try
@@ -152,9 +158,9 @@ public sealed class ChildProcess : IDisposable
                 lock (into)
                 {
                     into.Append(buffer, 0, read);
-                    if (into.Length > 2 * KeptCharacters)
+                    if (into.Length > 2 * keptCharacters)
                     {
-                        into.Remove(0, into.Length - KeptCharacters);
+                        into.Remove(0, into.Length - keptCharacters);
                     }
                 }
             }
