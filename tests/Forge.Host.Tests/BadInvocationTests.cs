@@ -72,9 +72,13 @@ public sealed class BadInvocationTests : DatabaseTest
         new("--batch-size lots", $"{Cleanup} --batch-size lots", ExitCodes.UsageError, "--batch-size 'lots' is not a whole number"),
         new("--batch-size 2.5", $"{Cleanup} --batch-size 2.5", ExitCodes.UsageError, "--batch-size '2.5' is not a whole number"),
         new("--batch-size beyond int", $"{Cleanup} --batch-size 99999999999", ExitCodes.UsageError, "--batch-size 99999999999 is out of range"),
+        new("--workers 0", $"{Cleanup} --workers 0", ExitCodes.UsageError, "--workers 0 is out of range: use 1 to 16"),
+        new("--workers 17", $"{Cleanup} --workers 17", ExitCodes.UsageError, "--workers 17 is out of range: use 1 to 16"),
+        new("--workers two", $"{Cleanup} --workers two", ExitCodes.UsageError, "--workers 'two' is not a whole number"),
 
         // The configuration, from the environment.
         new("BatchSize=0", Cleanup, ExitCodes.UsageError, "Forge:Cron:cleanup_container_sha256:BatchSize is '0'", "Forge__Cron__cleanup_container_sha256__BatchSize=0"),
+        new("Workers=0", Cleanup, ExitCodes.UsageError, "Forge:Cron:cleanup_container_sha256:Workers is '0'", "Forge__Cron__cleanup_container_sha256__Workers=0"),
         new("BatchSize=lots", Cleanup, ExitCodes.UsageError, "Forge:Cron:cleanup_container_sha256:BatchSize is 'lots'", "Forge__Cron__cleanup_container_sha256__BatchSize=lots"),
         new("OlderThan=-1h", Cleanup, ExitCodes.UsageError, "Forge:Cron:cleanup_container_sha256:OlderThan is '-1h': it is negative", "Forge__Cron__cleanup_container_sha256__OlderThan=-1h"),
         new("OlderThan=100000000h, cron run", "cron run cleanup_container_sha256", ExitCodes.UsageError, "Forge:Cron:cleanup_container_sha256:OlderThan is '100000000h': must be at most 438000h", "Forge__Cron__cleanup_container_sha256__OlderThan=100000000h"),

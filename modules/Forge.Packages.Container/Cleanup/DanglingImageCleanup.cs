@@ -27,6 +27,11 @@ public sealed partial class DanglingImageCleanup(
             throw new ArgumentOutOfRangeException(nameof(options), options.BatchSize, "The batch size must be at least 1.");
         }
 
+        if (options.Workers is < 1 or > DanglingImageCleanupOptions.MaxWorkers)
+        {
+            throw new ArgumentOutOfRangeException(nameof(options), options.Workers, $"Workers must be 1 to {DanglingImageCleanupOptions.MaxWorkers}.");
+        }
+
         if (options.OlderThan < TimeSpan.Zero)
         {
             throw new ArgumentOutOfRangeException(nameof(options), options.OlderThan, "OlderThan must not be negative.");
@@ -53,36 +58,30 @@ public sealed partial class DanglingImageCleanup(
             }
 
             var tally = new Tally(options.ListedCandidates);
-            var pending = new DanglingImageBatches(cutoff);
-            // The next chunk is read and planned while the batches of the one before run: the database
-            // deletes on one core while the planner works on the other.
-            using var stopInventory = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            // The next chunk is read and planned while the batches of the ones before run, and the workers delete
+            // chunks of their own at once: a batch spends most of its time waiting for the database, which deletes
+            // on one core while the planner or another batch works on the other. References and subjects resolve
+            // within a package and a chunk holds whole packages, so each worker keeps rule 7's order on its own.
+            using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
             var planned = Channel.CreateBounded<(DanglingImagePlan Plan, IReadOnlyList<ContainerVersionRecord> Versions)>(
-                new BoundedChannelOptions(1) { SingleReader = true, SingleWriter = true });
-            var inventory = Task.Run(() => InventoryAsync(run, cutoff, options.RemoveOrphanedReferrerTags, tally, planned.Writer, stopInventory.Token), CancellationToken.None);
+                new BoundedChannelOptions(1) { SingleReader = options.Workers == 1, SingleWriter = true });
+            var inventory = Task.Run(() => InventoryAsync(run, cutoff, options.RemoveOrphanedReferrerTags, tally, planned.Writer, stop.Token), CancellationToken.None);
+            var workers = Enumerable.Range(0, options.Workers)
+                .Select(_ => Task.Run(() => WorkAsync(run, planned.Reader, cutoff, options, tally, progress, stop), CancellationToken.None))
+                .ToList();
             try
             {
-                while (await ReadPlannedAsync(planned.Reader, cancellationToken) is { } next)
-                {
-                    pending.Add(next.Plan, next.Versions);
-                    progress?.Report(new DanglingImageCleanupProgress(tally.Scanned, tally.Batches));
-                    while (pending.Count >= options.BatchSize)
-                    {
-                        await DeleteNextBatchAsync(run, pending, options, tally, cancellationToken);
-                        progress?.Report(new DanglingImageCleanupProgress(tally.Scanned, tally.Batches));
-                    }
-                }
+                await Task.WhenAll(workers);
+            }
+            catch when (workers.FirstOrDefault(w => w.IsFaulted && w.Exception!.InnerException is not OperationCanceledException) is { } failed)
+            {
+                // One worker's failure stopped the others: report its error, not their cancellation.
+                ExceptionDispatchInfo.Capture(failed.Exception!.InnerException!).Throw();
             }
             finally
             {
-                await stopInventory.CancelAsync();
+                await stop.CancelAsync();
                 await inventory;
-            }
-
-            while (pending.Count > 0)
-            {
-                await DeleteNextBatchAsync(run, pending, options, tally, cancellationToken);
-                progress?.Report(new DanglingImageCleanupProgress(tally.Scanned, tally.Batches));
             }
 
             if (tally.Malformed.Count > 0)
@@ -116,6 +115,41 @@ public sealed partial class DanglingImageCleanup(
         }
     }
 
+    /// <summary>
+    /// One worker: takes planned chunks and deletes their batches, about <see cref="DanglingImageCleanupOptions.BatchSize"/>
+    /// versions each, the chunks it took in its own order; a failure stops the other workers and the inventory.
+    /// </summary>
+    private async Task WorkAsync(
+        IDanglingImageRun run, ChannelReader<(DanglingImagePlan, IReadOnlyList<ContainerVersionRecord>)> planned, long cutoff,
+        DanglingImageCleanupOptions options, Tally tally, IProgress<DanglingImageCleanupProgress>? progress, CancellationTokenSource stop)
+    {
+        try
+        {
+            var pending = new DanglingImageBatches(cutoff);
+            while (await ReadPlannedAsync(planned, stop.Token) is { } next)
+            {
+                pending.Add(next.Plan, next.Versions);
+                progress?.Report(new DanglingImageCleanupProgress(tally.Scanned, tally.Batches));
+                while (pending.Count >= options.BatchSize)
+                {
+                    await DeleteNextBatchAsync(run, pending, options, tally, stop.Token);
+                    progress?.Report(new DanglingImageCleanupProgress(tally.Scanned, tally.Batches));
+                }
+            }
+
+            while (pending.Count > 0)
+            {
+                await DeleteNextBatchAsync(run, pending, options, tally, stop.Token);
+                progress?.Report(new DanglingImageCleanupProgress(tally.Scanned, tally.Batches));
+            }
+        }
+        catch
+        {
+            await stop.CancelAsync();
+            throw;
+        }
+    }
+
     /// <summary>Reads and plans chunk after chunk into <paramref name="planned"/>; completes it, with the error if one ends the inventory.</summary>
     private async Task InventoryAsync(
         IDanglingImageRun run, long cutoff, bool removeOrphanedReferrerTags, Tally tally, ChannelWriter<(DanglingImagePlan, IReadOnlyList<ContainerVersionRecord>)> planned,
@@ -142,7 +176,16 @@ public sealed partial class DanglingImageCleanup(
     {
         try
         {
-            return await planned.WaitToReadAsync(cancellationToken) && planned.TryRead(out var next) ? next : null;
+            // Several workers wait on the channel: each is told a chunk is there, and only one gets it; the others wait again.
+            while (await planned.WaitToReadAsync(cancellationToken))
+            {
+                if (planned.TryRead(out var next))
+                {
+                    return next;
+                }
+            }
+
+            return null;
         }
         catch (ChannelClosedException e) when (e.InnerException is { } inner)
         {
@@ -174,12 +217,12 @@ public sealed partial class DanglingImageCleanup(
         var (ids, packages) = pending.Take(options.BatchSize);
         if (ids.Count > 0)
         {
-            var number = ++tally.Batches;
+            var number = tally.NextBatch();
             for (var attempt = 1; ; attempt++)
             {
                 try
                 {
-                    tally.Deleted += await DeleteBatchAsync(run, ids, pending, options.DryRun, number, tally, cancellationToken);
+                    tally.AddDeleted(await DeleteBatchAsync(run, ids, pending, options.DryRun, number, tally, cancellationToken));
                     break;
                 }
                 catch (DanglingImageBatchConflictException e) when (attempt < MaxBatchAttempts)
@@ -238,7 +281,7 @@ public sealed partial class DanglingImageCleanup(
             break;
         }
 
-        tally.Spared += spared;
+        tally.AddSpared(spared);
         activity?.SetTag("forge.cleanup.deleted_versions", counts.Versions);
         activity?.SetTag("forge.cleanup.deleted_files", counts.Files);
         activity?.SetTag("forge.cleanup.deleted_properties", counts.Properties);
@@ -374,10 +417,12 @@ public sealed partial class DanglingImageCleanup(
         _ => "unreferenced",
     };
 
-    /// <summary>What the run counted, and the candidates it lists, chunk by chunk.</summary>
+    /// <summary>What the run counted, and the candidates it lists, chunk by chunk; the inventory and the workers add to it at once.</summary>
     private sealed class Tally(int listedCandidates)
     {
+        private readonly Lock gate = new();
         private readonly List<DanglingImageCandidate> listed = [];
+        private int batches;
 
         public long Scanned { get; private set; }
         public long DigestVersions { get; private set; }
@@ -385,14 +430,41 @@ public sealed partial class DanglingImageCleanup(
         public long Unreferenced { get; private set; }
         public long TooYoung { get; private set; }
         public long SubjectAlive { get; private set; }
-        public long Spared { get; set; }
+        public long Spared { get; private set; }
         public long DeletedReferrers { get; private set; }
         public long DeletedReferrerTags { get; private set; }
-        public int Batches { get; set; }
-        public DeletionCounts Deleted { get; set; }
+        public int Batches => Volatile.Read(ref batches);
+        public DeletionCounts Deleted { get; private set; }
         public List<long> Malformed { get; } = [];
 
+        /// <summary>The number of the next batch, 1 for the first.</summary>
+        public int NextBatch() => Interlocked.Increment(ref batches);
+
+        public void AddDeleted(DeletionCounts counts)
+        {
+            lock (gate)
+            {
+                Deleted += counts;
+            }
+        }
+
+        public void AddSpared(int count)
+        {
+            lock (gate)
+            {
+                Spared += count;
+            }
+        }
+
         public void Add(DanglingImagePlan plan)
+        {
+            lock (gate)
+            {
+                AddCore(plan);
+            }
+        }
+
+        private void AddCore(DanglingImagePlan plan)
         {
             Scanned += plan.ScannedVersions;
             DigestVersions += plan.DigestVersions;
@@ -408,10 +480,11 @@ public sealed partial class DanglingImageCleanup(
         /// <summary>Counts the kinds of what a batch deleted (or, in a dry run, would delete).</summary>
         public void CountDeleted(IEnumerable<DanglingImageCandidateKind> kinds)
         {
-            foreach (var kind in kinds)
+            var counted = kinds.ToList();
+            lock (gate)
             {
-                DeletedReferrers += kind == DanglingImageCandidateKind.Referrer ? 1 : 0;
-                DeletedReferrerTags += kind == DanglingImageCandidateKind.ReferrerTag ? 1 : 0;
+                DeletedReferrers += counted.Count(kind => kind == DanglingImageCandidateKind.Referrer);
+                DeletedReferrerTags += counted.Count(kind => kind == DanglingImageCandidateKind.ReferrerTag);
             }
         }
 

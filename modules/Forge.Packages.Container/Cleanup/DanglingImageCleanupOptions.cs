@@ -11,4 +11,17 @@ namespace Forge.Packages.Container.Cleanup;
 /// their subject is gone and they are older than the window; off, they are roots like any tag.
 /// </param>
 public sealed record DanglingImageCleanupOptions(
-    TimeSpan OlderThan, int BatchSize, bool DryRun, int ListedCandidates = int.MaxValue, bool WaitForLock = false, bool RemoveOrphanedReferrerTags = false);
+    TimeSpan OlderThan, int BatchSize, bool DryRun, int ListedCandidates = int.MaxValue, bool WaitForLock = false, bool RemoveOrphanedReferrerTags = false)
+{
+    /// <summary>The default of <see cref="Workers"/>: two, so that on a database of two cores one batch deletes while the other is re-checked.</summary>
+    public const int DefaultWorkers = 2;
+
+    /// <summary>The most <see cref="Workers"/> a run may have.</summary>
+    public const int MaxWorkers = 16;
+
+    /// <summary>
+    /// Batches deleted at once, each on a database connection of its own and on packages of its own (whole chunks of the
+    /// inventory), 1 to <see cref="MaxWorkers"/>.
+    /// </summary>
+    public int Workers { get; init; } = DefaultWorkers;
+}

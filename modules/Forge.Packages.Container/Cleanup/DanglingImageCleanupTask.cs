@@ -22,6 +22,7 @@ public sealed partial class DanglingImageCleanupTask(DanglingImageCleanup cleanu
         [
             CronSetting.Duration("OlderThan", "24h"),
             CronSetting.Integer("BatchSize", 500, 1, 100_000),
+            CronSetting.Integer("Workers", DanglingImageCleanupOptions.DefaultWorkers, 1, DanglingImageCleanupOptions.MaxWorkers),
             CronSetting.Boolean("DryRun", false),
             CronSetting.Boolean("RemoveOrphanedReferrerTags", false),
         ],
@@ -31,7 +32,10 @@ public sealed partial class DanglingImageCleanupTask(DanglingImageCleanup cleanu
     public static DanglingImageCleanupOptions OptionsFrom(CronTaskSettings settings, bool waitForLock = false)
         => new(
             settings.GetDuration("OlderThan"), settings.GetInt32("BatchSize"), settings.GetBoolean("DryRun"), ListedCandidates: 0, waitForLock,
-            settings.GetBoolean("RemoveOrphanedReferrerTags"));
+            settings.GetBoolean("RemoveOrphanedReferrerTags"))
+        {
+            Workers = settings.GetInt32("Workers"),
+        };
 
     public async Task<CronTaskResult> RunAsync(CronTaskContext context, CancellationToken cancellationToken)
     {

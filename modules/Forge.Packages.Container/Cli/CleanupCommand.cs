@@ -6,7 +6,7 @@ using Microsoft.Extensions.DependencyInjection;
 
 namespace Forge.Packages.Container.Cli;
 
-/// <summary><c>packages container cleanup-sha256 [--older-than DUR] [--dry-run] [--json] [--batch-size N]</c>.</summary>
+/// <summary><c>packages container cleanup-sha256 [--older-than DUR] [--dry-run] [--json] [--batch-size N] [--workers N]</c>.</summary>
 internal static class CleanupCommand
 {
     /// <summary>Candidates listed by the text summary.</summary>
@@ -16,33 +16,17 @@ internal static class CleanupCommand
     {
         var olderThan = CommandOptions.Duration(
             "--older-than", "Delete only versions created longer ago than this (Go duration: 24h, 90m, 0s). Default: the task's OlderThan.");
-        var batchSize = new Option<int?>("--batch-size")
-        {
-            Description = "Versions deleted per transaction (1 to 100000). Default: the task's BatchSize.",
-        };
-        batchSize.Validators.Add(result =>
-        {
-            // Read the token here: asking for the value of one that is not a number throws.
-            if (result.Tokens is not [var token])
-            {
-                return;
-            }
-
-            if (!long.TryParse(token.Value, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var size))
-            {
-                result.AddError($"--batch-size '{token.Value}' is not a whole number: use 1 to 100000");
-            }
-            else if (size is < 1 or > 100_000)
-            {
-                result.AddError($"--batch-size {size} is out of range: use 1 to 100000");
-            }
-        });
+        var batchSize = WholeNumber("--batch-size", 1, 100_000, "Versions deleted per transaction (1 to 100000). Default: the task's BatchSize.");
+        var workers = WholeNumber(
+            "--workers", 1, DanglingImageCleanupOptions.MaxWorkers,
+            $"Batches deleted at once, each on a connection of its own (1 to {DanglingImageCleanupOptions.MaxWorkers}). Default: the task's Workers.");
         var dryRun = new Option<bool>("--dry-run") { Description = "Compute and report what a real run would delete now; delete nothing." };
         var json = CommandOptions.Json();
 
         var command = new Command("cleanup-sha256", "Remove dangling sha256:* image versions (the cron task cleanup_container_sha256, run now). Exit code 3: skipped because another run is in progress.");
         command.Options.Add(olderThan);
         command.Options.Add(batchSize);
+        command.Options.Add(workers);
         command.Options.Add(dryRun);
         command.Options.Add(json);
         command.SetAction((parsed, token) => host.RunAsync(ContainerModule.ModuleName, async (services, cancellationToken) =>
@@ -54,7 +38,10 @@ internal static class CleanupCommand
                 parsed.GetValue(batchSize) ?? defaults.BatchSize,
                 parsed.GetValue(dryRun) || defaults.DryRun,
                 parsed.GetValue(json) ? int.MaxValue : ShownCandidates,
-                RemoveOrphanedReferrerTags: defaults.RemoveOrphanedReferrerTags);
+                RemoveOrphanedReferrerTags: defaults.RemoveOrphanedReferrerTags)
+            {
+                Workers = parsed.GetValue(workers) ?? defaults.Workers,
+            };
             // Progress only where someone watches: a terminal on standard error, and never with --json.
             var progress = Console.IsErrorRedirected || parsed.GetValue(json) ? null : new TerminalProgress();
             var report = await services.GetRequiredService<DanglingImageCleanup>().RunAsync(options, cancellationToken, progress);
@@ -74,6 +61,30 @@ internal static class CleanupCommand
             return report.Skipped ? ExitCodes.Skipped : ExitCodes.Success;
         }, token));
         return command;
+    }
+
+    /// <summary>An option taking a whole number from <paramref name="min"/> to <paramref name="max"/>, with a one-line error for anything else.</summary>
+    private static Option<int?> WholeNumber(string name, int min, int max, string description)
+    {
+        var option = new Option<int?>(name) { Description = description };
+        option.Validators.Add(result =>
+        {
+            // Read the token here: asking for the value of one that is not a number throws.
+            if (result.Tokens is not [var token])
+            {
+                return;
+            }
+
+            if (!long.TryParse(token.Value, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var value))
+            {
+                result.AddError($"{name} '{token.Value}' is not a whole number: use {min} to {max}");
+            }
+            else if (value < min || value > max)
+            {
+                result.AddError($"{name} {value} is out of range: use {min} to {max}");
+            }
+        });
+        return option;
     }
 
     private static async Task WriteSummaryAsync(TextWriter output, DanglingImageCleanupReport report)

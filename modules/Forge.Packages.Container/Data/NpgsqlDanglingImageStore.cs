@@ -64,6 +64,12 @@ public sealed class NpgsqlDanglingImageStore(NpgsqlDataSource dataSource) : IDan
 
     private sealed class Run(NpgsqlDataSource dataSource, NpgsqlConnection connection) : IDanglingImageRun
     {
+        // Batches may run at once (the cleanup's workers, each on packages of its own): each takes a connection of
+        // its own, the run's first (the one holding the lock), then more from the pool, returned when the batch ends.
+        private readonly Lock lanesLock = new();
+        private readonly Stack<NpgsqlConnection> idleLanes = new([connection]);
+        private readonly List<NpgsqlConnection> openedLanes = [];
+
         public async IAsyncEnumerable<InventoryChunk> ReadInventoryAsync([EnumeratorCancellation] CancellationToken cancellationToken)
         {
             // Packages in id order, a few at a time: memory follows the largest chunk, not the registry,
@@ -207,25 +213,54 @@ public sealed class NpgsqlDanglingImageStore(NpgsqlDataSource dataSource) : IDan
         public Task<IDanglingImageBatch> BeginBatchAsync(IReadOnlyList<long> versionIds, bool delete, CancellationToken cancellationToken)
             => LockConflicts.Translated(() => BeginBatchCoreAsync(versionIds, delete, cancellationToken));
 
+        private async Task<NpgsqlConnection> TakeLaneAsync(CancellationToken cancellationToken)
+        {
+            lock (lanesLock)
+            {
+                if (idleLanes.TryPop(out var idle))
+                {
+                    return idle;
+                }
+            }
+
+            var opened = await dataSource.OpenConnectionAsync(cancellationToken);
+            lock (lanesLock)
+            {
+                openedLanes.Add(opened);
+            }
+
+            return opened;
+        }
+
+        private void ReturnLane(NpgsqlConnection lane)
+        {
+            lock (lanesLock)
+            {
+                idleLanes.Push(lane);
+            }
+        }
+
         private async Task<IDanglingImageBatch> BeginBatchCoreAsync(IReadOnlyList<long> versionIds, bool delete, CancellationToken cancellationToken)
         {
-            var transaction = await connection.BeginTransactionAsync(IsolationLevel.ReadCommitted, cancellationToken);
+            var lane = await TakeLaneAsync(cancellationToken);
+            NpgsqlTransaction? transaction = null;
             try
             {
+                transaction = await lane.BeginTransactionAsync(IsolationLevel.ReadCommitted, cancellationToken);
                 // Rows are locked (or deleted, which locks them) in id order, the order writers lock in too,
                 // so that the two rarely deadlock. Deleting right away locks and deletes in one pass; the
                 // caller rolls back if the re-check finds a version that must stay.
                 // A batch's commit need not wait for its WAL to reach the disk: a crash can then forget
                 // only the last batches' deletions, which leaves every version whole (rule 6) and the next
                 // run deletes them again. Sent with the batch's first statement, in the same round trip.
-                await using var batch = new NpgsqlBatch(connection, transaction);
+                await using var batch = new NpgsqlBatch(lane, transaction);
                 batch.BatchCommands.Add(new NpgsqlBatchCommand("SET LOCAL synchronous_commit = off"));
                 var command = new NpgsqlBatchCommand(
                     delete
                         ? $"""
                           WITH v AS (
-                              DELETE FROM package_version v USING package p
-                              WHERE v.id = ANY($1) AND p.id = v.package_id AND p.type = '{ContainerLayout.PackageType}'
+                              DELETE FROM package_version v
+                              WHERE v.id = ANY($1) AND {IsContainerVersion}
                               RETURNING v.id, v.lower_version, v.created_unix),
                           f AS (DELETE FROM package_file WHERE version_id IN (SELECT id FROM v) RETURNING id),
                           fp AS (DELETE FROM package_property WHERE ref_type = {PropertyRefType.File:D} AND ref_id IN (SELECT id FROM f) RETURNING 1),
@@ -236,8 +271,7 @@ public sealed class NpgsqlDanglingImageStore(NpgsqlDataSource dataSource) : IDan
                           """
                         : $"""
                           SELECT v.id, v.lower_version, v.created_unix, 0::bigint, 0::bigint FROM package_version v
-                          JOIN package p ON p.id = v.package_id AND p.type = '{ContainerLayout.PackageType}'
-                          WHERE v.id = ANY($1)
+                          WHERE v.id = ANY($1) AND {IsContainerVersion}
                           ORDER BY v.id
                           FOR UPDATE OF v
                           """);
@@ -254,17 +288,27 @@ public sealed class NpgsqlDanglingImageStore(NpgsqlDataSource dataSource) : IDan
                     }
                 }
 
-                return new Batch(connection, transaction, present, deleted);
+                return new Batch(lane, transaction, present, deleted, ReturnLane);
             }
             catch
             {
-                await transaction.DisposeAsync();
+                if (transaction is not null)
+                {
+                    await transaction.DisposeAsync();
+                }
+
+                ReturnLane(lane);
                 throw;
             }
         }
 
         public async ValueTask DisposeAsync()
         {
+            foreach (var lane in openedLanes)
+            {
+                await lane.DisposeAsync();
+            }
+
             try
             {
                 if (connection.State == ConnectionState.Open)
@@ -285,7 +329,8 @@ public sealed class NpgsqlDanglingImageStore(NpgsqlDataSource dataSource) : IDan
         }
     }
 
-    private sealed class Batch(NpgsqlConnection connection, NpgsqlTransaction transaction, IReadOnlyList<LockedVersion> present, DeletionCounts deleted)
+    private sealed class Batch(
+        NpgsqlConnection connection, NpgsqlTransaction transaction, IReadOnlyList<LockedVersion> present, DeletionCounts deleted, Action<NpgsqlConnection> release)
         : IDanglingImageBatch
     {
         public IReadOnlyList<LockedVersion> Present => present;
@@ -318,7 +363,11 @@ public sealed class NpgsqlDanglingImageStore(NpgsqlDataSource dataSource) : IDan
                 {
                     Parameters = { BigintArray(targets.Select(t => t.PackageId).Distinct().ToArray()) },
                 });
-                batch.BatchCommands.Add(new NpgsqlBatchCommand(ReferencePropertiesSql) { Parameters = { BigintArray([.. known.Keys]) } });
+                // Only the properties that name a target: the others cannot keep one, and a batch's packages have thousands.
+                batch.BatchCommands.Add(new NpgsqlBatchCommand(ReferencePropertiesNamingSql)
+                {
+                    Parameters = { BigintArray([.. known.Keys]), PackagesSql.Parameter(targets.Select(t => t.Digest).Distinct().ToArray()) },
+                });
                 await using var reader = await batch.ExecuteReaderAsync(cancellationToken);
                 while (await reader.ReadAsync(cancellationToken))
                 {
@@ -410,7 +459,11 @@ public sealed class NpgsqlDanglingImageStore(NpgsqlDataSource dataSource) : IDan
                 return true;
             });
 
-        public ValueTask DisposeAsync() => transaction.DisposeAsync();
+        public async ValueTask DisposeAsync()
+        {
+            await transaction.DisposeAsync();
+            release(connection);
+        }
 
         private async Task<DeletionCounts> CountsAsync(string sql, IReadOnlyList<long> versionIds, CancellationToken cancellationToken)
         {
@@ -422,9 +475,23 @@ public sealed class NpgsqlDanglingImageStore(NpgsqlDataSource dataSource) : IDan
         }
     }
 
+    /// <summary>
+    /// That the version <c>v</c> is of a container package, asked per row through the package's primary key: a join lets
+    /// the planner hash every package of the registry for each batch (20,000 at a million versions), a cost that
+    /// grows with the registry instead of the batch.
+    /// </summary>
+    private static readonly string IsContainerVersion = $"(SELECT p.type FROM package p WHERE p.id = v.package_id) = '{ContainerLayout.PackageType}'";
+
     /// <summary>The <c>container.manifest.reference</c> properties of the versions $1 (index-only, by its partial index).</summary>
     private static readonly string ReferencePropertiesSql =
         $"SELECT ref_id, value FROM package_property WHERE ref_id = ANY($1) AND ref_type = {PropertyRefType.Version:D} AND name = '{ContainerLayout.ReferenceProperty}'";
+
+    /// <summary>
+    /// The <c>container.manifest.reference</c> properties of the versions $1 that may name one of the digests $2 (lower case):
+    /// every value whose first digest-shaped text is one of them, a superset of those the cleanup's reading (trimmed, in
+    /// lower case) pairs with $2, so that white space around a value never hides it.
+    /// </summary>
+    private static readonly string ReferencePropertiesNamingSql = ReferencePropertiesSql + " AND substring(lower(value) from 'sha256:[0-9a-f]{64}') = ANY($2)";
 
     /// <summary>
     /// The <c>container.manifest.subject</c> properties of the versions $1. Few rows have this name: where there are

@@ -11,55 +11,45 @@ namespace Forge.Packages.Container.Tests.Integration;
 /// Races and crashes at the exact moments they hurt: an index committed while the cleanup runs (rule 8),
 /// the run's connection killed between batches (rule 6), referrers first (rule 7), one run at a time (rule 9).
 /// </summary>
-[NonParallelizable]
-public sealed class CleanupConcurrencyTests
+public sealed class CleanupConcurrencyTests : HookedCleanupFixture
 {
-    private CleanupHarness h = null!;
-    private HookedStore store = null!;
-
-    [SetUp]
-    public async Task CreateWorld() => (h, store) = await CleanupHarness.CreateHookedAsync();
-
-    [TearDown]
-    public async Task DropWorld() => await h.DisposeAsync();
-
     [Test]
     public async Task An_index_committed_after_the_inventory_and_before_the_batch_lock_spares_its_children()
     {
-        var child = await h.PushPlatformAsync("demo/app", h.Old);
+        var child = await H.PushPlatformAsync("demo/app", H.Old);
         PushedManifest? index = null;
-        store.BeforeLock = async _ => index ??= await h.PushIndexAsync("demo/app", "v1", h.Now, child);
+        Store.BeforeLock = async _ => index ??= await H.PushIndexAsync("demo/app", "v1", H.Now, child);
 
-        var report = await h.CleanupAsync();
+        var report = await H.CleanupAsync();
 
         Assert.Multiple(async () =>
         {
             Assert.That(index, Is.Not.Null);
-            Assert.That(await h.VersionExistsAsync(child.VersionId), Is.True);
+            Assert.That(await H.VersionExistsAsync(child.VersionId), Is.True);
             Assert.That(report.SparedVersions, Is.EqualTo(1));
             Assert.That(report.Candidates.Single().Decision, Is.EqualTo(DanglingImageDecision.Spared));
             Assert.That(report.DeletedVersions, Is.Zero);
-            Assert.That(await h.BrokenReferencesAsync(), Is.Empty);
+            Assert.That(await H.BrokenReferencesAsync(), Is.Empty);
         });
     }
 
     [Test]
     public async Task An_index_pushed_by_a_tool_that_writes_only_reference_properties_also_spares()
     {
-        var child = await h.PushPlatformAsync("demo/app", h.Old);
-        var package = await h.PackageIdOfAsync(child.VersionId);
-        store.BeforeLock = async _ =>
+        var child = await H.PushPlatformAsync("demo/app", H.Old);
+        var package = await H.PackageIdOfAsync(child.VersionId);
+        Store.BeforeLock = async _ =>
         {
-            var index = await h.VersionAsync(package, "v9", h.Now, "{\"type\":\"oci\"}");
-            await h.PropertyAsync(0, index, ContainerLayout.ReferenceProperty, child.Digest.ToUpperInvariant());
-            store.BeforeLock = null;
+            var index = await H.VersionAsync(package, "v9", H.Now, "{\"type\":\"oci\"}");
+            await H.PropertyAsync(0, index, ContainerLayout.ReferenceProperty, child.Digest.ToUpperInvariant());
+            Store.BeforeLock = null;
         };
 
-        var report = await h.CleanupAsync();
+        var report = await H.CleanupAsync();
 
         Assert.Multiple(async () =>
         {
-            Assert.That(await h.VersionExistsAsync(child.VersionId), Is.True);
+            Assert.That(await H.VersionExistsAsync(child.VersionId), Is.True);
             Assert.That(report.SparedVersions, Is.EqualTo(1));
         });
     }
@@ -68,25 +58,25 @@ public sealed class CleanupConcurrencyTests
     public async Task A_tag_rewritten_in_place_after_the_inventory_to_list_a_candidate_spares_it()
     {
         // The re-check reads again only versions whose row changed since the inventory: an UPDATE must count.
-        var child = await h.PushPlatformAsync("demo/app", h.Old);
-        var other = await h.PushPlatformAsync("demo/app", h.Old, "linux/arm64");
-        var tag = await h.PushIndexAsync("demo/app", "v1", h.Old, other);
-        store.BeforeLock = async _ =>
+        var child = await H.PushPlatformAsync("demo/app", H.Old);
+        var other = await H.PushPlatformAsync("demo/app", H.Old, "linux/arm64");
+        var tag = await H.PushIndexAsync("demo/app", "v1", H.Old, other);
+        Store.BeforeLock = async _ =>
         {
-            await h.ExecuteAsync(
+            await H.ExecuteAsync(
                 "UPDATE package_version SET metadata_json = $1 WHERE id = $2",
                 $$"""{"type":"oci","is_tagged":true,"manifests":[{"digest":"{{other.Digest}}"},{"digest":"{{child.Digest}}"}]}""", tag.VersionId);
-            store.BeforeLock = null;
+            Store.BeforeLock = null;
         };
 
-        var report = await h.CleanupAsync();
+        var report = await H.CleanupAsync();
 
         Assert.Multiple(async () =>
         {
-            Assert.That(await h.VersionExistsAsync(child.VersionId), Is.True);
+            Assert.That(await H.VersionExistsAsync(child.VersionId), Is.True);
             Assert.That(report.SparedVersions, Is.EqualTo(1));
             Assert.That(report.DeletedVersions, Is.Zero);
-            Assert.That(await h.BrokenReferencesAsync(), Is.Empty);
+            Assert.That(await H.BrokenReferencesAsync(), Is.Empty);
         });
     }
 
@@ -94,22 +84,22 @@ public sealed class CleanupConcurrencyTests
     public async Task A_reference_property_added_after_the_inventory_to_an_unchanged_tag_spares()
     {
         // Adding a property leaves the version's row as it was: the re-check must read properties anyway.
-        var child = await h.PushPlatformAsync("demo/app", h.Old);
-        var other = await h.PushPlatformAsync("demo/app", h.Old, "linux/arm64");
-        var tag = await h.PushIndexAsync("demo/app", "v1", h.Old, other);
-        store.BeforeLock = async _ =>
+        var child = await H.PushPlatformAsync("demo/app", H.Old);
+        var other = await H.PushPlatformAsync("demo/app", H.Old, "linux/arm64");
+        var tag = await H.PushIndexAsync("demo/app", "v1", H.Old, other);
+        Store.BeforeLock = async _ =>
         {
-            await h.PropertyAsync(0, tag.VersionId, ContainerLayout.ReferenceProperty, child.Digest);
-            store.BeforeLock = null;
+            await H.PropertyAsync(0, tag.VersionId, ContainerLayout.ReferenceProperty, child.Digest);
+            Store.BeforeLock = null;
         };
 
-        var report = await h.CleanupAsync();
+        var report = await H.CleanupAsync();
 
         Assert.Multiple(async () =>
         {
-            Assert.That(await h.VersionExistsAsync(child.VersionId), Is.True);
+            Assert.That(await H.VersionExistsAsync(child.VersionId), Is.True);
             Assert.That(report.SparedVersions, Is.EqualTo(1));
-            Assert.That(await h.BrokenReferencesAsync(), Is.Empty);
+            Assert.That(await H.BrokenReferencesAsync(), Is.Empty);
         });
     }
 
@@ -117,20 +107,20 @@ public sealed class CleanupConcurrencyTests
     [TestCase("\t ", TestName = "A_reference_property_padded_with_a_tab_by_another_tool_spares")]
     public async Task A_padded_reference_property_written_after_the_inventory_spares(string padding)
     {
-        var child = await h.PushPlatformAsync("demo/app", h.Old);
-        var package = await h.PackageIdOfAsync(child.VersionId);
-        store.BeforeLock = async _ =>
+        var child = await H.PushPlatformAsync("demo/app", H.Old);
+        var package = await H.PackageIdOfAsync(child.VersionId);
+        Store.BeforeLock = async _ =>
         {
-            var index = await h.VersionAsync(package, "v9", h.Now, "{}");
-            await h.PropertyAsync(0, index, ContainerLayout.ReferenceProperty, child.Digest + padding);
-            store.BeforeLock = null;
+            var index = await H.VersionAsync(package, "v9", H.Now, "{}");
+            await H.PropertyAsync(0, index, ContainerLayout.ReferenceProperty, child.Digest + padding);
+            Store.BeforeLock = null;
         };
 
-        var report = await h.CleanupAsync();
+        var report = await H.CleanupAsync();
 
         Assert.Multiple(async () =>
         {
-            Assert.That(await h.VersionExistsAsync(child.VersionId), Is.True);
+            Assert.That(await H.VersionExistsAsync(child.VersionId), Is.True);
             Assert.That(report.SparedVersions, Is.EqualTo(1));
         });
     }
@@ -138,21 +128,21 @@ public sealed class CleanupConcurrencyTests
     [Test]
     public async Task A_referrer_whose_metadata_escapes_the_digest_in_json_spares()
     {
-        var child = await h.PushPlatformAsync("demo/app", h.Old);
-        var package = await h.PackageIdOfAsync(child.VersionId);
+        var child = await H.PushPlatformAsync("demo/app", H.Old);
+        var package = await H.PackageIdOfAsync(child.VersionId);
         var hex = child.Digest["sha256:".Length..];
         var escaped = $"sha256:\\u{(int)hex[0]:x4}{hex[1..]}";
-        store.BeforeLock = async _ =>
+        Store.BeforeLock = async _ =>
         {
-            await h.VersionAsync(package, "v9", h.Now, $"{{\"manifests\":[{{\"digest\":\"{escaped}\"}}]}}");
-            store.BeforeLock = null;
+            await H.VersionAsync(package, "v9", H.Now, $"{{\"manifests\":[{{\"digest\":\"{escaped}\"}}]}}");
+            Store.BeforeLock = null;
         };
 
-        var report = await h.CleanupAsync();
+        var report = await H.CleanupAsync();
 
         Assert.Multiple(async () =>
         {
-            Assert.That(await h.VersionExistsAsync(child.VersionId), Is.True);
+            Assert.That(await H.VersionExistsAsync(child.VersionId), Is.True);
             Assert.That(report.SparedVersions, Is.EqualTo(1));
         });
     }
@@ -160,65 +150,65 @@ public sealed class CleanupConcurrencyTests
     [Test]
     public async Task Sparing_a_nested_index_spares_the_entries_it_references_in_later_batches()
     {
-        var platform = await h.PushPlatformAsync("demo/app", h.Old);
-        var inner = await h.PushIndexAsync("demo/app", null, h.Old, platform);
-        store.BeforeLock = async ids =>
+        var platform = await H.PushPlatformAsync("demo/app", H.Old);
+        var inner = await H.PushIndexAsync("demo/app", null, H.Old, platform);
+        Store.BeforeLock = async ids =>
         {
             if (ids.Contains(inner.VersionId))
             {
-                await h.PushIndexAsync("demo/app", "v1", h.Now, inner);
-                store.BeforeLock = null;
+                await H.PushIndexAsync("demo/app", "v1", H.Now, inner);
+                Store.BeforeLock = null;
             }
         };
 
-        var report = await h.CleanupAsync(batchSize: 1);
+        var report = await H.CleanupAsync(batchSize: 1);
 
         Assert.Multiple(async () =>
         {
-            Assert.That(await h.VersionExistsAsync(inner.VersionId), Is.True);
-            Assert.That(await h.VersionExistsAsync(platform.VersionId), Is.True);
+            Assert.That(await H.VersionExistsAsync(inner.VersionId), Is.True);
+            Assert.That(await H.VersionExistsAsync(platform.VersionId), Is.True);
             Assert.That(report.SparedVersions, Is.EqualTo(2));
-            Assert.That(await h.BrokenReferencesAsync(), Is.Empty);
+            Assert.That(await H.BrokenReferencesAsync(), Is.Empty);
         });
     }
 
     [Test]
     public async Task A_digest_pushed_again_after_the_inventory_is_young_again_and_is_spared()
     {
-        var child = await h.PushPlatformAsync("demo/app", h.Old);
-        var index = await h.PushIndexAsync("demo/app", null, h.Old, child);
-        store.BeforeLock = async _ =>
+        var child = await H.PushPlatformAsync("demo/app", H.Old);
+        var index = await H.PushIndexAsync("demo/app", null, H.Old, child);
+        Store.BeforeLock = async _ =>
         {
             // What a re-push of the same manifest does to its row (a sync that starts over).
-            await h.ExecuteAsync("UPDATE package_version SET created_unix = $2 WHERE id = $1", index.VersionId, h.Now);
-            store.BeforeLock = null;
+            await H.ExecuteAsync("UPDATE package_version SET created_unix = $2 WHERE id = $1", index.VersionId, H.Now);
+            Store.BeforeLock = null;
         };
 
-        var report = await h.CleanupAsync(batchSize: 1);
+        var report = await H.CleanupAsync(batchSize: 1);
 
         Assert.Multiple(async () =>
         {
-            Assert.That(await h.VersionExistsAsync(index.VersionId), Is.True);
-            Assert.That(await h.VersionExistsAsync(child.VersionId), Is.True, "a young index keeps its children");
+            Assert.That(await H.VersionExistsAsync(index.VersionId), Is.True);
+            Assert.That(await H.VersionExistsAsync(child.VersionId), Is.True, "a young index keeps its children");
             Assert.That(report.SparedVersions, Is.EqualTo(2));
-            Assert.That(await h.BrokenReferencesAsync(), Is.Empty);
+            Assert.That(await H.BrokenReferencesAsync(), Is.Empty);
         });
     }
 
     [Test]
     public async Task An_index_push_that_races_the_locked_batch_fails_with_manifest_blob_unknown_and_publishes_nothing()
     {
-        var child = await h.PushPlatformAsync("demo/app", h.Old);
+        var child = await H.PushPlatformAsync("demo/app", H.Old);
         Task<PushedManifest>? push = null;
-        store.AfterLock = async _ =>
+        Store.AfterLock = async _ =>
         {
             // The batch holds its rows; the push must now wait for it, whatever it does next.
-            push = Task.Run(() => h.PushIndexAsync("demo/app", "v1", h.Now, child));
-            await Wait.UntilAsync(async () => await h.CountAsync(
+            push = Task.Run(() => H.PushIndexAsync("demo/app", "v1", H.Now, child));
+            await Wait.UntilAsync(async () => await H.CountAsync(
                 "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'") > 0);
         };
 
-        var report = await h.CleanupAsync();
+        var report = await H.CleanupAsync();
 
         Assert.That(push, Is.Not.Null);
         var failure = Assert.ThrowsAsync<RegistryFailureException>(async () => await push!);
@@ -227,22 +217,22 @@ public sealed class CleanupConcurrencyTests
             Assert.That(failure!.Failure, Is.EqualTo(RegistryFailure.ManifestBlobUnknown));
             Assert.That(failure.MissingDigest, Is.EqualTo(child.Digest));
             Assert.That(report.DeletedVersions, Is.EqualTo(1));
-            Assert.That(await h.CountAsync("SELECT count(*) FROM package_version WHERE lower_version = 'v1'"), Is.Zero);
-            Assert.That(await h.BrokenReferencesAsync(), Is.Empty);
+            Assert.That(await H.CountAsync("SELECT count(*) FROM package_version WHERE lower_version = 'v1'"), Is.Zero);
+            Assert.That(await H.BrokenReferencesAsync(), Is.Empty);
         });
     }
 
     [Test]
     public async Task An_index_naming_a_tags_manifest_that_the_tag_lost_while_it_waited_fails_with_manifest_blob_unknown()
     {
-        var amd64 = await h.PushPlatformAsync("demo/app", h.Now, tag: "amd64");
-        await using var repush = new NpgsqlConnection(h.Database.ConnectionString);
+        var amd64 = await H.PushPlatformAsync("demo/app", H.Now, tag: "amd64");
+        await using var repush = new NpgsqlConnection(H.Database.ConnectionString);
         await repush.OpenAsync();
         await using var transaction = await repush.BeginTransactionAsync();
         // What a re-push of the tag holds, and then does, when no index names its manifest yet.
         await Execute("SELECT id FROM package_version WHERE id = $1 FOR UPDATE", amd64.VersionId);
-        var push = Task.Run(() => h.PushIndexAsync("demo/app", "latest", h.Now, amd64));
-        await Wait.UntilAsync(async () => await h.CountAsync(
+        var push = Task.Run(() => H.PushIndexAsync("demo/app", "latest", H.Now, amd64));
+        await Wait.UntilAsync(async () => await H.CountAsync(
             "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'") > 0);
         await Execute("""
             WITH f AS (DELETE FROM package_file WHERE version_id = $1 RETURNING id),
@@ -255,7 +245,7 @@ public sealed class CleanupConcurrencyTests
 
         Assert.That(failure!.Failure, Is.EqualTo(RegistryFailure.ManifestBlobUnknown));
         Assert.That(failure.MissingDigest, Is.EqualTo(amd64.Digest));
-        Assert.That(await h.CountAsync("SELECT count(*) FROM package_version WHERE lower_version = 'latest'"), Is.Zero);
+        Assert.That(await H.CountAsync("SELECT count(*) FROM package_version WHERE lower_version = 'latest'"), Is.Zero);
 
         async Task Execute(string sql, long id)
         {
@@ -268,16 +258,16 @@ public sealed class CleanupConcurrencyTests
     [Test]
     public async Task An_index_push_chosen_as_a_deadlocks_victim_is_done_again_and_lands()
     {
-        var amd64 = await h.PushPlatformAsync("demo/app", h.Now);
-        var first = await h.PushIndexAsync("demo/app", "latest", h.Now, amd64);
-        await using var other = new NpgsqlConnection(h.Database.ConnectionString);
+        var amd64 = await H.PushPlatformAsync("demo/app", H.Now);
+        var first = await H.PushIndexAsync("demo/app", "latest", H.Now, amd64);
+        await using var other = new NpgsqlConnection(H.Database.ConnectionString);
         await other.OpenAsync();
         await using var transaction = await other.BeginTransactionAsync();
         // This side never gives up first: the push, which waits first, finds the cycle after 1 s and is ended.
         await Execute("SET LOCAL deadlock_timeout = '60s'");
         await Execute("SELECT id FROM package_version WHERE id = $1 FOR UPDATE", first.VersionId);
-        var push = Task.Run(() => h.PushIndexAsync("demo/app", "latest", h.Now, amd64));
-        await Wait.UntilAsync(async () => await h.CountAsync(
+        var push = Task.Run(() => H.PushIndexAsync("demo/app", "latest", H.Now, amd64));
+        await Wait.UntilAsync(async () => await H.CountAsync(
             "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'") > 0);
 
         // What a cleanup batch deleting the child does: a lock that the push's FOR KEY SHARE on the child holds off.
@@ -286,7 +276,7 @@ public sealed class CleanupConcurrencyTests
 
         var pushed = await push;
         Assert.That(pushed.VersionId, Is.EqualTo(first.VersionId), "the tag's row, with the new index");
-        Assert.That(await h.CountAsync(
+        Assert.That(await H.CountAsync(
             "SELECT count(*) FROM package_property WHERE ref_type = 0 AND ref_id = $1 AND name = 'container.manifest.reference'", pushed.VersionId), Is.EqualTo(1));
 
         async Task Execute(string sql, long? id = null)
@@ -304,13 +294,13 @@ public sealed class CleanupConcurrencyTests
     [Test]
     public async Task A_batch_that_the_database_ends_as_a_deadlocks_victim_is_done_again_and_deletes()
     {
-        var orphan = await h.PushPlatformAsync("demo/app", h.Old);
-        await using var other = new NpgsqlConnection(h.Database.ConnectionString);
+        var orphan = await H.PushPlatformAsync("demo/app", H.Old);
+        await using var other = new NpgsqlConnection(H.Database.ConnectionString);
         await other.OpenAsync();
         await using var transaction = await other.BeginTransactionAsync();
         Task? writer = null;
         var attempts = 0;
-        store.BeforeLock = async _ =>
+        Store.BeforeLock = async _ =>
         {
             if (++attempts > 1)
             {
@@ -324,21 +314,21 @@ public sealed class CleanupConcurrencyTests
             await Execute("SELECT id FROM package_file WHERE version_id = $1 FOR UPDATE", orphan.VersionId);
             writer = Task.Run(async () =>
             {
-                await Wait.UntilAsync(async () => await h.CountAsync(
+                await Wait.UntilAsync(async () => await H.CountAsync(
                     "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'") > 0);
                 await Execute("SELECT id FROM package_version WHERE id = $1 FOR UPDATE", orphan.VersionId);
                 await transaction.RollbackAsync();
             });
         };
 
-        var report = await h.CleanupAsync();
+        var report = await H.CleanupAsync();
         await writer!;
 
         Assert.Multiple(() =>
         {
             Assert.That(attempts, Is.EqualTo(2), "the batch is done again");
             Assert.That(report.DeletedVersions, Is.EqualTo(1));
-            Assert.That(store.CommittedBatches, Has.Count.EqualTo(1));
+            Assert.That(Store.CommittedBatches, Has.Count.EqualTo(1));
         });
 
         async Task Execute(string sql, long? id = null)
@@ -356,17 +346,17 @@ public sealed class CleanupConcurrencyTests
     [Test]
     public async Task Referrers_are_deleted_before_what_they_reference_and_no_index_is_ever_left_broken_between_batches()
     {
-        var platform = await h.PushPlatformAsync("demo/app", h.Old);
-        var inner = await h.PushIndexAsync("demo/app", null, h.Old, platform);
-        var outer = await h.PushIndexAsync("demo/app", null, h.Old, inner);
+        var platform = await H.PushPlatformAsync("demo/app", H.Old);
+        var inner = await H.PushIndexAsync("demo/app", null, H.Old, platform);
+        var outer = await H.PushIndexAsync("demo/app", null, H.Old, inner);
         var brokenBetweenBatches = new List<string>();
-        store.AfterCommit = async _ => brokenBetweenBatches.AddRange(await h.BrokenReferencesAsync());
+        Store.AfterCommit = async _ => brokenBetweenBatches.AddRange(await H.BrokenReferencesAsync());
 
-        await h.CleanupAsync(batchSize: 1);
+        await H.CleanupAsync(batchSize: 1);
 
         Assert.Multiple(() =>
         {
-            Assert.That(store.CommittedBatches.Select(b => b.Single()), Is.EqualTo(new[] { outer.VersionId, inner.VersionId, platform.VersionId }));
+            Assert.That(Store.CommittedBatches.Select(b => b.Single()), Is.EqualTo(new[] { outer.VersionId, inner.VersionId, platform.VersionId }));
             Assert.That(brokenBetweenBatches, Is.Empty);
         });
     }
@@ -377,55 +367,55 @@ public sealed class CleanupConcurrencyTests
         var orphans = new List<PushedManifest>();
         for (var i = 0; i < 4; i++)
         {
-            orphans.Add(await h.PushPlatformAsync("demo/app", h.Old));
+            orphans.Add(await H.PushPlatformAsync("demo/app", H.Old));
         }
 
-        store.AfterCommit = async batches =>
+        Store.AfterCommit = async batches =>
         {
             if (batches == 1)
             {
-                await h.ExecuteAsync("""
+                await H.ExecuteAsync("""
                     SELECT pg_terminate_backend(pid) FROM pg_locks
                     WHERE locktype = 'advisory' AND granted AND ((classid::bigint << 32) | objid::bigint) = $1
                     """, NpgsqlDanglingImageStore.RunLockKey);
             }
         };
 
-        Assert.That(async () => await h.CleanupAsync(batchSize: 2), Throws.InstanceOf<NpgsqlException>());
-        store.AfterCommit = null;
-        var remaining = orphans.Where(o => h.VersionExistsAsync(o.VersionId).Result).ToList();
+        Assert.That(async () => await H.CleanupAsync(batchSize: 2), Throws.InstanceOf<NpgsqlException>());
+        Store.AfterCommit = null;
+        var remaining = orphans.Where(o => H.VersionExistsAsync(o.VersionId).Result).ToList();
         var wholeFiles = remaining.Count * 3;
         Assert.Multiple(async () =>
         {
             Assert.That(remaining, Has.Count.EqualTo(2), "the first batch committed, the second never started");
-            Assert.That(await h.CountAsync("SELECT count(*) FROM package_file WHERE version_id = ANY($1)", remaining.Select(r => r.VersionId).ToArray()), Is.EqualTo(wholeFiles));
-            Assert.That(await h.BrokenReferencesAsync(), Is.Empty);
+            Assert.That(await H.CountAsync("SELECT count(*) FROM package_file WHERE version_id = ANY($1)", remaining.Select(r => r.VersionId).ToArray()), Is.EqualTo(wholeFiles));
+            Assert.That(await H.BrokenReferencesAsync(), Is.Empty);
         });
 
-        var next = await h.CleanupAsync(batchSize: 2);
+        var next = await H.CleanupAsync(batchSize: 2);
         Assert.Multiple(() =>
         {
             Assert.That(next.DeletedVersions, Is.EqualTo(2));
-            Assert.That(orphans.Any(o => h.VersionExistsAsync(o.VersionId).Result), Is.False);
+            Assert.That(orphans.Any(o => H.VersionExistsAsync(o.VersionId).Result), Is.False);
         });
     }
 
     [Test]
     public async Task A_run_that_starts_while_another_holds_the_lock_is_skipped_and_does_nothing()
     {
-        var orphan = await h.PushPlatformAsync("demo/app", h.Old);
-        await using (var running = await h.App.Services.GetRequiredService<IDanglingImageStore>().TryStartRunAsync(false, CancellationToken.None))
+        var orphan = await H.PushPlatformAsync("demo/app", H.Old);
+        await using (var running = await H.App.Services.GetRequiredService<IDanglingImageStore>().TryStartRunAsync(false, CancellationToken.None))
         {
             Assert.That(running, Is.Not.Null);
-            var skipped = await h.CleanupAsync();
+            var skipped = await H.CleanupAsync();
             Assert.Multiple(async () =>
             {
                 Assert.That(skipped.Skipped, Is.True);
-                Assert.That(await h.VersionExistsAsync(orphan.VersionId), Is.True);
+                Assert.That(await H.VersionExistsAsync(orphan.VersionId), Is.True);
             });
         }
 
-        var after = await h.CleanupAsync();
+        var after = await H.CleanupAsync();
         Assert.That(after.DeletedVersions, Is.EqualTo(1), "the lock is released with the run that held it");
     }
 
@@ -434,16 +424,16 @@ public sealed class CleanupConcurrencyTests
     {
         for (var i = 0; i < 3; i++)
         {
-            await h.PushPlatformAsync("demo/app", h.Old);
+            await H.PushPlatformAsync("demo/app", H.Old);
         }
 
         var gate = new TaskCompletionSource();
-        store.BeforeLock = async _ => await gate.Task;
-        var first = h.CleanupAsync();
-        await Wait.UntilAsync(async () => await h.CountAsync(
+        Store.BeforeLock = async _ => await gate.Task;
+        var first = H.CleanupAsync();
+        await Wait.UntilAsync(async () => await H.CountAsync(
             "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND granted AND ((classid::bigint << 32) | objid::bigint) = $1",
             NpgsqlDanglingImageStore.RunLockKey) == 1);
-        var second = await h.CleanupAsync();
+        var second = await H.CleanupAsync();
         gate.SetResult();
         var done = await first;
 

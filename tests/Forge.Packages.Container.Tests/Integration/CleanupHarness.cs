@@ -36,9 +36,13 @@ public sealed class CleanupHarness : ForgeTestWorld
     }
 
     public Task<DanglingImageCleanupReport> CleanupAsync(
-        TimeSpan? olderThan = null, int batchSize = 500, bool dryRun = false, bool removeOrphanedReferrerTags = false)
+        TimeSpan? olderThan = null, int batchSize = 500, bool dryRun = false, bool removeOrphanedReferrerTags = false,
+        int workers = DanglingImageCleanupOptions.DefaultWorkers)
         => App.Services.GetRequiredService<DanglingImageCleanup>().RunAsync(
-            new DanglingImageCleanupOptions(olderThan ?? TimeSpan.FromHours(24), batchSize, dryRun, RemoveOrphanedReferrerTags: removeOrphanedReferrerTags),
+            new DanglingImageCleanupOptions(olderThan ?? TimeSpan.FromHours(24), batchSize, dryRun, RemoveOrphanedReferrerTags: removeOrphanedReferrerTags)
+            {
+                Workers = workers,
+            },
             CancellationToken.None);
 
     /// <summary>A digest that no real content has: <c>sha256:</c> and the SHA-256 of <paramref name="seed"/>.</summary>

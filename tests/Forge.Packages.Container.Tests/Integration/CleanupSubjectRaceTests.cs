@@ -12,39 +12,29 @@ namespace Forge.Packages.Container.Tests.Integration;
 /// batch locks, while it holds its rows, and a push that holds the referrer first; and a referrer deleted before its
 /// subject.
 /// </summary>
-[NonParallelizable]
-public sealed class CleanupSubjectRaceTests
+public sealed class CleanupSubjectRaceTests : HookedCleanupFixture
 {
     // The subject's content is fixed, so that its digest is known before it is pushed, as a referrer pushed first names it.
     private static readonly ImageBlob SubjectConfig = new(Encoding.UTF8.GetBytes("""{"architecture":"amd64","os":"linux","rootfs":{}}"""), ImageMediaTypes.OciConfig);
     private static readonly ImageBlob SubjectLayer = new(Encoding.UTF8.GetBytes("the subject's only layer"), ImageMediaTypes.OciLayer);
-
-    private CleanupHarness h = null!;
-    private HookedStore store = null!;
-
-    [SetUp]
-    public async Task CreateWorld() => (h, store) = await CleanupHarness.CreateHookedAsync();
-
-    [TearDown]
-    public async Task DropWorld() => await h.DisposeAsync();
 
     [TestCase("v1", TestName = "A_subject_pushed_by_tag_after_the_inventory_and_before_the_batch_lock_spares_its_referrer")]
     [TestCase(null, TestName = "A_subject_pushed_by_digest_after_the_inventory_and_before_the_batch_lock_spares_its_referrer")]
     public async Task A_subject_pushed_before_the_batch_lock_spares_its_referrer(string? tag)
     {
         var subject = await SubjectDigestAsync();
-        var signature = await h.PushReferrerAsync("demo/app", h.Old, subject);
-        var orphan = await h.PushPlatformAsync("demo/app", h.Old);
+        var signature = await H.PushReferrerAsync("demo/app", H.Old, subject);
+        var orphan = await H.PushPlatformAsync("demo/app", H.Old);
         PushedManifest? pushed = null;
-        store.BeforeLock = async _ => pushed ??= await PushSubjectAsync("demo/app", tag);
+        Store.BeforeLock = async _ => pushed ??= await PushSubjectAsync("demo/app", tag);
 
-        var report = await h.CleanupAsync();
+        var report = await H.CleanupAsync();
 
         Assert.Multiple(async () =>
         {
             Assert.That(pushed?.Digest, Is.EqualTo(subject));
-            Assert.That(await h.VersionExistsAsync(signature.VersionId), Is.True);
-            Assert.That(await h.VersionExistsAsync(orphan.VersionId), Is.False, "the batch is done again without the referrer");
+            Assert.That(await H.VersionExistsAsync(signature.VersionId), Is.True);
+            Assert.That(await H.VersionExistsAsync(orphan.VersionId), Is.False, "the batch is done again without the referrer");
             Assert.That(report.SparedVersions, Is.EqualTo(1));
             Assert.That(report.Candidates.Single(c => c.VersionId == signature.VersionId).Decision, Is.EqualTo(DanglingImageDecision.Spared));
         });
@@ -54,22 +44,22 @@ public sealed class CleanupSubjectRaceTests
     public async Task A_subject_pushed_before_the_lock_spares_a_chain_of_signatures_from_the_first_batch_on()
     {
         var subject = await SubjectDigestAsync();
-        var first = await h.PushReferrerAsync("demo/app", h.Old, subject);
-        var second = await h.PushReferrerAsync("demo/app", h.Old, first.Digest);
-        var third = await h.PushReferrerAsync("demo/app", h.Old, second.Digest);
-        store.BeforeLock = async _ =>
+        var first = await H.PushReferrerAsync("demo/app", H.Old, subject);
+        var second = await H.PushReferrerAsync("demo/app", H.Old, first.Digest);
+        var third = await H.PushReferrerAsync("demo/app", H.Old, second.Digest);
+        Store.BeforeLock = async _ =>
         {
-            store.BeforeLock = null;
+            Store.BeforeLock = null;
             await PushSubjectAsync("demo/app", "v1");
         };
 
-        var report = await h.CleanupAsync(batchSize: 1);
+        var report = await H.CleanupAsync(batchSize: 1);
 
         Assert.Multiple(async () =>
         {
-            Assert.That(await h.CountAsync("SELECT count(*) FROM package_version WHERE id = ANY($1)", new[] { first.VersionId, second.VersionId, third.VersionId }), Is.EqualTo(3));
+            Assert.That(await H.CountAsync("SELECT count(*) FROM package_version WHERE id = ANY($1)", new[] { first.VersionId, second.VersionId, third.VersionId }), Is.EqualTo(3));
             Assert.That(report.SparedVersions, Is.EqualTo(3));
-            Assert.That(store.CommittedBatches, Is.Empty);
+            Assert.That(Store.CommittedBatches, Is.Empty);
         });
     }
 
@@ -77,10 +67,10 @@ public sealed class CleanupSubjectRaceTests
     public async Task A_subject_push_waits_for_a_batch_that_holds_its_referrer_and_lands_once_the_batch_has_deleted_it()
     {
         var subject = await SubjectDigestAsync();
-        var signature = await h.PushReferrerAsync("demo/app", h.Old, subject);
+        var signature = await H.PushReferrerAsync("demo/app", H.Old, subject);
         Task<PushedManifest>? push = null;
         var waited = false;
-        store.AfterLock = async _ =>
+        Store.AfterLock = async _ =>
         {
             // The batch holds (has deleted) the referrer: the push must wait for it, whatever it decides.
             push = Task.Run(() => PushSubjectAsync("demo/app", "v1"));
@@ -88,7 +78,7 @@ public sealed class CleanupSubjectRaceTests
             waited = !push.IsCompleted;
         };
 
-        var report = await h.CleanupAsync();
+        var report = await H.CleanupAsync();
         var pushed = await push!;
 
         Assert.Multiple(async () =>
@@ -96,8 +86,8 @@ public sealed class CleanupSubjectRaceTests
             Assert.That(waited, Is.True, "the push waited for the batch");
             Assert.That(pushed.Digest, Is.EqualTo(subject));
             Assert.That(report.DeletedVersions, Is.EqualTo(1), "the cleanup committed first");
-            Assert.That(await h.VersionExistsAsync(signature.VersionId), Is.False);
-            Assert.That(await h.CountAsync("SELECT count(*) FROM package_version WHERE lower_version = 'v1'"), Is.EqualTo(1));
+            Assert.That(await H.VersionExistsAsync(signature.VersionId), Is.False);
+            Assert.That(await H.CountAsync("SELECT count(*) FROM package_version WHERE lower_version = 'v1'"), Is.EqualTo(1));
         });
     }
 
@@ -108,9 +98,9 @@ public sealed class CleanupSubjectRaceTests
         // test's) after it has taken its referrer locks. The cleanup's batch then waits for the push, which commits
         // first: the re-check must see that v1's manifest is now the referrer's subject.
         var subject = await SubjectDigestAsync();
-        var tag = await h.PushPlatformAsync("demo/app", h.Old, tag: "v1");
-        var signature = await h.PushReferrerAsync("demo/app", h.Old, subject);
-        await using var holder = new NpgsqlConnection(h.Database.ConnectionString);
+        var tag = await H.PushPlatformAsync("demo/app", H.Old, tag: "v1");
+        var signature = await H.PushReferrerAsync("demo/app", H.Old, subject);
+        await using var holder = new NpgsqlConnection(H.Database.ConnectionString);
         await holder.OpenAsync();
         await using var transaction = await holder.BeginTransactionAsync();
         await using (var hold = new NpgsqlCommand("SELECT id FROM package_version WHERE id = $1 FOR UPDATE", holder, transaction))
@@ -121,7 +111,7 @@ public sealed class CleanupSubjectRaceTests
 
         var push = Task.Run(() => PushSubjectAsync("demo/app", "v1"));
         await Wait.UntilAsync(async () => push.IsCompleted || await LockWaitersAsync() == 1);
-        var cleanup = Task.Run(() => h.CleanupAsync());
+        var cleanup = Task.Run(() => H.CleanupAsync());
         await Wait.UntilAsync(async () => cleanup.IsCompleted || await LockWaitersAsync() == 2);
         await transaction.CommitAsync();
         var pushed = await push;
@@ -130,7 +120,7 @@ public sealed class CleanupSubjectRaceTests
         Assert.Multiple(async () =>
         {
             Assert.That(pushed.VersionId, Is.EqualTo(tag.VersionId), "v1 has the subject now");
-            Assert.That(await h.VersionExistsAsync(signature.VersionId), Is.True);
+            Assert.That(await H.VersionExistsAsync(signature.VersionId), Is.True);
             Assert.That(report.SparedVersions, Is.EqualTo(1));
             Assert.That(report.DeletedVersions, Is.Zero);
         });
@@ -140,18 +130,18 @@ public sealed class CleanupSubjectRaceTests
     public async Task A_subject_pushed_before_the_lock_spares_an_orphaned_referrer_tag_and_its_push_waits_for_a_batch_that_holds_one()
     {
         var subject = await SubjectDigestAsync();
-        var sig = await h.PushPlatformAsync("demo/app", h.Old, tag: CleanupHarness.ReferrerTag(subject));
-        var att = await h.PushPlatformAsync("demo/other", h.Old, tag: CleanupHarness.ReferrerTag(subject, "att"));
+        var sig = await H.PushPlatformAsync("demo/app", H.Old, tag: CleanupHarness.ReferrerTag(subject));
+        var att = await H.PushPlatformAsync("demo/other", H.Old, tag: CleanupHarness.ReferrerTag(subject, "att"));
         Task<PushedManifest>? late = null;
         var waited = false;
-        store.BeforeLock = async ids =>
+        Store.BeforeLock = async ids =>
         {
             if (ids.Contains(sig.VersionId))
             {
                 await PushSubjectAsync("demo/app", "v1");
             }
         };
-        store.AfterLock = async ids =>
+        Store.AfterLock = async ids =>
         {
             if (ids.Contains(att.VersionId))
             {
@@ -161,13 +151,13 @@ public sealed class CleanupSubjectRaceTests
             }
         };
 
-        var report = await h.CleanupAsync(batchSize: 1, removeOrphanedReferrerTags: true);
+        var report = await H.CleanupAsync(batchSize: 1, removeOrphanedReferrerTags: true);
         await late!;
 
         Assert.Multiple(async () =>
         {
-            Assert.That(await h.VersionExistsAsync(sig.VersionId), Is.True, "its subject came before the lock");
-            Assert.That(await h.VersionExistsAsync(att.VersionId), Is.False, "the batch held it first");
+            Assert.That(await H.VersionExistsAsync(sig.VersionId), Is.True, "its subject came before the lock");
+            Assert.That(await H.VersionExistsAsync(att.VersionId), Is.False, "the batch held it first");
             Assert.That(waited, Is.True, "the push waited for the batch holding the referrer tag");
             Assert.That(report.SparedVersions, Is.EqualTo(1));
         });
@@ -178,21 +168,21 @@ public sealed class CleanupSubjectRaceTests
     {
         // The referrer's id is the lower: id order cannot pass for deletion order.
         var subject = await SubjectDigestAsync();
-        var signature = await h.PushReferrerAsync("demo/app", h.Old, subject);
+        var signature = await H.PushReferrerAsync("demo/app", H.Old, subject);
         var image = await PushSubjectAsync("demo/app", null);
-        await h.ExecuteAsync("UPDATE package_version SET created_unix = $2 WHERE id = $1", image.VersionId, h.Old);
+        await H.ExecuteAsync("UPDATE package_version SET created_unix = $2 WHERE id = $1", image.VersionId, H.Old);
 
-        await h.CleanupAsync(batchSize: 1);
+        await H.CleanupAsync(batchSize: 1);
 
-        Assert.That(store.CommittedBatches.Select(b => b.Single()), Is.EqualTo(new[] { signature.VersionId, image.VersionId }));
+        Assert.That(Store.CommittedBatches.Select(b => b.Single()), Is.EqualTo(new[] { signature.VersionId, image.VersionId }));
     }
 
     /// <summary>The digest the subject's manifest has, learnt by pushing it to a repository of its own.</summary>
     private async Task<string> SubjectDigestAsync() => (await PushSubjectAsync("demo/scratch", "probe")).Digest;
 
     private Task<PushedManifest> PushSubjectAsync(string repository, string? tag)
-        => h.Images.PushImageAsync(1, repository, tag, "linux/amd64", SubjectConfig, [SubjectLayer], h.Now);
+        => H.Images.PushImageAsync(1, repository, tag, "linux/amd64", SubjectConfig, [SubjectLayer], H.Now);
 
     private Task<long> LockWaitersAsync()
-        => h.CountAsync("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'");
+        => H.CountAsync("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'");
 }

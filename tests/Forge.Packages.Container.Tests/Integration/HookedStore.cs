@@ -12,6 +12,9 @@ public sealed class HookedStore(IDanglingImageStore inner) : IDanglingImageStore
     public Func<IReadOnlyList<long>, Task>? AfterLock { get; set; }
     public Func<int, Task>? AfterCommit { get; set; }
 
+    /// <summary>Called with a batch's version ids once its transaction has ended (committed or rolled back).</summary>
+    public Action<IReadOnlyList<long>>? AfterEnd { get; set; }
+
     /// <summary>The version ids of each committed batch, in order.</summary>
     public List<IReadOnlyList<long>> CommittedBatches { get; } = [];
 
@@ -35,13 +38,13 @@ public sealed class HookedStore(IDanglingImageStore inner) : IDanglingImageStore
                 await after(batch.Present.Select(v => v.Id).ToList());
             }
 
-            return new Batch(batch, hooks, delete);
+            return new Batch(batch, hooks, delete, versionIds);
         }
 
         public ValueTask DisposeAsync() => inner.DisposeAsync();
     }
 
-    private sealed class Batch(IDanglingImageBatch inner, HookedStore hooks, bool delete) : IDanglingImageBatch
+    private sealed class Batch(IDanglingImageBatch inner, HookedStore hooks, bool delete, IReadOnlyList<long> versionIds) : IDanglingImageBatch
     {
         public IReadOnlyList<LockedVersion> Present => inner.Present;
 
@@ -60,13 +63,24 @@ public sealed class HookedStore(IDanglingImageStore inner) : IDanglingImageStore
         public async Task CommitAsync(CancellationToken cancellationToken)
         {
             await inner.CommitAsync(cancellationToken);
-            hooks.CommittedBatches.Add(delete ? inner.Present.Select(v => v.Id).ToList() : []);
+            int committed;
+            // The cleanup's workers commit batches at once.
+            lock (hooks.CommittedBatches)
+            {
+                hooks.CommittedBatches.Add(delete ? inner.Present.Select(v => v.Id).ToList() : []);
+                committed = hooks.CommittedBatches.Count;
+            }
+
             if (hooks.AfterCommit is { } after)
             {
-                await after(hooks.CommittedBatches.Count);
+                await after(committed);
             }
         }
 
-        public ValueTask DisposeAsync() => inner.DisposeAsync();
+        public async ValueTask DisposeAsync()
+        {
+            await inner.DisposeAsync();
+            hooks.AfterEnd?.Invoke(versionIds);
+        }
     }
 }

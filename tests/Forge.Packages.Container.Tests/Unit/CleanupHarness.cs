@@ -28,6 +28,10 @@ internal sealed class CleanupHarness : IDisposable
     private readonly List<(ContainerVersionRecord Version, IReadOnlyList<string> Properties)> laterVersions = [];
     private readonly List<TagManifest> laterManifests = [];
     private readonly Queue<Exception> deleteFailures = new();
+    // Workers open batches at once: what they share is changed under this lock.
+    private readonly Lock gate = new();
+    private readonly List<IReadOnlyList<long>> openBatchPackages = [];
+    private (int Count, TimeSpan Patience)? hold;
 
     public CleanupHarness()
     {
@@ -95,16 +99,79 @@ internal sealed class CleanupHarness : IDisposable
     public DanglingImageCleanup Cleanup(TimeProvider? clock = null)
         => new(Store.Object, Telemetry, clock ?? new FixedClock(Now), NullLogger<DanglingImageCleanup>.Instance);
 
+    /// <summary>
+    /// Runs the cleanup; with one worker unless told otherwise, so that the order of batches across packages is the
+    /// inventory's and tests can assert it (the tests of several workers ask for them).
+    /// </summary>
     public Task<DanglingImageCleanupReport> RunAsync(
-        int batchSize = 500, bool dryRun = false, TimeProvider? clock = null, TimeSpan? olderThan = null, bool removeOrphanedReferrerTags = false)
+        int batchSize = 500, bool dryRun = false, TimeProvider? clock = null, TimeSpan? olderThan = null, bool removeOrphanedReferrerTags = false,
+        int workers = 1)
         => Cleanup(clock).RunAsync(
-            new DanglingImageCleanupOptions(olderThan ?? OlderThan, batchSize, dryRun, RemoveOrphanedReferrerTags: removeOrphanedReferrerTags),
+            new DanglingImageCleanupOptions(olderThan ?? OlderThan, batchSize, dryRun, RemoveOrphanedReferrerTags: removeOrphanedReferrerTags)
+            {
+                Workers = workers,
+            },
             CancellationToken.None);
+
+    /// <summary>The most batches that were open at once.</summary>
+    public int MostOpenBatches { get; private set; }
+
+    /// <summary>
+    /// Each batch, once open, waits until <paramref name="count"/> batches are open at once (or <paramref name="patience"/>
+    /// has passed), so that workers that can overlap do.
+    /// </summary>
+    public void HoldBatchesUntilOpen(int count, TimeSpan patience) => hold = (count, patience);
+
+    /// <summary>The packages of each batch, as it began.</summary>
+    public List<IReadOnlyList<long>> BatchPackages { get; } = [];
+
+    /// <summary>Pairs of batches that were open at once and shared a package.</summary>
+    public List<(IReadOnlyList<long> First, IReadOnlyList<long> Second)> OverlappingBatchesOfOnePackage { get; } = [];
 
     public void Dispose() => services.Dispose();
 
-    private Task<IDanglingImageBatch> OpenBatch(IReadOnlyList<long> ids, bool delete)
+    private async Task<IDanglingImageBatch> OpenBatch(IReadOnlyList<long> ids, bool delete)
     {
+        IDanglingImageBatch opened;
+        IReadOnlyList<long> packages = ids.Select(id => Inventory.Versions.Single(v => v.Id == id).PackageId).Distinct().ToList();
+        lock (gate)
+        {
+            opened = OpenBatchLocked(ids, delete, packages, out var failure);
+            if (failure is not null)
+            {
+                throw failure;
+            }
+        }
+
+        if (hold is { } wanted)
+        {
+            var clock = System.Diagnostics.Stopwatch.StartNew();
+            while (clock.Elapsed < wanted.Patience && OpenCount() < wanted.Count)
+            {
+                await Task.Delay(10);
+            }
+        }
+
+        return opened;
+    }
+
+    private int OpenCount()
+    {
+        lock (gate)
+        {
+            return openBatchPackages.Count;
+        }
+    }
+
+    private IDanglingImageBatch OpenBatchLocked(IReadOnlyList<long> ids, bool delete, IReadOnlyList<long> packages, out Exception? failure)
+    {
+        failure = null;
+        foreach (var open in openBatchPackages.Where(open => open.Intersect(packages).Any()))
+        {
+            OverlappingBatchesOfOnePackage.Add((open, packages));
+        }
+
+        BatchPackages.Add(packages);
         var batch = new Mock<IDanglingImageBatch>(MockBehavior.Strict);
         var pending = new List<long>();
         BatchCalls.Add(new BatchCall(ids.ToList(), batch));
@@ -116,9 +183,9 @@ internal sealed class CleanupHarness : IDisposable
         {
             // Like the store: the batch deletes what is present right away, final only on commit.
             DeleteCalls.Add(present.Select(v => v.Id).ToList());
-            if (deleteFailures.TryDequeue(out var failure))
+            if (deleteFailures.TryDequeue(out failure))
             {
-                return Task.FromException<IDanglingImageBatch>(failure);
+                return batch.Object;
             }
 
             pending.AddRange(present.Select(v => v.Id));
@@ -129,24 +196,48 @@ internal sealed class CleanupHarness : IDisposable
         batch.Setup(b => b.FindPossibleReferrersAsync(It.IsAny<IReadOnlyCollection<(long, string)>>(), It.IsAny<IReadOnlyDictionary<long, uint>>(), It.IsAny<CancellationToken>()))
             .Returns((IReadOnlyCollection<(long PackageId, string Digest)> targets, IReadOnlyDictionary<long, uint> known, CancellationToken _) =>
             {
-                KnownAtRecheck.Add(known);
-                return PossibleReferrers(targets);
+                lock (gate)
+                {
+                    KnownAtRecheck.Add(known);
+                    return PossibleReferrers(targets);
+                }
             });
         batch.Setup(b => b.FindSubjectHoldersAsync(It.IsAny<IReadOnlyCollection<(long, string)>>(), It.IsAny<CancellationToken>()))
-            .Returns((IReadOnlyCollection<(long PackageId, string Digest)> subjects, CancellationToken _) => SubjectHolders(subjects));
+            .Returns((IReadOnlyCollection<(long PackageId, string Digest)> subjects, CancellationToken _) =>
+            {
+                lock (gate)
+                {
+                    return SubjectHolders(subjects);
+                }
+            });
         batch.Setup(b => b.CountAsync(It.IsAny<IReadOnlyList<long>>(), It.IsAny<CancellationToken>()))
             .Returns((IReadOnlyList<long> versionIds, CancellationToken _) =>
             {
-                CountCalls.Add(versionIds.ToList());
+                lock (gate)
+                {
+                    CountCalls.Add(versionIds.ToList());
+                }
+
                 return Task.FromResult(CountsFor(versionIds.Count));
             });
         batch.Setup(b => b.CommitAsync(It.IsAny<CancellationToken>())).Callback(() =>
             {
-                gone.UnionWith(pending);
-                Committed.AddRange(pending);
+                lock (gate)
+                {
+                    gone.UnionWith(pending);
+                    Committed.AddRange(pending);
+                }
             }).Returns(Task.CompletedTask);
-        batch.Setup(b => b.DisposeAsync()).Returns(ValueTask.CompletedTask);
-        return Task.FromResult(batch.Object);
+        batch.Setup(b => b.DisposeAsync()).Callback(() =>
+            {
+                lock (gate)
+                {
+                    openBatchPackages.Remove(packages);
+                }
+            }).Returns(ValueTask.CompletedTask);
+        openBatchPackages.Add(packages);
+        MostOpenBatches = Math.Max(MostOpenBatches, openBatchPackages.Count);
+        return batch.Object;
     }
 
     /// <summary>Like the store: the versions still there, and those pushed since, whose name or manifest has one of the digests.</summary>

@@ -51,7 +51,7 @@ public sealed class DanglingImageCleanupTaskTests : CleanupFixture
         Assert.That(DanglingImageCleanupTask.Definition.Name, Is.EqualTo("cleanup_container_sha256"));
         Assert.That(settings, Is.EquivalentTo(new Dictionary<string, string>
         {
-            ["OlderThan"] = "24h", ["BatchSize"] = "500", ["DryRun"] = "false", ["RemoveOrphanedReferrerTags"] = "false",
+            ["OlderThan"] = "24h", ["BatchSize"] = "500", ["Workers"] = "2", ["DryRun"] = "false", ["RemoveOrphanedReferrerTags"] = "false",
         }));
     }
 
@@ -67,11 +67,29 @@ public sealed class DanglingImageCleanupTaskTests : CleanupFixture
         Assert.That(result.Summary, Does.StartWith($"deleted {deleted} version(s) (orphaned referrers 0, referrer tags {deleted})"));
     }
 
-    private Task<CronTaskResult> RunTaskAsync(TimeSpan olderThan, int batchSize, bool dryRun, bool removeOrphanedReferrerTags = false)
+    [TestCase(1, 1, TestName = "With_Workers_1_the_task_deletes_one_batch_at_a_time")]
+    [TestCase(2, 2, TestName = "With_Workers_2_the_task_deletes_two_batches_at_once")]
+    public async Task The_workers_setting_reaches_the_cleanup(int workers, int mostOpen)
+    {
+        for (var package = 1; package <= 4; package++)
+        {
+            Harness.Inventory.Image(package, $"owner/image{package}").Manifest(Digests.Of($"orphan {package}"), Old);
+        }
+
+        Harness.HoldBatchesUntilOpen(2, TimeSpan.FromSeconds(workers == 1 ? 0.2 : 10));
+
+        var result = await RunTaskAsync(OlderThan, batchSize: 1, dryRun: false, workers: workers);
+
+        Assert.That(result.Summary, Does.StartWith("deleted 4 version(s)"));
+        Assert.That(Harness.MostOpenBatches, Is.EqualTo(mostOpen));
+    }
+
+    private Task<CronTaskResult> RunTaskAsync(TimeSpan olderThan, int batchSize, bool dryRun, bool removeOrphanedReferrerTags = false, int workers = 1)
     {
         var settings = new CronTaskSettings(new Dictionary<string, object>
         {
-            ["OlderThan"] = olderThan, ["BatchSize"] = batchSize, ["DryRun"] = dryRun, ["RemoveOrphanedReferrerTags"] = removeOrphanedReferrerTags,
+            ["OlderThan"] = olderThan, ["BatchSize"] = batchSize, ["Workers"] = workers, ["DryRun"] = dryRun,
+            ["RemoveOrphanedReferrerTags"] = removeOrphanedReferrerTags,
         });
         var task = new DanglingImageCleanupTask(Harness.Cleanup(), NullLogger<DanglingImageCleanupTask>.Instance);
         return task.RunAsync(new CronTaskContext(DanglingImageCleanupTask.Name, settings, CronRunTrigger.Manual, RunId: 1), CancellationToken.None);
