@@ -8,8 +8,9 @@ namespace Forge.Packages.Container.Data;
 
 /// <summary>
 /// The dangling image cleanup's store over PostgreSQL. One connection per run carries the session advisory lock that
-/// makes runs exclusive across the deployment (released by PostgreSQL if the connection dies) and every
-/// batch transaction; the inventory reads on a second one, so that it can run ahead of the batches.
+/// makes runs exclusive across the deployment (released by PostgreSQL if the connection dies) and the first worker's
+/// batch transactions; batches open at once take connections of their own from the pool, and the inventory reads on
+/// another, so that it can run ahead of the batches.
 /// </summary>
 public sealed class NpgsqlDanglingImageStore(NpgsqlDataSource dataSource) : IDanglingImageStore
 {
