@@ -80,16 +80,22 @@ public sealed class CleanupConcurrencyTests : HookedCleanupFixture
         });
     }
 
-    [Test]
-    public async Task A_reference_property_added_after_the_inventory_to_an_unchanged_tag_spares()
+    [TestCase("", "", false, TestName = "A_reference_property_added_after_the_inventory_to_an_unchanged_tag_spares")]
+    [TestCase("", "", true, TestName = "A_reference_property_in_upper_case_added_to_an_unchanged_tag_spares")]
+    [TestCase(" \n", "\t", false, TestName = "A_reference_property_padded_with_white_space_added_to_an_unchanged_tag_spares")]
+    [TestCase("\u00a0", "\u2003", true, TestName = "A_reference_property_padded_with_unicode_spaces_added_to_an_unchanged_tag_spares")]
+    public async Task A_reference_property_added_after_the_inventory_to_an_unchanged_tag_spares(string before, string after, bool upperCase)
     {
-        // Adding a property leaves the version's row as it was: the re-check must read properties anyway.
+        // Adding a property leaves the version's row as it was: the re-check must read properties anyway, and its
+        // reading of them in the database must let through every spelling the cleanup's own reading accepts.
         var child = await H.PushPlatformAsync("demo/app", H.Old);
         var other = await H.PushPlatformAsync("demo/app", H.Old, "linux/arm64");
         var tag = await H.PushIndexAsync("demo/app", "v1", H.Old, other);
+        var value = System.Text.RegularExpressions.Regex.Unescape(before) + (upperCase ? child.Digest.ToUpperInvariant() : child.Digest) +
+                    System.Text.RegularExpressions.Regex.Unescape(after);
         Store.BeforeLock = async _ =>
         {
-            await H.PropertyAsync(0, tag.VersionId, ContainerLayout.ReferenceProperty, child.Digest);
+            await H.PropertyAsync(0, tag.VersionId, ContainerLayout.ReferenceProperty, value);
             Store.BeforeLock = null;
         };
 

@@ -115,7 +115,7 @@ public sealed class CleanupHarness : ForgeTestWorld
             UNION ALL SELECT 'version property ' || p.id || ' references missing ' || p.value FROM package_property p
                 JOIN package_version v ON v.id = p.ref_id
                 WHERE p.ref_type = 0 AND p.name = 'container.manifest.reference'
-                AND NOT EXISTS (SELECT 1 FROM package_version t WHERE t.package_id = v.package_id AND lower(t.lower_version) = lower(btrim(p.value, E' \t\n\r')))
+                AND NOT EXISTS (SELECT 1 FROM package_version t WHERE t.package_id = v.package_id AND lower(t.lower_version) = lower(btrim(p.value, E' \t\n\r\u00a0\u2003')))
             """));
         return problems;
     }
