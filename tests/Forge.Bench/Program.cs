@@ -3,12 +3,14 @@ using Forge.Bench;
 using Forge.Bench.Registry;
 using Forge.Bench.Rules;
 using Forge.Bench.SignIn;
+using Forge.Bench.WritePath;
 using Forge.Modularity;
 using Forge.Tooling.Oci;
 
 // forge-bench [run] [--versions N] [--runs R] [--seed S] [--keep] [--json] [--forge PATH] [--server CONNSTR]
 // forge-bench [run] --scenario rules [--tags N] [--keep-count K] [--runs R] [--seed S] [--keep] [--json] [--forge PATH] [--server CONNSTR]
 // forge-bench [run] --scenario signin [--users N] [--remembered N] [--attackers N] [--warmup-seconds S] [--keep] [--json] [--forge PATH] [--server CONNSTR]
+// forge-bench [run] --scenario write-path [--manifests N] [--runs R] [--seed S] [--pushers P] [--keep] [--json] [--forge PATH] [--server CONNSTR]
 // forge-bench reference|floor [--older-than 24h] [--list]   (the database: ConnectionStrings__Forge)
 // forge-bench registry [--size-mb 256] [--platforms 3] [--runs R] [--seed S] [--contenders forge,reference] [--keep] [--json] [--forge PATH]
 // forge-bench image --out DIR [--size-mb 256] [--platforms 3] [--seed S]
@@ -52,6 +54,7 @@ static int Usage(string? error)
     Console.Error.WriteLine("usage: forge-bench [run] [--versions N] [--runs R] [--seed S] [--keep] [--json] [--forge PATH] [--server CONNSTR]");
     Console.Error.WriteLine("       forge-bench [run] --scenario rules [--tags 100000] [--keep-count 10] [--runs 3] [--seed 1] [--keep] [--json] [--forge PATH] [--server CONNSTR]");
     Console.Error.WriteLine("       forge-bench [run] --scenario signin [--users 12] [--remembered 40] [--attackers 8] [--warmup-seconds 3] [--keep] [--json] [--forge PATH] [--server CONNSTR]");
+    Console.Error.WriteLine("       forge-bench [run] --scenario write-path [--manifests 10000] [--runs 3] [--seed 1] [--pushers 4] [--keep] [--json] [--forge PATH] [--server CONNSTR]");
     Console.Error.WriteLine("       forge-bench reference|floor [--older-than 24h] [--list]   (database: ConnectionStrings__Forge)");
     Console.Error.WriteLine("       forge-bench registry [--size-mb 256] [--platforms 3] [--runs 3] [--seed 1] [--contenders forge,reference] [--keep] [--json] [--forge PATH]");
     Console.Error.WriteLine("       forge-bench image --out DIR [--size-mb 256] [--platforms 3] [--seed 1]");
@@ -64,9 +67,9 @@ static async Task<int> RunAsync(Options options)
     var forge = options.Text("--forge") is { } path ? Path.GetFullPath(path) : new BenchOptions().ForgeDll;
     var json = options.Flag("--json");
     var scenario = options.Text("--scenario") ?? "cleanup";
-    if (scenario is not ("cleanup" or "rules" or "signin"))
+    if (scenario is not ("cleanup" or "rules" or "signin" or "write-path"))
     {
-        throw new ArgumentException($"--scenario takes cleanup (the container cleanup, the default), rules or signin, not '{scenario}'");
+        throw new ArgumentException($"--scenario takes cleanup (the container cleanup, the default), rules, signin or write-path, not '{scenario}'");
     }
 
     var given = options.Text("--server");
@@ -104,6 +107,20 @@ static async Task<int> RunAsync(Options options)
         };
         var result = await new SignInBench(server, signIn, Console.Error).RunAsync();
         Console.Out.Write(json ? SignInBenchReport.ToJson(result) + "\n" : SignInBenchReport.ToTable(result));
+    }
+    else if (scenario == "write-path")
+    {
+        var writePath = new WritePathBenchOptions
+        {
+            Manifests = Positive(options, "--manifests", 10_000),
+            Runs = Positive(options, "--runs", 3),
+            Seed = options.Int("--seed", 1),
+            Pushers = Positive(options, "--pushers", 4),
+            Keep = keep,
+            ForgeDll = forge,
+        };
+        var result = await new WritePathBench(server, writePath, Console.Error).RunAsync();
+        Console.Out.Write(json ? WritePathBenchReport.ToJson(result) + "\n" : WritePathBenchReport.ToTable(result));
     }
     else
     {

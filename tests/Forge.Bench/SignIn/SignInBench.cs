@@ -1,4 +1,3 @@
-using System.Globalization;
 using System.Net;
 using Forge.Accounts;
 using Forge.Bench.Registry;
@@ -90,12 +89,12 @@ public sealed class SignInBench(BenchServer server, SignInBenchOptions options, 
 
     public async Task<SignInBenchResult> RunAsync()
     {
-        var loadBefore = LoadAverage();
+        var loadBefore = LoadAverage.Now();
         var directory = Directory.CreateTempSubdirectory("forge-bench-signin-").FullName;
         await server.CreateDatabaseAsync(database);
         try
         {
-            await MigrateAsync(directory);
+            await ForgeMigrate.RunAsync(options.ForgeDll, server.ConnectionString(database));
             await AddAccountsAsync();
             var contenders = new List<SignInContender>();
             foreach (var contender in new[] { LimiterOn, LimiterOff })
@@ -108,7 +107,7 @@ public sealed class SignInBench(BenchServer server, SignInBenchOptions options, 
                 Options = options,
                 Processors = Environment.ProcessorCount,
                 LoadBefore = loadBefore,
-                LoadAfter = LoadAverage(),
+                LoadAfter = LoadAverage.Now(),
                 Contenders = contenders,
             };
         }
@@ -205,20 +204,6 @@ public sealed class SignInBench(BenchServer server, SignInBenchOptions options, 
             ? answer.Milliseconds
             : throw new BenchException($"{what} was answered {(int)answer.Status} {answer.Status}, not 200");
 
-    private async Task MigrateAsync(string directory)
-    {
-        var environment = new Dictionary<string, string>
-        {
-            [ChildProcessCommand.ForgeConnectionString] = server.ConnectionString(database),
-            ["Forge__DataPath"] = Path.Combine(directory, "migrate"),
-        };
-        var migrate = await ChildProcess.RunAsync(ChildProcessCommand.Forge(options.ForgeDll, environment, ["migrate"]));
-        if (migrate.ExitCode != 0)
-        {
-            throw new BenchException($"forge migrate failed with exit code {migrate.ExitCode}: {migrate.Errors.Trim()}");
-        }
-    }
-
     /// <summary>The remembered account, a warm-up account per server and one account per first login of each phase, all with one stored hash (one PBKDF2 to make).</summary>
     private async Task AddAccountsAsync()
     {
@@ -244,7 +229,4 @@ public sealed class SignInBench(BenchServer server, SignInBenchOptions options, 
     }
 
     private static string Prefix(string contender) => contender == LimiterOn ? "on" : "off";
-
-    private static string LoadAverage()
-        => string.Join(' ', File.ReadAllText("/proc/loadavg").Split(' ').Take(3).Select(l => double.Parse(l, CultureInfo.InvariantCulture).ToString("0.00", CultureInfo.InvariantCulture)));
 }
