@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Collections.Concurrent;
 using System.Security.Cryptography;
 using Forge.Packages.Container.Data;
@@ -19,6 +20,9 @@ namespace Forge.Packages.Container.Registry;
 public sealed class BlobUploads(UploadSessions sessions, UploadedBlobs uploaded, ContentStore store, TimeProvider time)
 {
     private const int BufferSize = 128 * 1024;
+
+    // A piece of an upload in flight: received while the one before is written and hashed.
+    private const int PieceSize = 1024 * 1024;
     private static readonly TimeSpan IdleHasher = TimeSpan.FromHours(1);
     private readonly ConcurrentDictionary<string, RunningHash> hashers = new(StringComparer.Ordinal);
 
@@ -100,7 +104,6 @@ public sealed class BlobUploads(UploadSessions sessions, UploadedBlobs uploaded,
 
         var path = store.UploadPathOf(id);
         var hasher = await HasherAtAsync(id, path, received, cancellationToken);
-        var written = 0L;
         try
         {
             await using var file = OpenPartial(id, path, received);
@@ -108,22 +111,18 @@ public sealed class BlobUploads(UploadSessions sessions, UploadedBlobs uploaded,
             // the session says would be padded with zeros that the hashes never saw.
             file.SetLength(received);
             file.Position = received;
-            var buffer = new byte[BufferSize];
-            int read;
-            while ((read = await body.ReadAsync(buffer, cancellationToken)) > 0)
-            {
-                hasher.Hasher.Append(buffer.AsSpan(0, read));
-                await file.WriteAsync(buffer.AsMemory(0, read), cancellationToken);
-                written += read;
-            }
-
-            await file.FlushAsync(cancellationToken);
+            var written = await ReceiveAsync(body, file, hasher.Hasher, cancellationToken);
             if (expectedLength is { } length && length != written)
             {
                 throw RegistryFailureException.SizeInvalid($"the chunk has {written} bytes, but its Content-Range says {length}");
             }
 
-            await session.CommitAsync(received + written, cancellationToken);
+            // An empty chunk (the usual PUT that finishes a session) changed nothing: the row's lock is released
+            // without a commit, which would cost a flush of PostgreSQL's log for nothing.
+            if (written > 0)
+            {
+                await session.CommitAsync(received + written, cancellationToken);
+            }
         }
         catch
         {
@@ -136,12 +135,52 @@ public sealed class BlobUploads(UploadSessions sessions, UploadedBlobs uploaded,
         return hasher.Hasher.Finish();
     }
 
+    /// <summary>
+    /// Streams <paramref name="body"/> to <paramref name="file"/> and through the hashes in pieces of
+    /// <see cref="PieceSize"/> from the shared pool: while one piece is written and hashed (in two lanes on the
+    /// thread pool), the next is received. Returns the bytes received.
+    /// </summary>
+    private static async Task<long> ReceiveAsync(Stream body, FileStream file, BlobHasher hasher, CancellationToken cancellationToken)
+    {
+        var receiving = ArrayPool<byte>.Shared.Rent(PieceSize);
+        var storing = ArrayPool<byte>.Shared.Rent(PieceSize);
+        var stored = Task.CompletedTask;
+        var received = 0L;
+        try
+        {
+            while (true)
+            {
+                var read = await body.ReadAtLeastAsync(receiving.AsMemory(0, PieceSize), PieceSize, throwOnEndOfStream: false, cancellationToken);
+                await stored;
+                if (read == 0)
+                {
+                    return received;
+                }
+
+                received += read;
+                (receiving, storing) = (storing, receiving);
+                stored = StoreAsync(storing.AsMemory(0, read), file, hasher, cancellationToken);
+            }
+        }
+        finally
+        {
+            // A piece still being written or hashed holds its buffer: it goes back to the pool only after that.
+            await stored.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+            ArrayPool<byte>.Shared.Return(receiving);
+            ArrayPool<byte>.Shared.Return(storing);
+        }
+    }
+
+    private static Task StoreAsync(ReadOnlyMemory<byte> piece, FileStream file, BlobHasher hasher, CancellationToken cancellationToken)
+        => Task.WhenAll(hasher.AppendAsync(piece), file.WriteAsync(piece, cancellationToken).AsTask());
+
     private static FileStream OpenPartial(string id, string path, long received)
     {
         FileStream file;
         try
         {
-            file = new FileStream(path, received > 0 ? FileMode.Open : FileMode.OpenOrCreate, FileAccess.Write, FileShare.Read, BufferSize, useAsync: true);
+            // Unbuffered: every write is a whole piece.
+            file = new FileStream(path, received > 0 ? FileMode.Open : FileMode.OpenOrCreate, FileAccess.Write, FileShare.Read, bufferSize: 0, useAsync: true);
         }
         catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
         {
