@@ -46,7 +46,7 @@ public sealed class BlobUploads(UploadSessions sessions, UploadedBlobs uploaded,
     /// where the session stands (UploadOutOfOrder otherwise). Returns the bytes received in all.
     /// </summary>
     public async Task<long> AppendAsync(RepositoryName repository, string id, long? start, long? expectedLength, Stream body, CancellationToken cancellationToken)
-        => (await AppendCoreAsync(repository, id, start, expectedLength, body, cancellationToken)).Size;
+        => (await AppendCoreAsync(repository, id, start, expectedLength, body, finishing: false, cancellationToken)).Size;
 
     /// <summary>
     /// Finishes a session with its last bytes: the whole content must have <paramref name="digest"/>. A match is
@@ -55,7 +55,7 @@ public sealed class BlobUploads(UploadSessions sessions, UploadedBlobs uploaded,
     public async Task<BlobHashes> FinishAsync(
         long ownerId, RepositoryName repository, string id, string digest, Stream body, CancellationToken cancellationToken)
     {
-        var hashes = await AppendCoreAsync(repository, id, null, null, body, cancellationToken);
+        var hashes = await AppendCoreAsync(repository, id, null, null, body, finishing: true, cancellationToken);
         if (!string.Equals(hashes.Digest, digest, StringComparison.Ordinal))
         {
             await CancelAsync(repository, id, cancellationToken);
@@ -92,7 +92,8 @@ public sealed class BlobUploads(UploadSessions sessions, UploadedBlobs uploaded,
 
     private static string CheckedId(string id) => IsSessionId(id) ? id : throw RegistryFailureException.UploadUnknown(id);
 
-    private async Task<BlobHashes> AppendCoreAsync(RepositoryName repository, string id, long? start, long? expectedLength, Stream body, CancellationToken cancellationToken)
+    private async Task<BlobHashes> AppendCoreAsync(
+        RepositoryName repository, string id, long? start, long? expectedLength, Stream body, bool finishing, CancellationToken cancellationToken)
     {
         await using var session = await sessions.LockAsync(repository, CheckedId(id), cancellationToken)
             ?? throw RegistryFailureException.UploadUnknown(id);
@@ -115,6 +116,13 @@ public sealed class BlobUploads(UploadSessions sessions, UploadedBlobs uploaded,
             if (expectedLength is { } length && length != written)
             {
                 throw RegistryFailureException.SizeInvalid($"the chunk has {written} bytes, but its Content-Range says {length}");
+            }
+
+            if (finishing)
+            {
+                // On disk before the 201: a blob the client was told is stored survives a power loss. Once per
+                // blob, for every chunk it came in; the rename into place and the package_blob row follow.
+                file.Flush(flushToDisk: true);
             }
 
             // An empty chunk (the usual PUT that finishes a session) changed nothing: the row's lock is released
