@@ -7,6 +7,12 @@ namespace Forge.Packages.Container.Registry;
 /// SHA-1 and SHA-512 package_blob's columns hold for other package types' clients. Nothing relies on MD5 or
 /// SHA-1 for integrity.
 /// </summary>
+/// <remarks>
+/// The four hashes cost about six times SHA-256 alone, so they run in two lanes of about equal cost (MD5 with
+/// SHA-256, SHA-1 with SHA-512; 0.74 s and 0.61 s for 256 MiB on the development machine):
+/// <see cref="AppendAsync"/> hashes a piece in both lanes at once, on the thread pool, while the caller
+/// receives the next piece and writes this one to disk.
+/// </remarks>
 public sealed class BlobHasher : IDisposable
 {
 #pragma warning disable CA5350, CA5351
@@ -19,12 +25,24 @@ public sealed class BlobHasher : IDisposable
     /// <summary>Bytes hashed so far.</summary>
     public long Length { get; private set; }
 
+    /// <summary>Hashes <paramref name="data"/> on the calling thread.</summary>
     public void Append(ReadOnlySpan<byte> data)
     {
-        sha256.AppendData(data);
-        md5.AppendData(data);
-        sha1.AppendData(data);
-        sha512.AppendData(data);
+        AppendFirstLane(data);
+        AppendSecondLane(data);
+        Length += data.Length;
+    }
+
+    /// <summary>
+    /// Hashes <paramref name="data"/> in both lanes at once on the thread pool. The caller keeps the bytes
+    /// unchanged and appends nothing else until the task completes; pieces are hashed in the order they are
+    /// appended.
+    /// </summary>
+    public async Task AppendAsync(ReadOnlyMemory<byte> data)
+    {
+        await Task.WhenAll(
+            Task.Run(() => AppendFirstLane(data.Span)),
+            Task.Run(() => AppendSecondLane(data.Span)));
         Length += data.Length;
     }
 
@@ -42,5 +60,17 @@ public sealed class BlobHasher : IDisposable
         md5.Dispose();
         sha1.Dispose();
         sha512.Dispose();
+    }
+
+    private void AppendFirstLane(ReadOnlySpan<byte> data)
+    {
+        md5.AppendData(data);
+        sha256.AppendData(data);
+    }
+
+    private void AppendSecondLane(ReadOnlySpan<byte> data)
+    {
+        sha1.AppendData(data);
+        sha512.AppendData(data);
     }
 }

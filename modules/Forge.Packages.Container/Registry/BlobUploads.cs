@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Collections.Concurrent;
 using System.Security.Cryptography;
 using Forge.Packages.Container.Data;
@@ -19,6 +20,9 @@ namespace Forge.Packages.Container.Registry;
 public sealed class BlobUploads(UploadSessions sessions, UploadedBlobs uploaded, ContentStore store, TimeProvider time)
 {
     private const int BufferSize = 128 * 1024;
+
+    // A piece of an upload in flight: received while the one before is written and hashed.
+    private const int PieceSize = 1024 * 1024;
     private static readonly TimeSpan IdleHasher = TimeSpan.FromHours(1);
     private readonly ConcurrentDictionary<string, RunningHash> hashers = new(StringComparer.Ordinal);
 
@@ -42,7 +46,7 @@ public sealed class BlobUploads(UploadSessions sessions, UploadedBlobs uploaded,
     /// where the session stands (UploadOutOfOrder otherwise). Returns the bytes received in all.
     /// </summary>
     public async Task<long> AppendAsync(RepositoryName repository, string id, long? start, long? expectedLength, Stream body, CancellationToken cancellationToken)
-        => (await AppendCoreAsync(repository, id, start, expectedLength, body, cancellationToken)).Size;
+        => (await AppendCoreAsync(repository, id, start, expectedLength, body, finishing: false, cancellationToken)).Size;
 
     /// <summary>
     /// Finishes a session with its last bytes: the whole content must have <paramref name="digest"/>. A match is
@@ -51,7 +55,7 @@ public sealed class BlobUploads(UploadSessions sessions, UploadedBlobs uploaded,
     public async Task<BlobHashes> FinishAsync(
         long ownerId, RepositoryName repository, string id, string digest, Stream body, CancellationToken cancellationToken)
     {
-        var hashes = await AppendCoreAsync(repository, id, null, null, body, cancellationToken);
+        var hashes = await AppendCoreAsync(repository, id, null, null, body, finishing: true, cancellationToken);
         if (!string.Equals(hashes.Digest, digest, StringComparison.Ordinal))
         {
             await CancelAsync(repository, id, cancellationToken);
@@ -88,7 +92,8 @@ public sealed class BlobUploads(UploadSessions sessions, UploadedBlobs uploaded,
 
     private static string CheckedId(string id) => IsSessionId(id) ? id : throw RegistryFailureException.UploadUnknown(id);
 
-    private async Task<BlobHashes> AppendCoreAsync(RepositoryName repository, string id, long? start, long? expectedLength, Stream body, CancellationToken cancellationToken)
+    private async Task<BlobHashes> AppendCoreAsync(
+        RepositoryName repository, string id, long? start, long? expectedLength, Stream body, bool finishing, CancellationToken cancellationToken)
     {
         await using var session = await sessions.LockAsync(repository, CheckedId(id), cancellationToken)
             ?? throw RegistryFailureException.UploadUnknown(id);
@@ -100,7 +105,6 @@ public sealed class BlobUploads(UploadSessions sessions, UploadedBlobs uploaded,
 
         var path = store.UploadPathOf(id);
         var hasher = await HasherAtAsync(id, path, received, cancellationToken);
-        var written = 0L;
         try
         {
             await using var file = OpenPartial(id, path, received);
@@ -108,22 +112,25 @@ public sealed class BlobUploads(UploadSessions sessions, UploadedBlobs uploaded,
             // the session says would be padded with zeros that the hashes never saw.
             file.SetLength(received);
             file.Position = received;
-            var buffer = new byte[BufferSize];
-            int read;
-            while ((read = await body.ReadAsync(buffer, cancellationToken)) > 0)
-            {
-                hasher.Hasher.Append(buffer.AsSpan(0, read));
-                await file.WriteAsync(buffer.AsMemory(0, read), cancellationToken);
-                written += read;
-            }
-
-            await file.FlushAsync(cancellationToken);
+            var written = await ReceiveAsync(body, file, hasher.Hasher, cancellationToken);
             if (expectedLength is { } length && length != written)
             {
                 throw RegistryFailureException.SizeInvalid($"the chunk has {written} bytes, but its Content-Range says {length}");
             }
 
-            await session.CommitAsync(received + written, cancellationToken);
+            if (finishing)
+            {
+                // On disk before the 201: a blob the client was told is stored survives a power loss. Once per
+                // blob, for every chunk it came in; the rename into place and the package_blob row follow.
+                file.Flush(flushToDisk: true);
+            }
+
+            // An empty chunk (the usual PUT that finishes a session) changed nothing: the row's lock is released
+            // without a commit, which would cost a flush of PostgreSQL's log for nothing.
+            if (written > 0)
+            {
+                await session.CommitAsync(received + written, cancellationToken);
+            }
         }
         catch
         {
@@ -136,12 +143,52 @@ public sealed class BlobUploads(UploadSessions sessions, UploadedBlobs uploaded,
         return hasher.Hasher.Finish();
     }
 
+    /// <summary>
+    /// Streams <paramref name="body"/> to <paramref name="file"/> and through the hashes in pieces of
+    /// <see cref="PieceSize"/> from the shared pool: while one piece is written and hashed (in two lanes on the
+    /// thread pool), the next is received. Returns the bytes received.
+    /// </summary>
+    private static async Task<long> ReceiveAsync(Stream body, FileStream file, BlobHasher hasher, CancellationToken cancellationToken)
+    {
+        var receiving = ArrayPool<byte>.Shared.Rent(PieceSize);
+        var storing = ArrayPool<byte>.Shared.Rent(PieceSize);
+        var stored = Task.CompletedTask;
+        var received = 0L;
+        try
+        {
+            while (true)
+            {
+                var read = await body.ReadAtLeastAsync(receiving.AsMemory(0, PieceSize), PieceSize, throwOnEndOfStream: false, cancellationToken);
+                await stored;
+                if (read == 0)
+                {
+                    return received;
+                }
+
+                received += read;
+                (receiving, storing) = (storing, receiving);
+                stored = StoreAsync(storing.AsMemory(0, read), file, hasher, cancellationToken);
+            }
+        }
+        finally
+        {
+            // A piece still being written or hashed holds its buffer: it goes back to the pool only after that.
+            await stored.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+            ArrayPool<byte>.Shared.Return(receiving);
+            ArrayPool<byte>.Shared.Return(storing);
+        }
+    }
+
+    private static Task StoreAsync(ReadOnlyMemory<byte> piece, FileStream file, BlobHasher hasher, CancellationToken cancellationToken)
+        => Task.WhenAll(hasher.AppendAsync(piece), file.WriteAsync(piece, cancellationToken).AsTask());
+
     private static FileStream OpenPartial(string id, string path, long received)
     {
         FileStream file;
         try
         {
-            file = new FileStream(path, received > 0 ? FileMode.Open : FileMode.OpenOrCreate, FileAccess.Write, FileShare.Read, BufferSize, useAsync: true);
+            // Unbuffered: every write is a whole piece.
+            file = new FileStream(path, received > 0 ? FileMode.Open : FileMode.OpenOrCreate, FileAccess.Write, FileShare.Read, bufferSize: 0, useAsync: true);
         }
         catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
         {

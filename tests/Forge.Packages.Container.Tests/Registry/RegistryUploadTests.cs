@@ -333,4 +333,36 @@ public sealed class RegistryUploadTests : RegistryApiTest
             Is.EqualTo(App));
         await AssertNoSessionLeftAsync();
     }
+
+    [Test]
+    public async Task A_blob_uploaded_in_uneven_chunks_and_a_put_with_the_last_bytes_gets_all_four_hashes_of_its_whole_content()
+    {
+        // PATCHes of 1.5 MiB, 3 bytes and 700 KiB, then a PUT with the last 2.8 MiB: the server's 1 MiB pieces
+        // straddle the chunks' edges, and the last piece of each request is a short one.
+        var blob = Bytes((5 * 1024 * 1024) + 5, seed: 3);
+        int[] cuts = [1536 * 1024, (1536 * 1024) + 3, (1536 * 1024) + 3 + (700 * 1024)];
+        using var started = await Client.PostAsync($"/v2/{App}/blobs/uploads/", null);
+        var location = started.Headers.Location!.OriginalString;
+        var offset = 0;
+        foreach (var end in cuts)
+        {
+            using var chunk = await Client.SendAsync(HttpMethod.Patch, location, blob[offset..end], $"{offset}-{end - 1}");
+            Assert.That(chunk.StatusCode, Is.EqualTo(HttpStatusCode.Accepted), await chunk.Content.ReadAsStringAsync());
+            location = chunk.Headers.Location!.OriginalString;
+            offset = end;
+        }
+
+        using var finished = await Client.PutAsync($"{location}?digest={Digest(blob)}", Body(blob[offset..]));
+
+        Assert.That(finished.StatusCode, Is.EqualTo(HttpStatusCode.Created), await finished.Content.ReadAsStringAsync());
+#pragma warning disable CA5350, CA5351 // package_blob's columns, as Forgejo fills them
+        var expected = string.Join(' ', Convert.ToHexStringLower(MD5.HashData(blob)), Convert.ToHexStringLower(SHA1.HashData(blob)),
+            Convert.ToHexStringLower(SHA256.HashData(blob)), Convert.ToHexStringLower(SHA512.HashData(blob)), blob.Length);
+#pragma warning restore CA5350, CA5351
+        Assert.That(
+            await Registry.World.ScalarAsync<string>(
+                "SELECT concat_ws(' ', hash_md5, hash_sha1, hash_sha256, hash_sha512, size) FROM package_blob WHERE hash_sha256 = $1", Hex(blob)),
+            Is.EqualTo(expected));
+        await AssertStoredWithNoSessionLeftAsync(blob);
+    }
 }
