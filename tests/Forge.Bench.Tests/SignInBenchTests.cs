@@ -24,6 +24,8 @@ public sealed class SignInBenchTests
             Remembered = 3,
             Attackers = 2,
             Warmup = TimeSpan.FromSeconds(1),
+            // Longer than two throttled answers' pause: two first logins alone can be over before any 429 arrives.
+            AttackPhaseAtLeast = TimeSpan.FromSeconds(2.5),
             LimiterSettings = new Dictionary<string, string>
             {
                 ["Forge__Accounts__SignInLimit__PerAccount"] = "1",

@@ -22,6 +22,12 @@ public sealed record SignInBenchOptions
     /// <summary>How long the attackers run alone before the timing starts (the limits reach their steady state).</summary>
     public TimeSpan Warmup { get; init; } = TimeSpan.FromSeconds(3);
 
+    /// <summary>
+    /// The attacked phase lasts at least this long, the remembered client signing in meanwhile: a throttled answer comes
+    /// after a pause of a second, so a phase shorter than that may see none however many the attackers get.
+    /// </summary>
+    public TimeSpan AttackPhaseAtLeast { get; init; } = TimeSpan.Zero;
+
     /// <summary>More settings of the server with the limiter on, as environment variables (the defaults without).</summary>
     public IReadOnlyDictionary<string, string> LimiterSettings { get; init; } = new Dictionary<string, string>();
 
@@ -169,6 +175,12 @@ public sealed class SignInBench(BenchServer server, SignInBenchOptions options, 
         {
             using var client = new SignInClient(forge.Host, SignInClient.Loopback(10 + (i % 80)));
             fresh.Add(Expect200(await client.SignInAsync($"{users}-{i}", Password), $"the first login of {users}-{i}"));
+        }
+
+        var left = options.AttackPhaseAtLeast - (DateTime.UtcNow - started);
+        if (attackers is not null && left > TimeSpan.Zero)
+        {
+            await Task.Delay(left);
         }
 
         await done.CancelAsync();
