@@ -59,9 +59,9 @@ public sealed partial class DanglingImageCleanup(
 
             var tally = new Tally(options.ListedCandidates);
             // The next chunk is read and planned while the batches of the ones before run, and the workers delete
-            // chunks of their own at once: a batch spends most of its time waiting for the database, which deletes
-            // on one core while the planner or another batch works on the other. References and subjects resolve
-            // within a package and a chunk holds whole packages, so each worker keeps rule 7's order on its own.
+            // chunks of their own at once, one batch deleting while another is re-checked (about a tenth faster with
+            // two on two cores, docs/benchmarks.md: the database is busy on both already). References and subjects
+            // resolve within a package and a chunk holds whole packages, so each worker keeps rule 7's order on its own.
             using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
             var planned = Channel.CreateBounded<(DanglingImagePlan Plan, IReadOnlyList<ContainerVersionRecord> Versions)>(
                 new BoundedChannelOptions(1) { SingleReader = options.Workers == 1, SingleWriter = true });
