@@ -214,6 +214,8 @@ public sealed partial class DanglingImageCleanup(
 
     private async Task DeleteNextBatchAsync(IDanglingImageRun run, DanglingImageBatches pending, DanglingImageCleanupOptions options, Tally tally, CancellationToken cancellationToken)
     {
+        // Once the run is stopping (another worker failed, or the caller cancelled), no batch begins, whatever is left of the chunk.
+        cancellationToken.ThrowIfCancellationRequested();
         var (ids, packages) = pending.Take(options.BatchSize);
         if (ids.Count > 0)
         {

@@ -28,6 +28,8 @@ internal sealed class CleanupHarness : IDisposable
     private readonly List<(ContainerVersionRecord Version, IReadOnlyList<string> Properties)> laterVersions = [];
     private readonly List<TagManifest> laterManifests = [];
     private readonly Queue<Exception> deleteFailures = new();
+    private readonly Queue<Exception> commitFailures = new();
+    private bool holdCommitsUntilStopped;
     // Workers open batches at once: what they share is changed under this lock.
     private readonly Lock gate = new();
     private readonly List<IReadOnlyList<long>> openBatchPackages = [];
@@ -96,6 +98,21 @@ internal sealed class CleanupHarness : IDisposable
         }
     }
 
+    /// <summary>The next commits fail with these, one each.</summary>
+    public void FailNextCommits(params Exception[] failures)
+    {
+        foreach (var failure in failures)
+        {
+            commitFailures.Enqueue(failure);
+        }
+    }
+
+    /// <summary>
+    /// Commits that do not fail wait until the run is told to stop (by the cancellation the worker passes), then succeed:
+    /// a commit still in flight when another worker fails.
+    /// </summary>
+    public void HoldCommitsUntilStopped() => holdCommitsUntilStopped = true;
+
     public DanglingImageCleanup Cleanup(TimeProvider? clock = null)
         => new(Store.Object, Telemetry, clock ?? new FixedClock(Now), NullLogger<DanglingImageCleanup>.Instance);
 
@@ -153,6 +170,35 @@ internal sealed class CleanupHarness : IDisposable
         }
 
         return opened;
+    }
+
+    private async Task CommitAsync(List<long> pending, CancellationToken stop)
+    {
+        Exception? failure;
+        lock (gate)
+        {
+            commitFailures.TryDequeue(out failure);
+        }
+
+        if (failure is not null)
+        {
+            throw failure;
+        }
+
+        if (holdCommitsUntilStopped)
+        {
+            var stopped = new TaskCompletionSource();
+            await using (stop.Register(() => stopped.TrySetResult()))
+            {
+                await Task.WhenAny(stopped.Task, Task.Delay(TimeSpan.FromSeconds(10), CancellationToken.None));
+            }
+        }
+
+        lock (gate)
+        {
+            gone.UnionWith(pending);
+            Committed.AddRange(pending);
+        }
     }
 
     private int OpenCount()
@@ -220,14 +266,7 @@ internal sealed class CleanupHarness : IDisposable
 
                 return Task.FromResult(CountsFor(versionIds.Count));
             });
-        batch.Setup(b => b.CommitAsync(It.IsAny<CancellationToken>())).Callback(() =>
-            {
-                lock (gate)
-                {
-                    gone.UnionWith(pending);
-                    Committed.AddRange(pending);
-                }
-            }).Returns(Task.CompletedTask);
+        batch.Setup(b => b.CommitAsync(It.IsAny<CancellationToken>())).Returns((CancellationToken stop) => CommitAsync(pending, stop));
         batch.Setup(b => b.DisposeAsync()).Callback(() =>
             {
                 lock (gate)

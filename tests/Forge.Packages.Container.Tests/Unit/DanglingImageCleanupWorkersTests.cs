@@ -75,6 +75,30 @@ public sealed class DanglingImageCleanupWorkersTests : CleanupFixture
         Assert.That(Harness.BatchCalls, Has.Count.LessThanOrEqualTo(3));
     }
 
+    [Test]
+    public void A_worker_whose_batch_was_in_flight_when_another_failed_begins_no_other()
+    {
+        // Several batches in each package, so that a worker has more of its chunk left after the batch in flight.
+        for (var package = 1; package <= 20; package++)
+        {
+            var image = Harness.Inventory.Image(package, $"owner/image{package}");
+            for (var orphan = 1; orphan <= 5; orphan++)
+            {
+                image.Manifest(Of($"orphan {package}.{orphan}"), Old);
+            }
+        }
+
+        // Both workers have a batch open; the first to commit fails, the other's commit ends only once the run is stopping.
+        Harness.HoldBatchesUntilOpen(2, TimeSpan.FromSeconds(10));
+        Harness.HoldCommitsUntilStopped();
+        Harness.FailNextCommits(new PostgresException("disk full", "ERROR", "ERROR", PostgresErrorCodes.DiskFull));
+
+        Assert.That(async () => await Harness.RunAsync(batchSize: 1, workers: 2),
+            Throws.TypeOf<PostgresException>().With.Property(nameof(PostgresException.SqlState)).EqualTo(PostgresErrorCodes.DiskFull));
+        Assert.That(Harness.BatchCalls, Has.Count.EqualTo(2), "the other worker began a batch after the run had failed");
+        Assert.That(Harness.Committed, Has.Count.EqualTo(1), "the batch in flight finishes");
+    }
+
     [TestCase(0)]
     [TestCase(DanglingImageCleanupOptions.MaxWorkers + 1)]
     public void A_number_of_workers_out_of_range_is_refused_before_anything_is_read(int workers)
