@@ -1,4 +1,3 @@
-using System.Globalization;
 using Forge.Modularity;
 using Microsoft.Extensions.Configuration;
 
@@ -52,58 +51,12 @@ public sealed record SignInLimitSettings(
         true, DefaultPerAccount, DefaultPerAddress, DefaultWindow, DefaultMaxConcurrentDerivations, DefaultMaxQueuedDerivations, DefaultMaxTrackedKeys, DefaultThrottledPause);
 
     public static SignInLimitSettings Read(IConfiguration configuration) => new(
-        ReadBoolean(configuration, EnabledKey, true),
-        ReadInteger(configuration, PerAccountKey, DefaultPerAccount, 1, 100_000),
-        ReadInteger(configuration, PerAddressKey, DefaultPerAddress, 1, 100_000),
-        ReadDuration(configuration, WindowKey, DefaultWindow, MinimumWindow, MaximumWindow),
-        ReadInteger(configuration, MaxConcurrentDerivationsKey, DefaultMaxConcurrentDerivations, 1, 1_024),
-        ReadInteger(configuration, MaxQueuedDerivationsKey, DefaultMaxQueuedDerivations, 0, 100_000),
-        ReadInteger(configuration, MaxTrackedKeysKey, DefaultMaxTrackedKeys, 100, 10_000_000),
-        ReadDuration(configuration, ThrottledPauseKey, DefaultThrottledPause, TimeSpan.Zero, MaximumThrottledPause));
-
-    private static bool ReadBoolean(IConfiguration configuration, string key, bool fallback)
-    {
-        var text = configuration[key];
-        if (string.IsNullOrWhiteSpace(text))
-        {
-            return fallback;
-        }
-
-        return bool.TryParse(text.Trim(), out var value)
-            ? value
-            : throw new ModuleSettingException($"{key} is '{text}': it must be true or false.");
-    }
-
-    private static int ReadInteger(IConfiguration configuration, string key, int fallback, int minimum, int maximum)
-    {
-        var text = configuration[key];
-        if (string.IsNullOrWhiteSpace(text))
-        {
-            return fallback;
-        }
-
-        return int.TryParse(text.Trim(), NumberStyles.None, CultureInfo.InvariantCulture, out var value) && value >= minimum && value <= maximum
-            ? value
-            : throw new ModuleSettingException(
-                $"{key} is '{text}': it must be a whole number from {minimum.ToString("N0", CultureInfo.InvariantCulture)} to {maximum.ToString("N0", CultureInfo.InvariantCulture)}.");
-    }
-
-    private static TimeSpan ReadDuration(IConfiguration configuration, string key, TimeSpan fallback, TimeSpan minimum, TimeSpan maximum)
-    {
-        var text = configuration[key];
-        if (string.IsNullOrWhiteSpace(text))
-        {
-            return fallback;
-        }
-
-        if (!GoDuration.TryParse(text, out var value, out var error))
-        {
-            throw new ModuleSettingException($"{key} is '{text}': {error}.");
-        }
-
-        return value >= minimum && value <= maximum
-            ? value
-            : throw new ModuleSettingException(
-                $"{key} is '{text}': it must be between {GoDuration.Format(minimum)} and {GoDuration.Format(maximum)}.");
-    }
+        ModuleSettings.Boolean(configuration, EnabledKey, true),
+        ModuleSettings.WholeNumber(configuration, PerAccountKey, DefaultPerAccount, 1, 100_000),
+        ModuleSettings.WholeNumber(configuration, PerAddressKey, DefaultPerAddress, 1, 100_000),
+        ModuleSettings.Duration(configuration, WindowKey, DefaultWindow, MinimumWindow, MaximumWindow),
+        ModuleSettings.WholeNumber(configuration, MaxConcurrentDerivationsKey, DefaultMaxConcurrentDerivations, 1, 1_024),
+        ModuleSettings.WholeNumber(configuration, MaxQueuedDerivationsKey, DefaultMaxQueuedDerivations, 0, 100_000),
+        ModuleSettings.WholeNumber(configuration, MaxTrackedKeysKey, DefaultMaxTrackedKeys, 100, 10_000_000),
+        ModuleSettings.Duration(configuration, ThrottledPauseKey, DefaultThrottledPause, TimeSpan.Zero, MaximumThrottledPause));
 }

@@ -1,5 +1,5 @@
 using System.Diagnostics.Metrics;
-using System.Globalization;
+using Forge.Modularity;
 using Microsoft.Extensions.Logging;
 
 namespace Forge.Accounts;
@@ -51,7 +51,7 @@ public sealed partial class SignInTelemetry
             return;
         }
 
-        var seconds = Math.Max(1, (long)Math.Ceiling(retryAfter.TotalSeconds)).ToString(CultureInfo.InvariantCulture);
+        var seconds = RetryAfterSeconds.Format(retryAfter);
         switch (reason)
         {
             case SignInThrottleReason.Account:

@@ -19,39 +19,7 @@ public sealed record RegistrySettings(bool AnonymousPull, TimeSpan PullFlushInte
 
     public static RegistrySettings Read(IConfiguration configuration)
         => new(
-            ReadAnonymousPull(configuration),
-            ReadDuration(configuration, PullFlushIntervalKey, DefaultPullFlushInterval, MinimumPullFlushInterval, MaximumPullFlushInterval),
+            ModuleSettings.Boolean(configuration, AnonymousPullKey, false),
+            ModuleSettings.Duration(configuration, PullFlushIntervalKey, DefaultPullFlushInterval, MinimumPullFlushInterval, MaximumPullFlushInterval),
             RegistryTokenSettings.Read(configuration));
-
-    private static bool ReadAnonymousPull(IConfiguration configuration)
-    {
-        var text = configuration[AnonymousPullKey];
-        if (string.IsNullOrWhiteSpace(text))
-        {
-            return false;
-        }
-
-        return bool.TryParse(text.Trim(), out var anonymous)
-            ? anonymous
-            : throw new ModuleSettingException($"{AnonymousPullKey} is '{text}': it must be true or false.");
-    }
-
-    /// <summary>A Go duration between <paramref name="minimum"/> and <paramref name="maximum"/>; <paramref name="fallback"/> when unset.</summary>
-    internal static TimeSpan ReadDuration(IConfiguration configuration, string key, TimeSpan fallback, TimeSpan minimum, TimeSpan maximum)
-    {
-        var text = configuration[key];
-        if (string.IsNullOrWhiteSpace(text))
-        {
-            return fallback;
-        }
-
-        if (!GoDuration.TryParse(text, out var value, out var error))
-        {
-            throw new ModuleSettingException($"{key} is '{text}': {error}.");
-        }
-
-        return value >= minimum && value <= maximum
-            ? value
-            : throw new ModuleSettingException($"{key} is '{text}': it must be between {GoDuration.Format(minimum)} and {GoDuration.Format(maximum)}.");
-    }
 }

@@ -53,8 +53,8 @@ public sealed class RegistryTokenSettings
         => new(
             ReadService(configuration),
             ReadBaseUrl(configuration),
-            RegistrySettings.ReadDuration(configuration, LifetimeKey, DefaultLifetime, MinimumLifetime, MaximumLifetime),
-            RegistrySettings.ReadDuration(configuration, KeyReloadKey, DefaultKeyReload, TimeSpan.FromSeconds(1), TimeSpan.FromHours(1)),
+            ModuleSettings.Duration(configuration, LifetimeKey, DefaultLifetime, MinimumLifetime, MaximumLifetime),
+            ModuleSettings.Duration(configuration, KeyReloadKey, DefaultKeyReload, TimeSpan.FromSeconds(1), TimeSpan.FromHours(1)),
             ReadSigningKey(configuration));
 
     public override string ToString() => $"service {Service}, lifetime {GoDuration.Format(Lifetime)}, {(signingKey is null ? "keys from the database" : "a configured key")}";

@@ -1,4 +1,3 @@
-using System.Globalization;
 using Forge.Modularity;
 using Microsoft.Extensions.Configuration;
 
@@ -18,7 +17,7 @@ public sealed record DefaultCleanupRuleSettings(CleanupRule? Rule)
     public static DefaultCleanupRuleSettings Read(IConfiguration configuration)
     {
         var section = configuration.GetSection(Section);
-        if (!Boolean(section, "Enabled", false))
+        if (!ModuleSettings.Boolean(configuration, $"{Section}:Enabled", false))
         {
             return new DefaultCleanupRuleSettings((CleanupRule?)null);
         }
@@ -28,12 +27,12 @@ public sealed record DefaultCleanupRuleSettings(CleanupRule? Rule)
             Id = 0,
             Enabled = true,
             Type = section["Type"] is { Length: > 0 } type ? type.Trim() : "container",
-            KeepCount = Integer(section, "KeepCount"),
+            KeepCount = ModuleSettings.WholeNumber(configuration, $"{Section}:KeepCount", 0, 0),
             KeepPattern = section["KeepPattern"] ?? string.Empty,
-            RemoveDays = Integer(section, "RemoveDays"),
+            RemoveDays = ModuleSettings.WholeNumber(configuration, $"{Section}:RemoveDays", 0, 0),
             RemovePattern = section["RemovePattern"] ?? string.Empty,
-            MatchFullName = Boolean(section, "MatchFullName", false),
-            KeepPulledDays = Integer(section, "KeepPulledDays"),
+            MatchFullName = ModuleSettings.Boolean(configuration, $"{Section}:MatchFullName", false),
+            KeepPulledDays = ModuleSettings.WholeNumber(configuration, $"{Section}:KeepPulledDays", 0, 0),
         };
         // Every value but the type, which only the modules composed later can answer for: a default rule of a type
         // that no module serves is reported as not run.
@@ -44,31 +43,5 @@ public sealed record DefaultCleanupRuleSettings(CleanupRule? Rule)
         }
 
         return new DefaultCleanupRuleSettings(rule);
-    }
-
-    private static bool Boolean(IConfigurationSection section, string key, bool fallback)
-    {
-        var text = section[key];
-        if (string.IsNullOrWhiteSpace(text))
-        {
-            return fallback;
-        }
-
-        return bool.TryParse(text.Trim(), out var value)
-            ? value
-            : throw new ModuleSettingException($"{Section}:{key} is '{text}': it must be true or false.");
-    }
-
-    private static int Integer(IConfigurationSection section, string key)
-    {
-        var text = section[key];
-        if (string.IsNullOrWhiteSpace(text))
-        {
-            return 0;
-        }
-
-        return int.TryParse(text.Trim(), NumberStyles.None, CultureInfo.InvariantCulture, out var value)
-            ? value
-            : throw new ModuleSettingException($"{Section}:{key} is '{text}': it must be a whole number, 0 or more.");
     }
 }

@@ -1,5 +1,6 @@
 using System.Text;
 using System.Text.Json.Nodes;
+using Forge.Modularity;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Net.Http.Headers;
 
@@ -70,8 +71,7 @@ internal static class OciErrors
 
         if (failure.RetryAfter is { } retryAfter)
         {
-            // Whole seconds, at least one (RFC 9110 delay-seconds).
-            context.Response.Headers[HeaderNames.RetryAfter] = Math.Max(1, (long)Math.Ceiling(retryAfter.TotalSeconds)).ToString(System.Globalization.CultureInfo.InvariantCulture);
+            context.Response.Headers[HeaderNames.RetryAfter] = RetryAfterSeconds.Format(retryAfter);
         }
 
         if (failure.UploadReceived is { } received)

@@ -1,6 +1,7 @@
 using System.Text.Encodings.Web;
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using Forge.Modularity;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Net.Http.Headers;
 
@@ -43,7 +44,7 @@ internal static class RulesApiJson
 
         if (refusal.RetryAfter is { } retryAfter)
         {
-            context.Response.Headers[HeaderNames.RetryAfter] = Math.Max(1, (long)Math.Ceiling(retryAfter.TotalSeconds)).ToString(System.Globalization.CultureInfo.InvariantCulture);
+            context.Response.Headers[HeaderNames.RetryAfter] = RetryAfterSeconds.Format(retryAfter);
         }
 
         return WriteAsync(context, refusal.Status, new ErrorBody(refusal.Message, refusal.Field, refusal.RuleId));
