@@ -90,6 +90,7 @@ public sealed class BadInvocationTests : DatabaseTest
         new("Admin:Token of two words, run", "run", ExitCodes.UsageError, "Forge:Admin:Token contains white space or control characters: a token is one word", "Forge__Admin__Token=two words"),
         new("unknown key of the task", Cleanup, ExitCodes.UsageError, "Forge:Cron:cleanup_container_sha256:BatchSise is not a setting", "Forge__Cron__cleanup_container_sha256__BatchSise=10"),
         new("unknown cron task", Cleanup, ExitCodes.UsageError, "no cron task named 'cleanup_container_sha265'", "Forge__Cron__cleanup_container_sha265__Enabled=true"),
+        new("Scheduler:Clustered not a boolean, run", "run", ExitCodes.UsageError, "Forge:Scheduler:Clustered is 'yes': it must be true or false", "Forge__Scheduler__Clustered=yes"),
         new("Registry:AnonymousPull not a boolean, run", "run", ExitCodes.UsageError, "Forge:Registry:AnonymousPull is 'maybe': it must be true or false", "Forge__Registry__AnonymousPull=maybe"),
         new("Registry:PullFlushInterval too short, run", "run", ExitCodes.UsageError, "Forge:Registry:PullFlushInterval is '100ms': it must be between 1s and 1h", "Forge__Registry__PullFlushInterval=100ms"),
         new("Registry:PullFlushInterval not a duration, run", "run", ExitCodes.UsageError, "Forge:Registry:PullFlushInterval is '1d': unknown unit 'd'", "Forge__Registry__PullFlushInterval=1d"),

@@ -99,7 +99,7 @@ public sealed class ForgeApp : IAsyncDisposable
         }
 
         var catalog = CronTaskCatalog.Build(cronTasks, TasksOfDisabledModules(options.Catalog, modules), configuration);
-        var clustered = ReadBoolean(configuration, "Forge:Scheduler:Clustered");
+        var clustered = ModuleSettings.Boolean(configuration, "Forge:Scheduler:Clustered", false);
         var http = HttpSettings.Read(configuration);
 
         EmbeddedPostgres? embedded = null;
@@ -205,7 +205,7 @@ public sealed class ForgeApp : IAsyncDisposable
             applied.AddRange(names);
         }
 
-        if (ReadBoolean(Services.GetRequiredService<IConfiguration>(), "Forge:Scheduler:Clustered"))
+        if (ModuleSettings.Boolean(Services.GetRequiredService<IConfiguration>(), "Forge:Scheduler:Clustered", false))
         {
             // Quartz creates its tables in this schema when they are missing (ProvisionSchema), not the schema itself.
             await using var command = dataSource.CreateCommand($"CREATE SCHEMA IF NOT EXISTS {QuartzSchema}");
@@ -350,17 +350,4 @@ public sealed class ForgeApp : IAsyncDisposable
     // Forge:Cron settings from being mistaken for typos.
     private static HashSet<string> TasksOfDisabledModules(ModuleCatalog catalog, IReadOnlyList<IModule> enabled)
         => catalog.Modules.Except(enabled).SelectMany(m => m.CronTasks).Select(t => t.Name).ToHashSet(StringComparer.OrdinalIgnoreCase);
-
-    private static bool ReadBoolean(IConfiguration configuration, string key)
-    {
-        var text = configuration[key];
-        if (string.IsNullOrWhiteSpace(text))
-        {
-            return false;
-        }
-
-        return bool.TryParse(text.Trim(), out var value)
-            ? value
-            : throw new ForgeConfigurationException($"{key} is '{text}': it must be true or false.");
-    }
 }
