@@ -1,4 +1,5 @@
 using System.CommandLine;
+using System.Globalization;
 
 namespace Forge.Modularity;
 
@@ -24,6 +25,30 @@ public static class CommandOptions
             else if (value > GoDuration.MaximumAge)
             {
                 result.AddError($"{name} '{text}' is too long: at most {GoDuration.Format(GoDuration.MaximumAge)} (50 years)");
+            }
+        });
+        return option;
+    }
+
+    /// <summary>An option taking a whole number from <paramref name="min"/> to <paramref name="max"/>, with a one-line error for anything else.</summary>
+    public static Option<int?> WholeNumber(string name, int min, int max, string description)
+    {
+        var option = new Option<int?>(name) { Description = description };
+        option.Validators.Add(result =>
+        {
+            // Read the token here: asking for the value of one that is not a number throws.
+            if (result.Tokens is not [var token])
+            {
+                return;
+            }
+
+            if (!long.TryParse(token.Value, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var value))
+            {
+                result.AddError($"{name} '{token.Value}' is not a whole number: use {min} to {max}");
+            }
+            else if (value < min || value > max)
+            {
+                result.AddError($"{name} {value} is out of range: use {min} to {max}");
             }
         });
         return option;

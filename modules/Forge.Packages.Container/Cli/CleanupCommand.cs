@@ -16,8 +16,8 @@ internal static class CleanupCommand
     {
         var olderThan = CommandOptions.Duration(
             "--older-than", "Delete only versions created longer ago than this (Go duration: 24h, 90m, 0s). Default: the task's OlderThan.");
-        var batchSize = WholeNumber("--batch-size", 1, 100_000, "Versions deleted per transaction (1 to 100000). Default: the task's BatchSize.");
-        var workers = WholeNumber(
+        var batchSize = CommandOptions.WholeNumber("--batch-size", 1, 100_000, "Versions deleted per transaction (1 to 100000). Default: the task's BatchSize.");
+        var workers = CommandOptions.WholeNumber(
             "--workers", 1, DanglingImageCleanupOptions.MaxWorkers,
             $"Batches deleted at once, each on a connection of its own (1 to {DanglingImageCleanupOptions.MaxWorkers}). Default: the task's Workers.");
         var dryRun = new Option<bool>("--dry-run") { Description = "Compute and report what a real run would delete now; delete nothing." };
@@ -61,30 +61,6 @@ internal static class CleanupCommand
             return report.Skipped ? ExitCodes.Skipped : ExitCodes.Success;
         }, token));
         return command;
-    }
-
-    /// <summary>An option taking a whole number from <paramref name="min"/> to <paramref name="max"/>, with a one-line error for anything else.</summary>
-    private static Option<int?> WholeNumber(string name, int min, int max, string description)
-    {
-        var option = new Option<int?>(name) { Description = description };
-        option.Validators.Add(result =>
-        {
-            // Read the token here: asking for the value of one that is not a number throws.
-            if (result.Tokens is not [var token])
-            {
-                return;
-            }
-
-            if (!long.TryParse(token.Value, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var value))
-            {
-                result.AddError($"{name} '{token.Value}' is not a whole number: use {min} to {max}");
-            }
-            else if (value < min || value > max)
-            {
-                result.AddError($"{name} {value} is out of range: use {min} to {max}");
-            }
-        });
-        return option;
     }
 
     private static async Task WriteSummaryAsync(TextWriter output, DanglingImageCleanupReport report)
