@@ -87,6 +87,7 @@ public sealed class HttpEndpointTests : DatabaseTest
         var unreachable = new NpgsqlConnectionStringBuilder(Database.ConnectionString) { Port = Ports.Closed() };
         await using var host = await RunningHost.StartAsync(TestHosts.Options(
             unreachable.ConnectionString, new TestModule(TestModule.DefaultName), moduleEnabled: false, useScheduler: true, [.. NoRunAtStart]));
+        await SchedulerRunningAsync(host);
         using var http = host.Http();
 
         using var response = await http.GetAsync("healthz");
@@ -338,9 +339,15 @@ public sealed class HttpEndpointTests : DatabaseTest
             UseScheduler = true,
             ConfigureServices = s => s.AddSingleton<ILoggerProvider>(logs),
         });
+        await SchedulerRunningAsync(host);
+        return host;
+    }
+
+    /// <summary>Quartz starts its scheduler just after the host has started: a health check asked before then says "not started".</summary>
+    private static async Task SchedulerRunningAsync(RunningHost host)
+    {
         var scheduler = await host.App.Services.GetRequiredService<ISchedulerFactory>().GetScheduler();
         await Poll.UntilAsync(() => scheduler.GetStatus().AsTask(), status => status == SchedulerStatus.Running);
-        return host;
     }
 
     private static HttpClient Admin(RunningHost host)
