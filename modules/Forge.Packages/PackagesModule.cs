@@ -39,7 +39,10 @@ public sealed class PackagesModule : IModule, IModuleCommands
         var storePath = context.Configuration["Forge:Packages:StorePath"] is { Length: > 0 } store
             ? store
             : Path.Combine(dataPath, "packages");
-        context.Services.AddSingleton(new ContentStore(storePath));
+        // The node's staging folder is the store's folder too with the local store, so that publishing is a rename.
+        context.Services.AddSingleton(new ContentStaging(storePath));
+        context.Services.AddSingleton<IContentStore>(new FolderContentStore(storePath));
+
         context.Services.AddSingleton<ExpiredDataCleanupTelemetry>();
         context.Services.AddTransient<ExpiredDataCleanup>();
         // The expired-data cleanup's own steps; other modules add theirs before these (IExpiredDataStep.Order).

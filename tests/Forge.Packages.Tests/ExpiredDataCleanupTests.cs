@@ -22,7 +22,7 @@ public sealed class ExpiredDataCleanupTests
 
     private ExpiredDataCleanupHooks hooks = null!;
 
-    private ContentStore Store => w.Service<ContentStore>();
+    private FolderContentStore Store => (FolderContentStore)w.Service<IContentStore>();
 
     [SetUp]
     public async Task CreateWorld()

@@ -36,7 +36,7 @@ public sealed class SoakWorld : IAsyncDisposable
 
     public SyntheticImages Images => App.Services.GetRequiredService<SyntheticImages>();
 
-    public ContentStore Store => App.Services.GetRequiredService<ContentStore>();
+    public FolderContentStore Store => (FolderContentStore)App.Services.GetRequiredService<IContentStore>();
 
     public DanglingImageCleanup ContainerCleanup() => App.Services.GetRequiredService<DanglingImageCleanup>();
 

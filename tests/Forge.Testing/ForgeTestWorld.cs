@@ -90,9 +90,25 @@ public class ForgeTestWorld : IAsyncDisposable
     public async Task<(long Id, string Hash, long Size)> BlobAsync(long created)
     {
         using var content = new MemoryStream(RandomNumberGenerator.GetBytes(1000 + RandomNumberGenerator.GetInt32(1000)));
-        var (hash, size) = await Service<ContentStore>().SaveAsync(content, CancellationToken.None);
+        var (hash, size) = await Service<IContentStore>().SaveAsync(Service<ContentStaging>(), content, CancellationToken.None);
         return (await BlobRowAsync(hash, size, created), hash, size);
     }
+
+    /// <summary>Which of <paramref name="hashes"/> the content store holds.</summary>
+    public async Task<List<bool>> ContentExistsAsync(IEnumerable<string> hashes)
+    {
+        var store = Service<IContentStore>();
+        var found = new List<bool>();
+        foreach (var hash in hashes)
+        {
+            found.Add(await store.SizeOfAsync(hash, CancellationToken.None) is not null);
+        }
+
+        return found;
+    }
+
+    /// <summary>The bytes of the content store's blobs (not of partial uploads or staged files).</summary>
+    public async Task<long> StoredBytesAsync() => await Service<IContentStore>().EnumerateAsync(CancellationToken.None).Select(c => c.Size).SumAsync();
 
     /// <summary>A package_blob row alone, its other hashes made up from <paramref name="hash"/>.</summary>
     public async Task<long> BlobRowAsync(string hash, long size, long created)
@@ -120,7 +136,7 @@ public class ForgeTestWorld : IAsyncDisposable
     public async Task<string> UploadSessionAsync(string id, long updated)
     {
         await ExecuteAsync("INSERT INTO package_blob_upload (id, bytes_received, created_unix, updated_unix) VALUES ($1, 3, $2, $2)", id, updated);
-        var path = Service<ContentStore>().UploadPathOf(id);
+        var path = Service<ContentStaging>().UploadPathOf(id);
         Directory.CreateDirectory(Path.GetDirectoryName(path)!);
         await File.WriteAllBytesAsync(path, [1, 2, 3]);
         return path;

@@ -49,7 +49,7 @@ internal static class ContainerRows
     /// the content again when its staged file was swept meanwhile; without it, that is an error.
     /// </summary>
     public static async Task<long> EnsureBlobAsync(
-        NpgsqlConnection connection, NpgsqlTransaction transaction, ContentStore store, StagedContent staged, BlobHashes hashes,
+        NpgsqlConnection connection, NpgsqlTransaction transaction, IContentStore store, StagedContent staged, BlobHashes hashes,
         Func<Task<StagedContent>>? restage, long created, CancellationToken cancellationToken)
     {
         // Under the blob's shared content lock (hashes in ordinal order), the file is put in place and
@@ -65,7 +65,7 @@ internal static class ContainerRows
                 : await restage();
         }
 
-        store.Publish(staged);
+        await store.PublishAsync(staged, cancellationToken);
 
         for (var attempt = 1; ; attempt++)
         {

@@ -15,7 +15,7 @@ namespace Forge.Packages.Container.Data;
 /// manifest holds its blobs. A push that PostgreSQL ends as a deadlock's
 /// victim (crossing a cleanup batch) is done again.
 /// </summary>
-public sealed class ManifestPublisher(NpgsqlDataSource dataSource, ContentStore store, TimeProvider time)
+public sealed class ManifestPublisher(NpgsqlDataSource dataSource, IContentStore store, ContentStaging staging, TimeProvider time)
 {
     private const int MaxAttempts = 3;
 
@@ -33,7 +33,7 @@ public sealed class ManifestPublisher(NpgsqlDataSource dataSource, ContentStore 
         var digest = RegistryReferences.DigestOf(manifestHex);
         var created = createdUnix ?? time.GetUtcNow().ToUnixTimeSeconds();
 
-        // Content is hashed and written to the store's tmp/ before any lock is taken; in ordinal order of the
+        // Content is hashed and written to the staging folder's tmp/ before any lock is taken; in ordinal order of the
         // hashes, the order their content locks are taken in.
         var newFiles = newBlobs.Select(b => (Hex: b.Sha256, b.MediaType, b.Content)).ToList();
         var contents = newFiles.Select(b => (b.Content, b.Hex))
@@ -138,7 +138,7 @@ public sealed class ManifestPublisher(NpgsqlDataSource dataSource, ContentStore 
     private async Task<StagedContent> StageAsync(byte[] content, CancellationToken cancellationToken)
     {
         using var stream = new MemoryStream(content, writable: false);
-        return await store.StageAsync(stream, cancellationToken);
+        return await staging.StageAsync(stream, cancellationToken);
     }
 
     /// <summary>An index's metadata lists its entries with the size of each (the sum of its version's blob sizes), as Forgejo writes it.</summary>

@@ -8,7 +8,7 @@ namespace Forge.Packages.Container.Data;
 /// Blobs a repository has before any manifest uses them: finished uploads and cross-repository mounts become files
 /// of the package's internal upload version, which the expired-data cleanup removes once they are old and unused.
 /// </summary>
-public sealed class UploadedBlobs(NpgsqlDataSource dataSource, ContentStore store, TimeProvider time)
+public sealed class UploadedBlobs(NpgsqlDataSource dataSource, IContentStore store, TimeProvider time)
 {
     /// <summary>
     /// Stores a finished upload (its bytes at <paramref name="path"/>, already hashed) as a blob of the repository:

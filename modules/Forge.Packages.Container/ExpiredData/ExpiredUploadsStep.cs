@@ -6,7 +6,7 @@ namespace Forge.Packages.Container.ExpiredData;
 
 /// <summary>
 /// The registry's first step of the expired-data cleanup: upload sessions not updated since the cutoff go with
-/// their partial files; so do partial files without a session and staged files in the store's <c>tmp/</c>, both
+/// their partial files; so do partial files without a session and staged files in the staging folder's <c>tmp/</c>, both
 /// older than the cutoff (left by a writer that died).
 /// </summary>
 public sealed partial class ExpiredUploadsStep(ILogger<ExpiredUploadsStep> logger) : IExpiredDataStep
@@ -63,8 +63,8 @@ public sealed partial class ExpiredUploadsStep(ILogger<ExpiredUploadsStep> logge
         // Never younger than an hour, whatever OlderThan says: a push may be waiting on a lock with its
         // content staged.
         var before = DateTimeOffset.FromUnixTimeSeconds(Math.Min(run.CutoffUnix, run.Time.GetUtcNow().ToUnixTimeSeconds() - 3600)).UtcDateTime;
-        var stale = run.Store.EnumerateTemporary().Count(f => f.LastWriteTimeUtc < before && run.RemoveFile(f));
-        foreach (var chunk in run.Store.EnumerateUploads().Where(f => f.LastWriteTimeUtc < before).Chunk(ExpiredDataRun.BatchSize))
+        var stale = run.Staging.EnumerateTemporary().Count(f => f.LastWriteTimeUtc < before && run.RemoveFile(f));
+        foreach (var chunk in run.Staging.EnumerateUploads().Where(f => f.LastWriteTimeUtc < before).Chunk(ExpiredDataRun.BatchSize))
         {
             var known = await PackagesSql.ListAsync(run.Connection, null, "SELECT id FROM package_blob_upload WHERE id = ANY($1)",
                 r => r.GetString(0), run.CancellationToken, chunk.Select(f => f.Name).ToArray());
@@ -79,7 +79,7 @@ public sealed partial class ExpiredUploadsStep(ILogger<ExpiredUploadsStep> logge
     {
         try
         {
-            var file = new FileInfo(run.Store.UploadPathOf(uploadId));
+            var file = new FileInfo(run.Staging.UploadPathOf(uploadId));
             return file.Exists && run.RemoveFile(file);
         }
         catch (ArgumentException e)

@@ -8,7 +8,7 @@ namespace Forge.Packages.Container.Registry;
 
 /// <summary>
 /// Blob upload sessions of the registry API: a row (<see cref="UploadSessions"/>) and the partial bytes in the
-/// content store's <c>uploads/</c> folder, one file per session. Bytes stream from the request to the file and
+/// staging folder's <c>uploads/</c> (<see cref="ContentStaging"/>), one file per session. Bytes stream from the request to the file and
 /// through the hashes on the way; nothing holds a blob in memory. A chunk is appended under the session row's
 /// lock, so chunks of one session never interleave, and a chunk that fails halfway leaves the session where it
 /// was: its bytes past <c>bytes_received</c> are cut off by the next chunk.
@@ -17,7 +17,7 @@ namespace Forge.Packages.Container.Registry;
 /// The running hashes live in this process (hash_state_bytes stays NULL: .NET cannot serialise a hash state).
 /// A session continued on another node, or after a restart, has its hashes rebuilt from the partial file.
 /// </remarks>
-public sealed class BlobUploads(UploadSessions sessions, UploadedBlobs uploaded, ContentStore store, TimeProvider time)
+public sealed class BlobUploads(UploadSessions sessions, UploadedBlobs uploaded, ContentStaging staging, TimeProvider time)
 {
     private const int BufferSize = 128 * 1024;
 
@@ -30,7 +30,7 @@ public sealed class BlobUploads(UploadSessions sessions, UploadedBlobs uploaded,
     public async Task<string> StartAsync(RepositoryName repository, CancellationToken cancellationToken)
     {
         var id = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(16));
-        var path = store.UploadPathOf(id);
+        var path = staging.UploadPathOf(id);
         Directory.CreateDirectory(Path.GetDirectoryName(path)!);
         await File.WriteAllBytesAsync(path, [], cancellationToken);
         await sessions.StartAsync(repository, id, cancellationToken);
@@ -64,7 +64,7 @@ public sealed class BlobUploads(UploadSessions sessions, UploadedBlobs uploaded,
 
         try
         {
-            await uploaded.AddAsync(ownerId, repository.Full, store.UploadPathOf(id), hashes, id, cancellationToken);
+            await uploaded.AddAsync(ownerId, repository.Full, staging.UploadPathOf(id), hashes, id, cancellationToken);
         }
         finally
         {
@@ -84,7 +84,7 @@ public sealed class BlobUploads(UploadSessions sessions, UploadedBlobs uploaded,
         }
 
         Forget(id);
-        File.Delete(store.UploadPathOf(id));
+        File.Delete(staging.UploadPathOf(id));
     }
 
     /// <summary>True when <paramref name="id"/> could name a session (anything else is unknown, never a path).</summary>
@@ -103,7 +103,7 @@ public sealed class BlobUploads(UploadSessions sessions, UploadedBlobs uploaded,
             throw RegistryFailureException.UploadOutOfOrder(received, $"the chunk starts at byte {from}, but the upload has {received} bytes: send from byte {received}");
         }
 
-        var path = store.UploadPathOf(id);
+        var path = staging.UploadPathOf(id);
         var hasher = await HasherAtAsync(id, path, received, cancellationToken);
         try
         {

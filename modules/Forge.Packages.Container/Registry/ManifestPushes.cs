@@ -10,7 +10,7 @@ namespace Forge.Packages.Container.Registry;
 /// and read (<see cref="ManifestDocument"/>), its metadata_json built (with what its config blob says), and the
 /// whole published by <see cref="ManifestPublisher"/>.
 /// </summary>
-public sealed class ManifestPushes(RegistryStore registry, ContentStore store, ManifestPublisher publisher)
+public sealed class ManifestPushes(RegistryStore registry, IContentStore store, ManifestPublisher publisher)
 {
     /// <summary>
     /// Publishes <paramref name="content"/> to <paramref name="name"/> by tag, or by digest when
@@ -44,7 +44,7 @@ public sealed class ManifestPushes(RegistryStore registry, ContentStore store, M
             return null;
         }
 
-        await using var content = store.OpenRead(hex);
+        await using var content = await store.OpenReadAsync(hex, cancellationToken);
         if (content is null)
         {
             return null;

@@ -32,7 +32,7 @@ public sealed record ReferrerPage(IReadOnlyList<JsonObject> Descriptors, string?
 /// gets none) and its annotations. The rows come from <see cref="ManifestReferrers"/>; artifact type and annotations
 /// from the manifest's stored bytes, which a page reads one at a time and at most <see cref="MaxPerPage"/> of.
 /// </summary>
-public sealed class ReferrerPages(ManifestReferrers referrers, ContentStore store)
+public sealed class ReferrerPages(ManifestReferrers referrers, IContentStore store)
 {
     /// <summary>The most referrers a page lists, and the most manifests one request reads while filtering.</summary>
     public const int MaxPerPage = 1000;
@@ -126,13 +126,13 @@ public sealed class ReferrerPages(ManifestReferrers referrers, ContentStore stor
     private async Task<JsonObject?> ReadManifestAsync(string digest, CancellationToken cancellationToken)
     {
         var hex = RegistryReferences.HexOf(digest);
-        if (!ContentStore.IsSha256Hex(hex))
+        if (!ContentKeys.IsSha256Hex(hex))
         {
             // A row another tool wrote with a hash in another form: no file of the store is named so.
             return null;
         }
 
-        await using var content = store.OpenRead(hex);
+        await using var content = await store.OpenReadAsync(hex, cancellationToken);
         if (content is null || content.Length > ManifestDocument.MaxSize)
         {
             return null;

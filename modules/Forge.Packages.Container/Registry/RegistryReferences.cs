@@ -83,7 +83,7 @@ public static partial class RegistryReferences
     /// <summary>The digest of content with this SHA-256 hex.</summary>
     public static string DigestOf(string hex) => ContainerLayout.DigestPrefix + hex;
 
-    private static bool ContentStoreHex(string hex) => ContentStore.IsSha256Hex(hex);
+    private static bool ContentStoreHex(string hex) => ContentKeys.IsSha256Hex(hex);
 
     private static string Shorten(string value) => value.Length <= 80 ? value : value[..80] + "…";
 

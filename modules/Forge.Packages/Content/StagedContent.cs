@@ -1,4 +1,4 @@
 namespace Forge.Packages.Content;
 
-/// <summary>Content written to the store's temporary folder and hashed, not yet in place.</summary>
+/// <summary>Content written to a local file of <see cref="ContentStaging"/> and hashed, not yet in the store.</summary>
 public sealed record StagedContent(string TemporaryPath, string Sha256, long Size);

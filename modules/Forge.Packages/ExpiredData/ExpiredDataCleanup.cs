@@ -15,7 +15,8 @@ namespace Forge.Packages.ExpiredData;
 /// </summary>
 public sealed partial class ExpiredDataCleanup(
     NpgsqlDataSource dataSource,
-    ContentStore store,
+    IContentStore store,
+    ContentStaging staging,
     IEnumerable<IExpiredDataStep> steps,
     ExpiredDataCleanupTelemetry telemetry,
     TimeProvider time,
@@ -60,7 +61,7 @@ public sealed partial class ExpiredDataCleanup(
 
             try
             {
-                var run = new ExpiredDataRun(connection, cutoff, options.DryRun, store, telemetry, hooks, time, logger, cancellationToken);
+                var run = new ExpiredDataRun(connection, cutoff, options.DryRun, store, staging, telemetry, hooks, time, logger, cancellationToken);
                 var reports = new List<(IExpiredDataStep Step, ExpiredDataStepReport Report)>();
                 foreach (var step in steps)
                 {

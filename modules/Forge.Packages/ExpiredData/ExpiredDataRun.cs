@@ -20,13 +20,14 @@ public sealed partial class ExpiredDataRun
     private readonly ILogger logger;
 
     internal ExpiredDataRun(
-        NpgsqlConnection connection, long cutoffUnix, bool dryRun, ContentStore store, ExpiredDataCleanupTelemetry telemetry,
+        NpgsqlConnection connection, long cutoffUnix, bool dryRun, IContentStore store, ContentStaging staging, ExpiredDataCleanupTelemetry telemetry,
         ExpiredDataCleanupHooks? hooks, TimeProvider time, ILogger logger, CancellationToken cancellationToken)
     {
         Connection = connection;
         CutoffUnix = cutoffUnix;
         DryRun = dryRun;
         Store = store;
+        Staging = staging;
         Telemetry = telemetry;
         Hooks = hooks;
         Time = time;
@@ -42,7 +43,10 @@ public sealed partial class ExpiredDataRun
 
     public bool DryRun { get; }
 
-    public ContentStore Store { get; }
+    public IContentStore Store { get; }
+
+    /// <summary>This node's staging folder: staged content and partial uploads.</summary>
+    public ContentStaging Staging { get; }
 
     public ExpiredDataCleanupTelemetry Telemetry { get; }
 

@@ -47,7 +47,7 @@ public sealed partial class OrphanedBlobsStep(ILogger<OrphanedBlobsStep> logger)
             resumed += queued.Count;
             if (run.DryRun)
             {
-                run.Freed(queued.Sum(h => SizeOnDisk(run.Store, h.Trim().ToLowerInvariant())));
+                run.Freed(await StoredSizeAsync(run, queued.Select(h => h.Trim().ToLowerInvariant())));
                 continue;
             }
 
@@ -73,7 +73,7 @@ public sealed partial class OrphanedBlobsStep(ILogger<OrphanedBlobsStep> logger)
             {
                 // What the real run would free: the files on disk, as it counts them.
                 blobs += candidates.Count;
-                run.Freed(candidates.Sum(c => SizeOnDisk(run.Store, c.Hash)));
+                run.Freed(await StoredSizeAsync(run, candidates.Select(c => c.Hash)));
                 continue;
             }
 
@@ -138,7 +138,7 @@ public sealed partial class OrphanedBlobsStep(ILogger<OrphanedBlobsStep> logger)
             var removal = await RemoveContentAsync(run, normalized, warnIfMissing: !resumed);
             counts.Count(removal);
             // Not a hash at all (a damaged row): logged and counted once, then dropped; it names no file.
-            if (removal != Removal.Failed || !ContentStore.IsSha256Hex(normalized))
+            if (removal != Removal.Failed || !ContentKeys.IsSha256Hex(normalized))
             {
                 done.Add(hash);
             }
@@ -158,7 +158,7 @@ public sealed partial class OrphanedBlobsStep(ILogger<OrphanedBlobsStep> logger)
             await before(hash);
         }
 
-        if (!ContentStore.IsSha256Hex(hash))
+        if (!ContentKeys.IsSha256Hex(hash))
         {
             LogNotAHash(hash);
             run.Telemetry.RemovalFailures.Add(1);
@@ -176,7 +176,7 @@ public sealed partial class OrphanedBlobsStep(ILogger<OrphanedBlobsStep> logger)
         try
         {
             run.Hooks?.RemoveContent?.Invoke(hash);
-            if (run.Store.Delete(hash) is not { } bytes)
+            if (await run.Store.DeleteAsync(hash, run.CancellationToken) is not { } bytes)
             {
                 if (warnIfMissing)
                 {
@@ -198,17 +198,16 @@ public sealed partial class OrphanedBlobsStep(ILogger<OrphanedBlobsStep> logger)
         }
     }
 
-    private static long SizeOnDisk(ContentStore store, string hash)
+    /// <summary>What the store holds of these hashes, in bytes (a hash it lacks, or that is not one, counts nothing).</summary>
+    private static async Task<long> StoredSizeAsync(ExpiredDataRun run, IEnumerable<string> hashes)
     {
-        try
+        long total = 0;
+        foreach (var hash in hashes.Where(ContentKeys.IsSha256Hex))
         {
-            var file = new FileInfo(store.PathOf(hash));
-            return file.Exists ? file.Length : 0;
+            total += await run.Store.SizeOfAsync(hash, run.CancellationToken) ?? 0;
         }
-        catch (ArgumentException)
-        {
-            return 0;
-        }
+
+        return total;
     }
 
     private enum Removal

@@ -13,7 +13,7 @@ namespace Forge.Packages.Fsck;
 /// row names it; it never deletes a row.
 /// </summary>
 public sealed partial class ContentStoreCheck(
-    NpgsqlDataSource dataSource, IServiceScopeFactory scopes, ContentStore store, TimeProvider time, ILogger<ContentStoreCheck> logger)
+    NpgsqlDataSource dataSource, IServiceScopeFactory scopes, IContentStore store, TimeProvider time, ILogger<ContentStoreCheck> logger)
 {
     public async Task<FsckReport> RunAsync(bool repair, TimeSpan olderThan, CancellationToken cancellationToken)
     {
@@ -30,37 +30,36 @@ public sealed partial class ContentStoreCheck(
         }
 
         var seen = new HashSet<string>(StringComparer.Ordinal);
-        var stray = new List<(string Hash, FileInfo File)>();
+        var stray = new List<StoredContent>();
         var corrupt = new List<string>();
         var unexpected = new List<string>();
         long files = 0;
-        foreach (var (name, file) in store.EnumerateContent())
+        await foreach (var stored in store.EnumerateAsync(cancellationToken))
         {
             files++;
-            if (!ContentStore.IsSha256Hex(name))
+            var name = stored.Name;
+            if (!ContentKeys.IsSha256Hex(name))
             {
-                unexpected.Add(file.FullName);
+                unexpected.Add(name);
                 continue;
             }
 
             if (!rows.Contains(name))
             {
-                stray.Add((name, file));
+                stray.Add(stored);
                 continue;
             }
 
-            try
+            // Null: removed while the walk went on; the missing-file re-check decides.
+            switch (await store.MatchesItsNameAsync(name, cancellationToken))
             {
-                if (!await ContentStore.MatchesItsNameAsync(name, file, cancellationToken))
-                {
+                case false:
                     corrupt.Add(name);
-                }
-
-                seen.Add(name);
-            }
-            catch (FileNotFoundException)
-            {
-                // Removed while the walk went on; the missing-file re-check decides.
+                    seen.Add(name);
+                    break;
+                case true:
+                    seen.Add(name);
+                    break;
             }
         }
 
@@ -78,9 +77,9 @@ public sealed partial class ContentStoreCheck(
         long removed = 0, bytes = 0;
         if (repair)
         {
-            foreach (var (hash, file) in stray.Where(s => s.File.LastWriteTimeUtc < cutoff.UtcDateTime))
+            foreach (var old in stray.Where(s => s.LastModified < cutoff))
             {
-                if (await RemoveStrayAsync(hash, cancellationToken) is { } size)
+                if (await RemoveStrayAsync(old.Name, cancellationToken) is { } size)
                 {
                     removed++;
                     bytes += size;
@@ -94,7 +93,7 @@ public sealed partial class ContentStoreCheck(
             CutoffUnix = cutoff.ToUnixTimeSeconds(),
             BlobRows = rows.Count,
             ContentFiles = files,
-            StrayFiles = stray.Select(s => s.Hash).Order(StringComparer.Ordinal).ToList(),
+            StrayFiles = stray.Select(s => s.Name).Order(StringComparer.Ordinal).ToList(),
             MissingFiles = missing,
             CorruptFiles = corrupt,
             UnexpectedFiles = unexpected,
@@ -113,7 +112,7 @@ public sealed partial class ContentStoreCheck(
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
         foreach (var hash in candidates.Order(StringComparer.Ordinal))
         {
-            if (!ContentStore.IsSha256Hex(hash))
+            if (!ContentKeys.IsSha256Hex(hash))
             {
                 // A row whose hash is not a digest names no file this store could hold: report it.
                 missing.Add(hash);
@@ -123,7 +122,7 @@ public sealed partial class ContentStoreCheck(
             // Under the content lock, as a removal or a push holds it: row and file are looked at as one.
             await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
             await BlobContentLock.AcquireAsync(connection, transaction, hash, cancellationToken);
-            if (await BlobContentLock.RowExistsAsync(connection, transaction, hash, cancellationToken) && !store.Exists(hash))
+            if (await BlobContentLock.RowExistsAsync(connection, transaction, hash, cancellationToken) && await store.SizeOfAsync(hash, cancellationToken) is null)
             {
                 missing.Add(hash);
             }
@@ -144,7 +143,7 @@ public sealed partial class ContentStoreCheck(
 
         try
         {
-            return store.Delete(hash);
+            return await store.DeleteAsync(hash, cancellationToken);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {

@@ -19,7 +19,9 @@ public sealed class ExpiredUploadStepsTests
 
     private ForgeTestWorld w = null!;
 
-    private ContentStore Store => w.Service<ContentStore>();
+    private FolderContentStore Store => (FolderContentStore)w.Service<IContentStore>();
+
+    private ContentStaging Staging => w.Service<ContentStaging>();
 
     [SetUp]
     public async Task CreateWorld() => w = await ForgeTestWorld.CreateAsync();
@@ -84,16 +86,17 @@ public sealed class ExpiredUploadStepsTests
         await w.BlobAsync(w.Old);
         await w.BlobAsync(w.Young);
         var before = await w.SnapshotAsync();
-        var filesBefore = Store.EnumerateContent().Count();
+        var filesBefore = await Store.EnumerateAsync(CancellationToken.None).CountAsync();
 
         var dry = await w.ExpiredDataCleanupAsync(dryRun: true);
         var afterDry = await w.SnapshotAsync();
         var real = await w.ExpiredDataCleanupAsync();
+        var filesAfter = await Store.EnumerateAsync(CancellationToken.None).CountAsync();
 
         Assert.Multiple(() =>
         {
             Assert.That(afterDry, Is.EqualTo(before));
-            Assert.That(Store.EnumerateContent().Count(), Is.EqualTo(filesBefore - 2));
+            Assert.That(filesAfter, Is.EqualTo(filesBefore - 2));
             Assert.That(dry.Step<ExpiredUploadsReport>(), Is.EqualTo(real.Step<ExpiredUploadsReport>()));
             Assert.That(dry.Step<ExpiredUploadedBlobsReport>(), Is.EqualTo(real.Step<ExpiredUploadedBlobsReport>()));
             Assert.That(dry.Step<EmptyPackagesReport>(), Is.EqualTo(real.Step<EmptyPackagesReport>()), "the upload-only package empties in step 2");
@@ -121,9 +124,9 @@ public sealed class ExpiredUploadStepsTests
     [Test]
     public async Task Stale_staged_files_and_partial_files_without_a_session_are_swept_and_fresh_ones_stay()
     {
-        var staleTemporary = await ForgeTestWorld.StrayFileAsync(Path.Combine(Store.Root, "tmp", "stale"), DateTime.UtcNow.AddDays(-3));
-        var freshTemporary = await ForgeTestWorld.StrayFileAsync(Path.Combine(Store.Root, "tmp", "fresh"), DateTime.UtcNow);
-        var orphanUpload = await ForgeTestWorld.StrayFileAsync(Store.UploadPathOf("gone"), DateTime.UtcNow.AddDays(-3));
+        var staleTemporary = await ForgeTestWorld.StrayFileAsync(Path.Combine(Staging.Root, "tmp", "stale"), DateTime.UtcNow.AddDays(-3));
+        var freshTemporary = await ForgeTestWorld.StrayFileAsync(Path.Combine(Staging.Root, "tmp", "fresh"), DateTime.UtcNow);
+        var orphanUpload = await ForgeTestWorld.StrayFileAsync(Staging.UploadPathOf("gone"), DateTime.UtcNow.AddDays(-3));
         var liveUpload = await w.UploadSessionAsync("live", w.Young);
         File.SetLastWriteTimeUtc(liveUpload, DateTime.UtcNow.AddDays(-3));
 

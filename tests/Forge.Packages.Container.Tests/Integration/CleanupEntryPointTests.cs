@@ -5,7 +5,6 @@ using Forge.Host.Scheduling;
 using Forge.Modularity;
 using Forge.Packages.Container.Cleanup;
 using Forge.Packages.Container.Data;
-using Forge.Packages.Content;
 using Forge.Testing;
 using Npgsql;
 
@@ -55,8 +54,7 @@ public sealed class CleanupEntryPointTests
         var kept = await h.PushPlatformAsync("demo/app", h.Old, tag: "v1");
         var orphan = await h.PushPlatformAsync("demo/app", h.Old);
         var orphanFiles = await BlobHashesAsync(h, orphan.VersionId);
-        var store = h.Service<ContentStore>();
-        Assert.That(orphanFiles.All(store.Exists), Is.True);
+        Assert.That(await h.ContentExistsAsync(orphanFiles), Has.All.True);
 
         var report = await h.Service<CronRunner>().RunAsync(DanglingImageCleanupTask.Name, CronRunTrigger.Manual, CancellationToken.None);
 
@@ -64,8 +62,8 @@ public sealed class CleanupEntryPointTests
         {
             Assert.That(report.Outcome, Is.EqualTo(CronRunOutcome.Success));
             Assert.That(await h.CountAsync("SELECT count(*) FROM forge_cron_run WHERE task = 'cleanup_packages' AND trigger = 'chained' AND outcome = 'success'"), Is.EqualTo(1));
-            Assert.That(orphanFiles.Any(store.Exists), Is.False, "the deleted image's blobs are gone from disk");
-            Assert.That((await BlobHashesAsync(h, kept.VersionId)).All(store.Exists), Is.True);
+            Assert.That(await h.ContentExistsAsync(orphanFiles), Has.None.True, "the deleted image's blobs are gone from disk");
+            Assert.That(await h.ContentExistsAsync(await BlobHashesAsync(h, kept.VersionId)), Has.All.True);
         });
     }
 

@@ -3,7 +3,6 @@ using System.Text;
 using System.Text.Json.Nodes;
 using Forge.Modularity;
 using Forge.Packages.Container.Tests.Registry.Support;
-using Forge.Packages.Content;
 using Forge.Tooling.Oci;
 
 namespace Forge.Packages.Container.Tests.Registry;
@@ -76,9 +75,8 @@ public sealed class RegistryReferrersCleanupEndToEndTests
         source.WriteImage("repushed", seed: 600, platforms: 2);
         await CopyAsync(source.Reference("repushed"), registry.Image("alice/app", "repushed"));
         await AgeEverythingAsync(registry);
-        var store = registry.World.Service<ContentStore>();
         var orphanPayloads = Orphaned.SelectMany(t => new[] { referrers[t].Signature.Payload, referrers[t].Sbom.Payload }).ToList();
-        Assert.That(orphanPayloads.Select(p => store.Exists(p["sha256:".Length..])), Has.All.True);
+        Assert.That(await registry.World.ContentExistsAsync(orphanPayloads.Select(p => p["sha256:".Length..])), Has.All.True);
 
         await RunChainAsync(registry, [.. Chain, "cleanup_packages chained success"]);
 
@@ -90,7 +88,7 @@ public sealed class RegistryReferrersCleanupEndToEndTests
 
         Assert.That(await ManifestStatusAsync(http, referrers["kept"].Signature.Digest), Is.EqualTo(HttpStatusCode.OK));
         Assert.That(await ManifestStatusAsync(http, referrers["kept"].Sbom.Digest), Is.EqualTo(HttpStatusCode.OK));
-        Assert.That(orphanPayloads.Select(p => store.Exists(p["sha256:".Length..])), Has.None.True, "the chained expired-data cleanup freed their blobs");
+        Assert.That(await registry.World.ContentExistsAsync(orphanPayloads.Select(p => p["sha256:".Length..])), Has.None.True, "the chained expired-data cleanup freed their blobs");
         var summary = await registry.World.ScalarAsync<string>(
             "SELECT summary FROM forge_cron_run WHERE task = 'cleanup_container_sha256' ORDER BY id DESC LIMIT 1");
         Assert.That(summary, Does.Contain("orphaned referrers 4"));

@@ -7,7 +7,6 @@ using Forge.Modularity;
 using Forge.Packages.Container.Demo;
 using Forge.Packages.Container.Registry;
 using Forge.Packages.Container.Tests.Registry.Support;
-using Forge.Packages.Content;
 using Forge.Tooling.Oci;
 
 namespace Forge.Packages.Container.Tests.Registry;
@@ -69,7 +68,7 @@ public sealed class RegistryRulesEndToEndTests
 
         var rule = await registry.RunForgeAsync("packages", "rules", "add", "alice", "--type", "container", "--keep-count", "3", "--keep-pattern", "all");
         Assert.That(rule.ExitCode, Is.EqualTo(ExitCodes.Success), rule.Error);
-        var before = StoreBytes(registry);
+        var before = await registry.World.StoredBytesAsync();
 
         var chain = await registry.RunForgeAsync("cron", "run", "cleanup_package_rules");
 
@@ -104,7 +103,7 @@ public sealed class RegistryRulesEndToEndTests
 
         // The disk gave back exactly v1 … v7: their indexes, manifests, configs and layers.
         var freed = Enumerable.Range(1, 7).SelectMany(i => images[$"v{i}"].Digests).Distinct().Sum(d => source.ReadBlob(d).LongLength);
-        Assert.That(before - StoreBytes(registry), Is.EqualTo(freed));
+        Assert.That(before - await registry.World.StoredBytesAsync(), Is.EqualTo(freed));
         var fsck = await registry.RunForgeAsync("packages", "fsck");
         Assert.That(fsck.ExitCode, Is.EqualTo(ExitCodes.Success), fsck.Output);
     }
@@ -123,10 +122,6 @@ public sealed class RegistryRulesEndToEndTests
         using var response = await http.PutAsync(new Uri($"/v2/alice/app/manifests/{tag}", UriKind.Relative), content);
         Assert.That(response.StatusCode, Is.EqualTo(HttpStatusCode.Created), await response.Content.ReadAsStringAsync());
     }
-
-    /// <summary>The bytes of the content files (not of partial uploads or staged files).</summary>
-    private static long StoreBytes(RegistryWorld registry)
-        => registry.World.Service<ContentStore>().EnumerateContent().Sum(c => c.File.Length);
 
     private async Task CopyAsync(string source, string destination, SkopeoAccess? from = null, SkopeoAccess? to = null)
     {

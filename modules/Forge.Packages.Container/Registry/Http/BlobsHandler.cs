@@ -6,7 +6,7 @@ using Microsoft.Net.Http.Headers;
 namespace Forge.Packages.Container.Registry.Http;
 
 /// <summary><c>/v2/&lt;name&gt;/blobs/&lt;digest&gt;</c>: HEAD, GET (whole or a range) and DELETE of a repository's blob.</summary>
-internal sealed class BlobsHandler(RegistryAccess access, RegistryStore registry, ContentStore store, RegistryTelemetry telemetry)
+internal sealed class BlobsHandler(RegistryAccess access, RegistryStore registry, IContentStore store, RegistryTelemetry telemetry)
 {
     // The whole blob, 1 MiB a read: on Linux every file read is a work item of the thread pool. Against the file
     // result's 64 KiB reads: server CPU of a 256 MiB pull 0.56 s instead of 0.64 s (medians of 3,
@@ -18,7 +18,7 @@ internal sealed class BlobsHandler(RegistryAccess access, RegistryStore registry
         var digest = RegistryReferences.ParseDigest(route.Reference);
         var (_, package) = await access.PackageAsync(context, RegistryReferences.ParseName(route.Name!), RegistryAccessKind.Pull, cancellationToken);
         var hex = RegistryReferences.HexOf(digest);
-        if (await registry.FindBlobAsync(package, hex, cancellationToken) is not long size || store.OpenRead(hex) is not { } content)
+        if (await registry.FindBlobAsync(package, hex, cancellationToken) is not long size || await store.OpenReadAsync(hex, cancellationToken) is not { } content)
         {
             throw RegistryFailureException.BlobUnknown(digest);
         }

@@ -10,7 +10,7 @@ namespace Forge.Packages.Container.Registry.Http;
 /// pull of the versions the reference named (<see cref="PullRecorder"/>).
 /// </summary>
 internal sealed class ManifestsHandler(
-    RegistryAccess access, RegistryStore registry, ManifestPushes pushes, ContentStore store, PullRecorder pulls, RegistryTelemetry telemetry)
+    RegistryAccess access, RegistryStore registry, ManifestPushes pushes, IContentStore store, PullRecorder pulls, RegistryTelemetry telemetry)
 {
     public async Task GetAsync(HttpContext context, RegistryRoute route, CancellationToken cancellationToken)
     {
@@ -18,7 +18,7 @@ internal sealed class ManifestsHandler(
         var (byDigest, reference) = FindableReference(route.Reference!);
         var manifest = await registry.FindManifestAsync(package, reference, byDigest, cancellationToken)
             ?? throw RegistryFailureException.ManifestUnknown(reference);
-        var content = store.OpenRead(RegistryReferences.HexOf(manifest.Digest)) ?? throw RegistryFailureException.ManifestUnknown(reference);
+        var content = await store.OpenReadAsync(RegistryReferences.HexOf(manifest.Digest), cancellationToken) ?? throw RegistryFailureException.ManifestUnknown(reference);
         await using (content)
         {
             context.Response.ContentType = manifest.MediaType.Length > 0 ? manifest.MediaType : ManifestDocument.OciManifest;
