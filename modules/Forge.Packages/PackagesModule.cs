@@ -41,7 +41,11 @@ public sealed class PackagesModule : IModule, IModuleCommands
             : Path.Combine(dataPath, "packages");
         // The node's staging folder is the store's folder too with the local store, so that publishing is a rename.
         context.Services.AddSingleton(new ContentStaging(storePath));
-        context.Services.AddSingleton<IContentStore>(new FolderContentStore(storePath));
+        context.Services.AddSingleton(new FolderContentStore(storePath));
+        // Services are given the store metered (ContentStoreTelemetry), whichever it is.
+        context.Services.AddSingleton<ContentStoreTelemetry>();
+        context.Services.AddSingleton<IContentStore>(sp
+            => new MeteredContentStore(sp.GetRequiredService<FolderContentStore>(), sp.GetRequiredService<ContentStoreTelemetry>()));
 
         context.Services.AddSingleton<ExpiredDataCleanupTelemetry>();
         context.Services.AddTransient<ExpiredDataCleanup>();

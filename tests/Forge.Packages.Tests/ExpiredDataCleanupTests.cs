@@ -22,7 +22,7 @@ public sealed class ExpiredDataCleanupTests
 
     private ExpiredDataCleanupHooks hooks = null!;
 
-    private FolderContentStore Store => (FolderContentStore)w.Service<IContentStore>();
+    private FolderContentStore Store => w.Service<FolderContentStore>();
 
     [SetUp]
     public async Task CreateWorld()

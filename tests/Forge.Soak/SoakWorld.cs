@@ -36,7 +36,7 @@ public sealed class SoakWorld : IAsyncDisposable
 
     public SyntheticImages Images => App.Services.GetRequiredService<SyntheticImages>();
 
-    public FolderContentStore Store => (FolderContentStore)App.Services.GetRequiredService<IContentStore>();
+    public FolderContentStore Store => App.Services.GetRequiredService<FolderContentStore>();
 
     public DanglingImageCleanup ContainerCleanup() => App.Services.GetRequiredService<DanglingImageCleanup>();
 

@@ -19,7 +19,7 @@ public sealed class ExpiredUploadStepsTests
 
     private ForgeTestWorld w = null!;
 
-    private FolderContentStore Store => (FolderContentStore)w.Service<IContentStore>();
+    private FolderContentStore Store => w.Service<FolderContentStore>();
 
     private ContentStaging Staging => w.Service<ContentStaging>();
 
