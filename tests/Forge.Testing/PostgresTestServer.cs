@@ -11,8 +11,8 @@ namespace Forge.Testing;
 /// </summary>
 public sealed class PostgresTestServer : IAsyncDisposable
 {
-    private static readonly SemaphoreSlim Gate = new(1, 1);
-    private static PostgresTestServer? shared;
+    private static readonly SharedTestServer<PostgresTestServer> Shared = new(StartAsync);
+    private static readonly SemaphoreSlim TemplateGate = new(1, 1);
 
     private readonly EmbeddedPostgres? cluster;
     private readonly string? clusterRoot;
@@ -35,28 +35,10 @@ public sealed class PostgresTestServer : IAsyncDisposable
     public EmbeddedPostgres? Cluster => cluster;
 
     /// <summary>The server shared by the whole test assembly, started on first use.</summary>
-    public static async Task<PostgresTestServer> SharedAsync()
-    {
-        await Gate.WaitAsync();
-        try
-        {
-            return shared ??= await StartAsync();
-        }
-        finally
-        {
-            Gate.Release();
-        }
-    }
+    public static Task<PostgresTestServer> SharedAsync() => Shared.GetAsync();
 
     /// <summary>Stops the shared server; called by each test assembly's [SetUpFixture].</summary>
-    public static async Task StopSharedAsync()
-    {
-        if (shared is not null)
-        {
-            await shared.DisposeAsync();
-            shared = null;
-        }
-    }
+    public static Task StopSharedAsync() => Shared.StopAsync();
 
     /// <summary>A new, empty database with the whole schema migrated, dropped when disposed.</summary>
     public async Task<TestDatabase> CreateDatabaseAsync(bool migrated = true)
@@ -114,7 +96,7 @@ public sealed class PostgresTestServer : IAsyncDisposable
 
     private async Task EnsureTemplateAsync()
     {
-        await Gate.WaitAsync();
+        await TemplateGate.WaitAsync();
         try
         {
             if (templateReady)
@@ -136,7 +118,7 @@ public sealed class PostgresTestServer : IAsyncDisposable
         }
         finally
         {
-            Gate.Release();
+            TemplateGate.Release();
         }
     }
 
