@@ -15,8 +15,9 @@ namespace Forge.Packages;
 /// <summary>
 /// The shared packages schema, the content store, the owners' retention rules (<c>cleanup_package_rules</c>, applied to
 /// the types other modules serve; managed by <c>packages rules</c> and under <c>/api/v1/packages/{owner}/rules</c>), the expired-data cleanup (<c>cleanup_packages</c>, whose steps other modules
-/// extend) and <c>packages fsck</c>. Settings: <c>Forge:Packages:StorePath</c> (default
-/// <c>&lt;Forge:DataPath&gt;/packages</c>), <c>Forge:Packages:DefaultCleanupRule:*</c>.
+/// extend), <c>packages fsck</c> and <c>packages storage migrate</c>. Settings: <c>Forge:Packages:StorePath</c> (default
+/// <c>&lt;Forge:DataPath&gt;/packages</c>), <c>Forge:Storage:*</c> (<see cref="StorageSettings"/>),
+/// <c>Forge:Packages:DefaultCleanupRule:*</c>.
 /// </summary>
 public sealed class PackagesModule : IModule, IModuleCommands
 {
@@ -35,17 +36,22 @@ public sealed class PackagesModule : IModule, IModuleCommands
             options.UseForgePackages(sp.GetRequiredService<NpgsqlDataSource>()));
         context.AddSchemaMigrations<PackagesDbContext>();
 
-        var dataPath = context.Configuration["Forge:DataPath"] is { Length: > 0 } configured ? configured : ".forge";
-        var storePath = context.Configuration["Forge:Packages:StorePath"] is { Length: > 0 } store
-            ? store
-            : Path.Combine(dataPath, "packages");
+        var storePath = StorageSettings.StorePath(context.Configuration);
         // The node's staging folder is the store's folder too with the local store, so that publishing is a rename.
         context.Services.AddSingleton(new ContentStaging(storePath));
-        context.Services.AddSingleton(new FolderContentStore(storePath));
-        // Services are given the store metered (ContentStoreTelemetry), whichever it is.
+        // Forge:Storage:Type: the folder (the default) or a bucket, checked now so that a bad setting stops the start.
+        if (StorageSettings.Read(context.Configuration) is { } bucket)
+        {
+            context.Services.AddSingleton(_ => new S3ContentStore(bucket));
+            context.Services.AddSingleton<IContentStore>(sp => Metered(sp, sp.GetRequiredService<S3ContentStore>()));
+        }
+        else
+        {
+            context.Services.AddSingleton(new FolderContentStore(storePath));
+            context.Services.AddSingleton<IContentStore>(sp => Metered(sp, sp.GetRequiredService<FolderContentStore>()));
+        }
+
         context.Services.AddSingleton<ContentStoreTelemetry>();
-        context.Services.AddSingleton<IContentStore>(sp
-            => new MeteredContentStore(sp.GetRequiredService<FolderContentStore>(), sp.GetRequiredService<ContentStoreTelemetry>()));
 
         context.Services.AddSingleton<ExpiredDataCleanupTelemetry>();
         context.Services.AddTransient<ExpiredDataCleanup>();
@@ -53,6 +59,7 @@ public sealed class PackagesModule : IModule, IModuleCommands
         context.Services.AddSingleton<IExpiredDataStep, EmptyPackagesStep>();
         context.Services.AddSingleton<IExpiredDataStep, OrphanedBlobsStep>();
         context.Services.AddTransient<ContentStoreCheck>();
+        context.Services.AddTransient<StorageMigration>();
 
         // The owners' retention rules; the modules that serve a package type say how its versions go (IPackageTypeRetention).
         context.Services.AddSingleton(DefaultCleanupRuleSettings.Read(context.Configuration));
@@ -65,10 +72,15 @@ public sealed class PackagesModule : IModule, IModuleCommands
         context.AddTelemetrySource(ExpiredDataCleanupTelemetry.Name);
     }
 
+    /// <summary>Services are given the store metered (<see cref="ContentStoreTelemetry"/>), whichever it is.</summary>
+    private static MeteredContentStore Metered(IServiceProvider services, IContentStore store)
+        => new(store, services.GetRequiredService<ContentStoreTelemetry>());
+
     public IEnumerable<ModuleCommand> BuildCommands(IModuleCommandHost host)
     {
         yield return new ModuleCommand(["packages"], PackagesCommands.Cleanup(host));
         yield return new ModuleCommand(["packages"], PackagesCommands.Fsck(host));
+        yield return new ModuleCommand(["packages"], StorageCommands.Build(host));
         yield return new ModuleCommand(["packages"], RulesCommands.Build(host));
     }
 }

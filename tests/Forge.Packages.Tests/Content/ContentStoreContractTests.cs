@@ -8,9 +8,7 @@ namespace Forge.Packages.Tests.Content;
 /// lists two keys a request here, so that listing three objects takes more than one page.
 /// </summary>
 [TestFixture("s3")]
-#if FOLDER_STORE_READY
 [TestFixture("folder")]
-#endif
 public sealed class ContentStoreContractTests(string kind)
 {
     private const int ListPageSize = 2;

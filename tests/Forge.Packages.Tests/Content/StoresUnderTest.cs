@@ -25,10 +25,8 @@ public abstract class StoreUnderTest : IAsyncDisposable
     public static async Task<StoreUnderTest> CreateAsync(string kind, int listPageSize) => kind switch
     {
         "s3" => await S3StoreUnderTest.CreateAsync(listPageSize),
-#if FOLDER_STORE_READY
         "folder" => new FolderStoreUnderTest(),
-#endif
-        _ => throw new ArgumentException($"'{kind}' is not a content store kind under test (s3).", nameof(kind)),
+        _ => throw new ArgumentException($"'{kind}' is not a content store kind under test (s3 or folder).", nameof(kind)),
     };
 
     /// <summary>Writes <paramref name="content"/> to a local file and hashes it, as staging does.</summary>
@@ -93,7 +91,6 @@ public sealed class S3StoreUnderTest : StoreUnderTest
     }
 }
 
-#if FOLDER_STORE_READY
 /// <summary>A <see cref="FolderContentStore"/> in a new folder.</summary>
 public sealed class FolderStoreUnderTest : StoreUnderTest
 {
@@ -123,4 +120,3 @@ public sealed class FolderStoreUnderTest : StoreUnderTest
         await base.DisposeAsync();
     }
 }
-#endif
