@@ -12,9 +12,13 @@ using OpenTelemetry.Trace;
 
 namespace Forge.Packages.Tests;
 
-/// <summary>The expired-data cleanup against a real PostgreSQL and a real content store folder.</summary>
+/// <summary>
+/// The expired-data cleanup and fsck against a real PostgreSQL, with each content store: the folder, and a bucket of a
+/// real S3 server.
+/// </summary>
 [NonParallelizable]
-public sealed class ExpiredDataCleanupTests
+[TestFixtureSource(typeof(StorageSettingsUnderTest), nameof(StorageSettingsUnderTest.Kinds))]
+public sealed class ExpiredDataCleanupTests(string storage)
 {
     private static readonly string[] ReportKeys = ["dryRun", "skipped", "olderThanSeconds", "cutoffUnix", "emptyPackages", "orphanedBlobs", "bytesFreed"];
 
@@ -22,14 +26,15 @@ public sealed class ExpiredDataCleanupTests
 
     private ExpiredDataCleanupHooks hooks = null!;
 
-    private FolderContentStore Store => w.Service<FolderContentStore>();
+    private IContentStore Store => w.Service<IContentStore>();
 
     [SetUp]
     public async Task CreateWorld()
     {
         // The cleanup's test seams: registered by the test, never by the module.
         hooks = new ExpiredDataCleanupHooks();
-        w = await ForgeTestWorld.CreateAsync(services => services.AddSingleton(hooks));
+        w = await ForgeTestWorld.CreateAsync(services => services.AddSingleton(hooks), settings: await StorageSettingsUnderTest.ForAsync(storage));
+        Assert.That(Store.Description, Does.StartWith(storage == "s3" ? "s3 bucket " : "folder "), "the world runs on the store under test");
     }
 
     [TearDown]
@@ -104,11 +109,11 @@ public sealed class ExpiredDataCleanupTests
             Assert.That(report.Step<OrphanedBlobsReport>().ContentFilesRemoved, Is.EqualTo(1));
             Assert.That(report.BytesFreed, Is.EqualTo(size));
             Assert.That(await BlobExistsAsync(orphan), Is.False);
-            Assert.That(Store.Exists(orphanHash), Is.False);
+            Assert.That(w.HasContent(orphanHash), Is.False);
             Assert.That(await BlobExistsAsync(young), Is.True);
-            Assert.That(Store.Exists(youngHash), Is.True);
+            Assert.That(w.HasContent(youngHash), Is.True);
             Assert.That(await BlobExistsAsync(used), Is.True);
-            Assert.That(Store.Exists(usedHash), Is.True);
+            Assert.That(w.HasContent(usedHash), Is.True);
         });
     }
 
@@ -163,7 +168,7 @@ public sealed class ExpiredDataCleanupTests
         {
             Assert.That(report.Step<OrphanedBlobsReport>().Blobs, Is.Zero);
             Assert.That(await BlobExistsAsync(blob), Is.True);
-            Assert.That(Store.Exists(hash), Is.True);
+            Assert.That(w.HasContent(hash), Is.True);
         });
     }
 
@@ -184,7 +189,7 @@ public sealed class ExpiredDataCleanupTests
             Assert.That(report.Step<OrphanedBlobsReport>().Blobs, Is.EqualTo(1));
             Assert.That(report.Step<OrphanedBlobsReport>().ContentFilesReused, Is.EqualTo(1));
             Assert.That(report.Step<OrphanedBlobsReport>().ContentFilesRemoved, Is.Zero);
-            Assert.That(Store.Exists(hash), Is.True);
+            Assert.That(w.HasContent(hash), Is.True);
         });
     }
 
@@ -192,7 +197,8 @@ public sealed class ExpiredDataCleanupTests
     public async Task A_crash_after_the_commit_leaves_stray_files_that_fsck_finds_and_repair_removes()
     {
         var (blob, hash, _) = await w.BlobAsync(w.Old);
-        File.SetLastWriteTimeUtc(Store.PathOf(hash), DateTime.UtcNow.AddDays(-3));
+        Assume.That(storage, Is.EqualTo("local"), "a bucket's objects cannot be made older than they are");
+        File.SetLastWriteTimeUtc(w.Service<FolderContentStore>().PathOf(hash), DateTime.UtcNow.AddDays(-3));
 
         await CrashAfterTheCommitAsync();
         var check = w.Service<ContentStoreCheck>();
@@ -206,7 +212,7 @@ public sealed class ExpiredDataCleanupTests
             Assert.That(found.StrayFiles, Is.EqualTo(new[] { hash }));
             Assert.That(found.Healthy, Is.True, "a stray file is no data loss");
             Assert.That(repaired.StrayFilesRemoved, Is.EqualTo(1));
-            Assert.That(Store.Exists(hash), Is.False);
+            Assert.That(w.HasContent(hash), Is.False);
             Assert.That(after.StrayFiles, Is.Empty);
         });
     }
@@ -224,7 +230,7 @@ public sealed class ExpiredDataCleanupTests
         {
             Assert.That(await BlobExistsAsync(blob), Is.False, "the row's deletion committed");
             Assert.That(queuedAfterCrash, Is.EqualTo(new[] { hash }), "queued in the transaction that deleted the row");
-            Assert.That(Store.Exists(hash), Is.False, "the next run removed the file");
+            Assert.That(w.HasContent(hash), Is.False, "the next run removed the file");
             Assert.That(next.Step<OrphanedBlobsReport>().ContentFilesRemoved, Is.EqualTo(1));
             Assert.That(next.BytesFreed, Is.EqualTo(size));
             Assert.That(await QueuedRemovalsAsync(), Is.Empty);
@@ -243,7 +249,7 @@ public sealed class ExpiredDataCleanupTests
         Assert.Multiple(async () =>
         {
             Assert.That(await BlobExistsAsync(again), Is.True);
-            Assert.That(Store.Exists(hash), Is.True, "the new row names the file");
+            Assert.That(w.HasContent(hash), Is.True, "the new row names the file");
             Assert.That(next.Step<OrphanedBlobsReport>().ContentFilesReused, Is.EqualTo(1));
             Assert.That(await QueuedRemovalsAsync(), Is.Empty);
         });
@@ -277,7 +283,7 @@ public sealed class ExpiredDataCleanupTests
         {
             Assert.That(report.StrayFiles, Is.EqualTo(new[] { hash }));
             Assert.That(report.StrayFilesRemoved, Is.Zero);
-            Assert.That(Store.Exists(hash), Is.True);
+            Assert.That(w.HasContent(hash), Is.True);
         });
     }
 
@@ -286,8 +292,8 @@ public sealed class ExpiredDataCleanupTests
     {
         var (missing, missingHash, _) = await w.BlobAsync(w.Old);
         var (_, corruptHash, _) = await w.BlobAsync(w.Old);
-        File.Delete(Store.PathOf(missingHash));
-        await File.WriteAllBytesAsync(Store.PathOf(corruptHash), [1, 2, 3]);
+        await Store.DeleteAsync(missingHash, CancellationToken.None);
+        await w.PlantContentAsync(corruptHash, [1, 2, 3]);
 
         var report = await w.Service<ContentStoreCheck>().RunAsync(repair: true, TimeSpan.Zero, CancellationToken.None);
 
@@ -297,7 +303,7 @@ public sealed class ExpiredDataCleanupTests
             Assert.That(report.MissingFiles, Is.EqualTo(new[] { missingHash }));
             Assert.That(report.CorruptFiles, Is.EqualTo(new[] { corruptHash }));
             Assert.That(await BlobExistsAsync(missing), Is.True);
-            Assert.That(Store.Exists(corruptHash), Is.True);
+            Assert.That(w.HasContent(corruptHash), Is.True);
         });
     }
 
@@ -345,7 +351,7 @@ public sealed class ExpiredDataCleanupTests
     public async Task The_fsck_command_exits_with_1_and_says_data_loss_when_a_file_is_missing()
     {
         var (_, hash, _) = await w.BlobAsync(w.Old);
-        File.Delete(Store.PathOf(hash));
+        await Store.DeleteAsync(hash, CancellationToken.None);
 
         var (exit, output, _) = await CommandAsync("packages", "fsck");
 
@@ -394,7 +400,7 @@ public sealed class ExpiredDataCleanupTests
             Assert.That(report.Step<OrphanedBlobsReport>().Blobs, Is.EqualTo(2));
             Assert.That(report.Step<OrphanedBlobsReport>().ContentFilesFailed, Is.EqualTo(1));
             Assert.That(report.Step<OrphanedBlobsReport>().ContentFilesRemoved, Is.EqualTo(1));
-            Assert.That(Store.Exists(other), Is.False);
+            Assert.That(w.HasContent(other), Is.False);
             Assert.That(fsck.StrayFiles, Is.EqualTo(new[] { stuck }), "still on disk");
         });
         Assert.That(await QueuedRemovalsAsync(), Is.EqualTo(new[] { stuck }), "kept in the queue");
@@ -405,7 +411,7 @@ public sealed class ExpiredDataCleanupTests
         Assert.Multiple(async () =>
         {
             Assert.That(next.Step<OrphanedBlobsReport>().ContentFilesRemoved, Is.EqualTo(1), "the next run tries again");
-            Assert.That(Store.Exists(stuck), Is.False);
+            Assert.That(w.HasContent(stuck), Is.False);
             Assert.That(await QueuedRemovalsAsync(), Is.Empty);
         });
     }
@@ -475,7 +481,7 @@ public sealed class ExpiredDataCleanupTests
         Assert.Multiple(() =>
         {
             Assert.That(report.Step<OrphanedBlobsReport>().ContentFilesReused, Is.EqualTo(1));
-            Assert.That(Store.Exists(hash), Is.True);
+            Assert.That(w.HasContent(hash), Is.True);
         });
     }
 

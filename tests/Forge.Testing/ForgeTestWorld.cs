@@ -107,6 +107,21 @@ public class ForgeTestWorld : IAsyncDisposable
         return found;
     }
 
+    /// <summary>Whether the content store holds <paramref name="hash"/> (for assertions; blocks on the store).</summary>
+    public bool HasContent(string hash) => Service<IContentStore>().SizeOfAsync(hash, CancellationToken.None).GetAwaiter().GetResult() is not null;
+
+    /// <summary>
+    /// Puts <paramref name="content"/> in the content store under <paramref name="hash"/>, whatever its bytes hash to, as a
+    /// damaged disk or another program would leave it.
+    /// </summary>
+    public async Task PlantContentAsync(string hash, byte[] content)
+    {
+        var path = Path.Combine(Service<ContentStaging>().Root, "tmp", Path.GetRandomFileName());
+        Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+        await File.WriteAllBytesAsync(path, content);
+        await Service<IContentStore>().PublishAsync(new StagedContent(path, hash, content.Length), CancellationToken.None);
+    }
+
     /// <summary>The bytes of the content store's blobs (not of partial uploads or staged files).</summary>
     public async Task<long> StoredBytesAsync() => await Service<IContentStore>().EnumerateAsync(CancellationToken.None).Select(c => c.Size).SumAsync();
 
