@@ -4,15 +4,18 @@ using Forge.Testing;
 namespace Forge.Packages.Tests.Content;
 
 /// <summary>
-/// <c>packages storage migrate</c>'s copy against a real PostgreSQL: from the world's folder store to a second store,
-/// blob by blob as package_blob names them.
+/// <c>packages storage migrate</c>'s copy against a real PostgreSQL: from the world's folder store to a second store (a
+/// bucket of a real S3 server, or another folder), blob by blob as package_blob names them, and back.
 /// </summary>
 [NonParallelizable]
-public sealed class StorageMigrationTests
+[TestFixture("s3")]
+[TestFixture("folder")]
+public sealed class StorageMigrationTests(string destinationKind)
 {
     private ForgeTestWorld w = null!;
-    private string destinationRoot = null!;
-    private FolderContentStore destination = null!;
+    private StoreUnderTest under = null!;
+
+    private IContentStore Destination => under.Store;
 
     private FolderContentStore Source => w.Service<FolderContentStore>();
 
@@ -20,18 +23,14 @@ public sealed class StorageMigrationTests
     public async Task CreateWorld()
     {
         w = await ForgeTestWorld.CreateAsync();
-        destinationRoot = Path.Combine(Path.GetTempPath(), $"forge-destination-{Guid.NewGuid():N}");
-        destination = new FolderContentStore(destinationRoot);
+        under = await StoreUnderTest.CreateAsync(destinationKind, listPageSize: 1000);
     }
 
     [TearDown]
     public async Task DropWorld()
     {
         await w.DisposeAsync();
-        if (Directory.Exists(destinationRoot))
-        {
-            Directory.Delete(destinationRoot, recursive: true);
-        }
+        await under.DisposeAsync();
     }
 
     [Test]
@@ -46,10 +45,10 @@ public sealed class StorageMigrationTests
         {
             Assert.That((report.Blobs, report.Copied, report.AlreadyThere, report.Complete), Is.EqualTo((3L, 3L, 0L, true)));
             Assert.That(report.BytesCopied, Is.EqualTo(blobs.Sum(b => b.Size)));
-            Assert.That(await Listed(destination), Is.EquivalentTo(blobs.Select(b => b.Hash)), "the stray file stays behind");
+            Assert.That(await Listed(Destination), Is.EquivalentTo(blobs.Select(b => b.Hash)), "the stray file stays behind");
             foreach (var (_, hash, _) in blobs)
             {
-                Assert.That(await File.ReadAllBytesAsync(destination.PathOf(hash)), Is.EqualTo(await File.ReadAllBytesAsync(Source.PathOf(hash))));
+                Assert.That(await ReadAsync(Destination, hash), Is.EqualTo(await File.ReadAllBytesAsync(Source.PathOf(hash))));
             }
 
             Assert.That(Source.Exists(stray) && blobs.All(b => Source.Exists(b.Hash)), Is.True, "nothing is removed from the source");
@@ -75,7 +74,7 @@ public sealed class StorageMigrationTests
             Assert.That((first.Copied, first.AlreadyThere), Is.EqualTo((2L, 1L)), "the whole one is skipped, the short one copied again");
             Assert.That(first.BytesCopied, Is.EqualTo(cutShort.Size + notYet.Size));
             Assert.That((second.Copied, second.AlreadyThere, second.Complete), Is.EqualTo((0L, 3L, true)));
-            Assert.That(await destination.SizeOfAsync(cutShort.Hash, CancellationToken.None), Is.EqualTo(cutShort.Size));
+            Assert.That(await Destination.SizeOfAsync(cutShort.Hash, CancellationToken.None), Is.EqualTo(cutShort.Size));
         });
     }
 
@@ -97,7 +96,7 @@ public sealed class StorageMigrationTests
             Assert.That(report.CorruptInSource, Is.EqualTo(new[] { corrupt.Hash }));
             Assert.That(report.NotAHash, Has.Count.EqualTo(1));
             Assert.That((report.Copied, report.Complete), Is.EqualTo((1L, false)));
-            Assert.That(await Listed(destination), Is.EqualTo(new[] { fine.Hash }));
+            Assert.That(await Listed(Destination), Is.EqualTo(new[] { fine.Hash }));
         });
     }
 
@@ -108,7 +107,7 @@ public sealed class StorageMigrationTests
         await CopyToDestinationAsync(blob.Hash, Source.PathOf(blob.Hash));
         File.Delete(Source.PathOf(blob.Hash));
 
-        var report = await w.Service<StorageMigration>().RunAsync(destination, w.Service<IContentStore>(), CancellationToken.None);
+        var report = await w.Service<StorageMigration>().RunAsync(Destination, w.Service<IContentStore>(), CancellationToken.None);
 
         Assert.Multiple(() =>
         {
@@ -118,7 +117,7 @@ public sealed class StorageMigrationTests
     }
 
     private Task<StorageMigrationReport> MigrateAsync()
-        => w.Service<StorageMigration>().RunAsync(w.Service<IContentStore>(), destination, CancellationToken.None);
+        => w.Service<StorageMigration>().RunAsync(w.Service<IContentStore>(), Destination, CancellationToken.None);
 
     private async Task<string> StoreFileNoRowNamesAsync()
     {
@@ -129,11 +128,17 @@ public sealed class StorageMigrationTests
     private async Task CopyToDestinationAsync(string hash, string from, int? keep = null)
     {
         var bytes = await File.ReadAllBytesAsync(from);
-        var target = destination.PathOf(hash);
-        Directory.CreateDirectory(Path.GetDirectoryName(target)!);
-        await File.WriteAllBytesAsync(target, keep is { } length ? bytes[..length] : bytes);
+        await under.WriteForeignAsync(ContentKeys.RelativeKeyOf(hash), keep is { } length ? bytes[..length] : bytes);
     }
 
-    private static async Task<List<string>> Listed(FolderContentStore store)
+    private static async Task<byte[]> ReadAsync(IContentStore store, string hash)
+    {
+        await using var content = await store.OpenReadAsync(hash, CancellationToken.None);
+        using var copy = new MemoryStream();
+        await content!.CopyToAsync(copy);
+        return copy.ToArray();
+    }
+
+    private static async Task<List<string>> Listed(IContentStore store)
         => await store.EnumerateAsync(CancellationToken.None).Select(s => s.Name).ToListAsync();
 }
