@@ -21,17 +21,20 @@ public class ForgeTestWorld : IAsyncDisposable
 {
     public const long Day = 86_400;
 
+    private readonly bool ownsDatabase;
+
     protected ForgeTestWorld(ForgeTestWorld world)
-        : this(world.Database, world.App, world.StorePath, world.Now)
+        : this(world.Database, world.App, world.StorePath, world.Now, world.ownsDatabase)
     {
     }
 
-    private ForgeTestWorld(TestDatabase database, ForgeApp app, string storePath, long now)
+    private ForgeTestWorld(TestDatabase database, ForgeApp app, string storePath, long now, bool ownsDatabase)
     {
         Database = database;
         App = app;
         StorePath = storePath;
         Now = now;
+        this.ownsDatabase = ownsDatabase;
     }
 
     public TestDatabase Database { get; }
@@ -53,8 +56,19 @@ public class ForgeTestWorld : IAsyncDisposable
 
     public static async Task<ForgeTestWorld> CreateAsync(
         Action<IServiceCollection>? configureServices = null, bool useScheduler = false, params (string Key, string? Value)[] settings)
+        => await CreateOnAsync(await (await PostgresTestServer.SharedAsync()).CreateDatabaseAsync(), ownsDatabase: true, configureServices, useScheduler, settings);
+
+    /// <summary>
+    /// A second node beside <paramref name="first"/>: another host over the same database, with a folder of its own
+    /// (the content store's, unless <paramref name="settings"/> put it in a bucket); the database stays with the first.
+    /// </summary>
+    public static Task<ForgeTestWorld> JoinAsync(
+        ForgeTestWorld first, Action<IServiceCollection>? configureServices = null, bool useScheduler = false, params (string Key, string? Value)[] settings)
+        => CreateOnAsync(first.Database, ownsDatabase: false, configureServices, useScheduler, settings);
+
+    private static async Task<ForgeTestWorld> CreateOnAsync(
+        TestDatabase database, bool ownsDatabase, Action<IServiceCollection>? configureServices, bool useScheduler, (string Key, string? Value)[] settings)
     {
-        var database = await (await PostgresTestServer.SharedAsync()).CreateDatabaseAsync();
         var storePath = Path.Combine(Path.GetTempPath(), $"forge-store-{Guid.NewGuid():N}");
         var now = DateTimeOffset.FromUnixTimeSeconds(DateTimeOffset.UtcNow.ToUnixTimeSeconds());
         var app = await ForgeApp.CreateAsync(new ForgeAppOptions
@@ -72,7 +86,7 @@ public class ForgeTestWorld : IAsyncDisposable
                 configureServices?.Invoke(services);
             },
         });
-        return new ForgeTestWorld(database, app, storePath, now.ToUnixTimeSeconds());
+        return new ForgeTestWorld(database, app, storePath, now.ToUnixTimeSeconds(), ownsDatabase);
     }
 
     public async Task<long> PackageAsync(string name, string type = "container", long ownerId = 1)
@@ -201,7 +215,11 @@ public class ForgeTestWorld : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         await App.DisposeAsync();
-        await Database.DisposeAsync();
+        if (ownsDatabase)
+        {
+            await Database.DisposeAsync();
+        }
+
         if (Directory.Exists(StorePath))
         {
             Directory.Delete(StorePath, recursive: true);

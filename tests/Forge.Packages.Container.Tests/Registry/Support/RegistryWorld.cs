@@ -44,18 +44,23 @@ public sealed class RegistryWorld : IAsyncDisposable
     public static Task<RegistryWorld> StartAsync(params (string Key, string? Value)[] settings) => StartAsync(null, settings);
 
     /// <summary>With services of the test's own (e.g. an account directory that knows access tokens) over the host's.</summary>
-    public static async Task<RegistryWorld> StartAsync(Action<IServiceCollection>? services, params (string Key, string? Value)[] settings)
+    public static Task<RegistryWorld> StartAsync(Action<IServiceCollection>? services, params (string Key, string? Value)[] settings)
+        => StartAsync(configure => ForgeTestWorld.CreateAsync(configure, useScheduler: true, settings), services, settings);
+
+    /// <summary>A second node beside <paramref name="first"/>: another host serving the registry over the same database.</summary>
+    public static Task<RegistryWorld> JoinAsync(RegistryWorld first, params (string Key, string? Value)[] settings)
+        => StartAsync(configure => ForgeTestWorld.JoinAsync(first.World, configure, useScheduler: true, settings), null, settings);
+
+    private static async Task<RegistryWorld> StartAsync(
+        Func<Action<IServiceCollection>, Task<ForgeTestWorld>> create, Action<IServiceCollection>? services, (string Key, string? Value)[] settings)
     {
         var logs = new LogRecorder();
-        var world = await ForgeTestWorld.CreateAsync(
-            s =>
-            {
-                s.AddSingleton<ILoggerProvider>(logs);
-                s.Configure<LoggerFilterOptions>(o => o.Rules.Add(new LoggerFilterRule(typeof(LogRecorder).FullName, null, LogLevel.Trace, null)));
-                services?.Invoke(s);
-            },
-            useScheduler: true,
-            settings);
+        var world = await create(s =>
+        {
+            s.AddSingleton<ILoggerProvider>(logs);
+            s.Configure<LoggerFilterOptions>(o => o.Rules.Add(new LoggerFilterRule(typeof(LogRecorder).FullName, null, LogLevel.Trace, null)));
+            services?.Invoke(s);
+        });
         try
         {
             await world.App.Host.StartAsync();

@@ -1,7 +1,7 @@
 using Forge.Testing;
 
-// Outside any namespace, so it wraps the whole assembly, beside PostgresSetUpFixture: the shared S3 server that the
-// content store's tests start on first use stops after the last test.
+// Compiled into every test assembly (Directory.Build.targets), beside PostgresSetUpFixture. Outside any namespace, so
+// it wraps the whole assembly: the shared S3 server starts on first use (if a test asks for one) and stops after the last test.
 [SetUpFixture]
 #pragma warning disable CA1050 // NUnit applies a namespace-less SetUpFixture to the whole assembly
 public sealed class S3SetUpFixture
