@@ -94,6 +94,9 @@ public sealed class BadInvocationTests : DatabaseTest
         new("Registry:AnonymousPull not a boolean, run", "run", ExitCodes.UsageError, "Forge:Registry:AnonymousPull is 'maybe': it must be true or false", "Forge__Registry__AnonymousPull=maybe"),
         new("Registry:PullFlushInterval too short, run", "run", ExitCodes.UsageError, "Forge:Registry:PullFlushInterval is '100ms': it must be between 1s and 1h", "Forge__Registry__PullFlushInterval=100ms"),
         new("Registry:PullFlushInterval not a duration, run", "run", ExitCodes.UsageError, "Forge:Registry:PullFlushInterval is '1d': unknown unit 'd'", "Forge__Registry__PullFlushInterval=1d"),
+        new("Storage:Type minio, run", "run", ExitCodes.UsageError, "Forge:Storage:Type is 'minio': it must be local or s3", "Forge__Storage__Type=minio"),
+        new("Storage:Type s3 without a bucket, packages fsck", "packages fsck", ExitCodes.UsageError, "Forge:Storage:S3:Endpoint is not set", "Forge__Storage__Type=s3"),
+        new("packages storage migrate --to gcs", "packages storage migrate --to gcs", ExitCodes.UsageError, "--to 'gcs' is not a store: use s3 or local"),
         new("unknown module", Cleanup, ExitCodes.UsageError, "Forge:Modules:Packages.Containers", "Forge__Modules__Packages.Containers__Enabled=false"),
 
         // The database.

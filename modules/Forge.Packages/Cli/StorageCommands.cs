@@ -16,7 +16,13 @@ internal static class StorageCommands
             Description = "Where to copy to: s3 (from the folder Forge:Packages:StorePath to the bucket Forge:Storage:S3:*) or local (back).",
             Required = true,
         };
-        to.AcceptOnlyFromAmong("s3", "local");
+        to.Validators.Add(result =>
+        {
+            if (result.GetValueOrDefault<string>() is not ("s3" or "local") and var value)
+            {
+                result.AddError($"--to '{value}' is not a store: use s3 or local");
+            }
+        });
         var json = CommandOptions.Json();
         var migrate = new Command(
             "migrate",
