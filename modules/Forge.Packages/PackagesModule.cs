@@ -44,11 +44,13 @@ public sealed class PackagesModule : IModule, IModuleCommands
         {
             context.Services.AddSingleton(_ => new S3ContentStore(bucket));
             context.Services.AddSingleton<IContentStore>(sp => Metered(sp, sp.GetRequiredService<S3ContentStore>()));
+            context.Services.AddSingleton<IUploadChunkStore>(sp => new S3UploadChunks(sp.GetRequiredService<S3ContentStore>()));
         }
         else
         {
             context.Services.AddSingleton(new FolderContentStore(storePath));
             context.Services.AddSingleton<IContentStore>(sp => Metered(sp, sp.GetRequiredService<FolderContentStore>()));
+            context.Services.AddSingleton<IUploadChunkStore, FolderUploadChunks>();
         }
 
         context.Services.AddSingleton<ContentStoreTelemetry>();

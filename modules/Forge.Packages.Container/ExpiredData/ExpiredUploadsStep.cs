@@ -1,3 +1,4 @@
+using Forge.Packages.Content;
 using Forge.Packages.ExpiredData;
 using Forge.Packages.Schema;
 using Microsoft.Extensions.Logging;
@@ -6,10 +7,10 @@ namespace Forge.Packages.Container.ExpiredData;
 
 /// <summary>
 /// The registry's first step of the expired-data cleanup: upload sessions not updated since the cutoff go with
-/// their partial files; so do partial files without a session and staged files in the staging folder's <c>tmp/</c>, both
-/// older than the cutoff (left by a writer that died).
+/// their partial files and the chunks kept in the bucket; so do partial files and kept chunks without a session and
+/// staged files in the staging folder's <c>tmp/</c>, all older than the cutoff (left by a writer that died).
 /// </summary>
-public sealed partial class ExpiredUploadsStep(ILogger<ExpiredUploadsStep> logger) : IExpiredDataStep
+public sealed partial class ExpiredUploadsStep(IUploadChunkStore chunks, ILogger<ExpiredUploadsStep> logger) : IExpiredDataStep
 {
     public string Name => "expired_uploads";
 
@@ -44,6 +45,11 @@ public sealed partial class ExpiredUploadsStep(ILogger<ExpiredUploadsStep> logge
             files += ids.Count(id => RemovePartial(run, id));
             if (!run.DryRun)
             {
+                foreach (var id in ids.Where(ContentKeys.IsUploadId))
+                {
+                    await chunks.DeleteAsync(id, run.CancellationToken);
+                }
+
                 await PackagesSql.ExecuteAsync(run.Connection, transaction, "DELETE FROM package_blob_upload WHERE id = ANY($1)", run.CancellationToken, ids.ToArray());
                 await transaction.CommitAsync(run.CancellationToken);
             }
@@ -57,8 +63,8 @@ public sealed partial class ExpiredUploadsStep(ILogger<ExpiredUploadsStep> logge
         return new ExpiredUploadsReport { Sessions = sessions, Files = files, StaleFiles = stale };
     }
 
-    /// <summary>Partial files without a session and staged files, both older than the cutoff: a writer died.</summary>
-    private static async Task<long> StaleFilesAsync(ExpiredDataRun run)
+    /// <summary>Partial files and kept chunks without a session, and staged files, all older than the cutoff: a writer died.</summary>
+    private async Task<long> StaleFilesAsync(ExpiredDataRun run)
     {
         // Never younger than an hour, whatever OlderThan says: a push may be waiting on a lock with its
         // content staged.
@@ -69,6 +75,29 @@ public sealed partial class ExpiredUploadsStep(ILogger<ExpiredUploadsStep> logge
             var known = await PackagesSql.ListAsync(run.Connection, null, "SELECT id FROM package_blob_upload WHERE id = ANY($1)",
                 r => r.GetString(0), run.CancellationToken, chunk.Select(f => f.Name).ToArray());
             stale += chunk.Count(f => !known.Contains(f.Name) && run.RemoveFile(f));
+        }
+
+        var kept = new List<string>();
+        await foreach (var (id, written) in chunks.EnumerateSessionsAsync(run.CancellationToken))
+        {
+            if (written < before)
+            {
+                kept.Add(id);
+            }
+        }
+
+        foreach (var chunk in kept.Chunk(ExpiredDataRun.BatchSize))
+        {
+            var known = await PackagesSql.ListAsync(run.Connection, null, "SELECT id FROM package_blob_upload WHERE id = ANY($1)",
+                r => r.GetString(0), run.CancellationToken, chunk.ToArray());
+            foreach (var id in chunk.Where(id => !known.Contains(id)))
+            {
+                stale++;
+                if (!run.DryRun)
+                {
+                    await chunks.DeleteAsync(id, run.CancellationToken);
+                }
+            }
         }
 
         return stale;

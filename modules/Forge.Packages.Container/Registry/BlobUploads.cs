@@ -15,9 +15,12 @@ namespace Forge.Packages.Container.Registry;
 /// </summary>
 /// <remarks>
 /// The running hashes live in this process (hash_state_bytes stays NULL: .NET cannot serialise a hash state).
-/// A session continued on another node, or after a restart, has its hashes rebuilt from the partial file.
+/// A session continued on another node, or after a restart, has its hashes rebuilt from the partial file. With the S3
+/// store, each chunk is also kept in the bucket before the session's row counts it (<see cref="IUploadChunkStore"/>), and
+/// a node that finds its partial file behind the row (another node took chunks, or it never saw the session) fills it
+/// from there first: any node may take the next chunk, and a chunk acknowledged survives the node that took it.
 /// </remarks>
-public sealed class BlobUploads(UploadSessions sessions, UploadedBlobs uploaded, ContentStaging staging, TimeProvider time)
+public sealed class BlobUploads(UploadSessions sessions, UploadedBlobs uploaded, ContentStaging staging, IUploadChunkStore chunks, TimeProvider time)
 {
     private const int BufferSize = 128 * 1024;
 
@@ -71,6 +74,8 @@ public sealed class BlobUploads(UploadSessions sessions, UploadedBlobs uploaded,
             Forget(id);
         }
 
+        // The blob is stored and the session gone: its chunks are of no use (the expired-data cleanup removes any left).
+        await chunks.DeleteAsync(id, CancellationToken.None);
         return hashes;
     }
 
@@ -85,6 +90,7 @@ public sealed class BlobUploads(UploadSessions sessions, UploadedBlobs uploaded,
 
         Forget(id);
         File.Delete(staging.UploadPathOf(id));
+        await chunks.DeleteAsync(id, CancellationToken.None);
     }
 
     /// <summary>True when <paramref name="id"/> could name a session (anything else is unknown, never a path).</summary>
@@ -104,6 +110,7 @@ public sealed class BlobUploads(UploadSessions sessions, UploadedBlobs uploaded,
         }
 
         var path = staging.UploadPathOf(id);
+        await CatchUpAsync(id, path, received, cancellationToken);
         var hasher = await HasherAtAsync(id, path, received, cancellationToken);
         try
         {
@@ -123,6 +130,13 @@ public sealed class BlobUploads(UploadSessions sessions, UploadedBlobs uploaded,
                 // On disk before the 201: a blob the client was told is stored survives a power loss. Once per
                 // blob, for every chunk it came in; the rename into place and the package_blob row follow.
                 file.Flush(flushToDisk: true);
+            }
+
+            if (written > 0 && chunks.KeepsChunks)
+            {
+                // Kept before the row counts it: a chunk acknowledged is in the bucket, whatever becomes of this node.
+                await file.FlushAsync(cancellationToken);
+                await chunks.SaveAsync(id, received, path, written, cancellationToken);
             }
 
             // An empty chunk (the usual PUT that finishes a session) changed nothing: the row's lock is released
@@ -202,6 +216,47 @@ public sealed class BlobUploads(UploadSessions sessions, UploadedBlobs uploaded,
         }
 
         return file;
+    }
+
+    /// <summary>
+    /// Brings this node's partial file up to the <paramref name="received"/> bytes the session's row counts, from the
+    /// chunks kept in the bucket, when other nodes took chunks meanwhile (or this node never saw the session). Nothing
+    /// to do with the folder store, whose file is the record.
+    /// </summary>
+    private async Task CatchUpAsync(string id, string path, long received, CancellationToken cancellationToken)
+    {
+        if (!chunks.KeepsChunks)
+        {
+            return;
+        }
+
+        Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+        await using var file = new FileStream(path, FileMode.OpenOrCreate, FileAccess.Write, FileShare.Read, bufferSize: 0, useAsync: true);
+        if (file.Length >= received)
+        {
+            return;
+        }
+
+        var have = file.Length;
+        file.Position = have;
+        try
+        {
+            await chunks.CopyAsync(id, have, received, file, cancellationToken);
+        }
+        catch (MissingUploadChunkException)
+        {
+            file.SetLength(have);
+            throw LostBytes(id);
+        }
+        catch (IOException)
+        {
+            // What was copied is cut off again: the file never holds bytes the hashes have not seen in order.
+            file.SetLength(have);
+            throw;
+        }
+
+        // The running hashes, if any, are of fewer bytes: rebuilt from the file.
+        Forget(id);
     }
 
     private static RegistryFailureException LostFile(string id)

@@ -12,6 +12,10 @@ public static class ContentKeys
             ? $"{sha256[..2]}/{sha256[2..4]}/{sha256}"
             : throw new ArgumentException($"'{sha256}' is not a lower-case SHA-256 hex digest.", nameof(sha256));
 
+    /// <summary>Whether <paramref name="uploadId"/> can name an upload session's file or chunks: 1 to 255 letters, digits, '-' and '_'.</summary>
+    public static bool IsUploadId(string uploadId)
+        => uploadId.Length is > 0 and <= 255 && uploadId.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_');
+
     public static bool IsSha256Hex(string value) => value.Length == 64 && IsHex(value);
 
     public static bool IsHex(string value) => value.All(c => char.IsAsciiDigit(c) || c is >= 'a' and <= 'f');

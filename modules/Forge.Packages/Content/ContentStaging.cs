@@ -18,7 +18,7 @@ public sealed class ContentStaging(string root)
     /// <summary>The file of an upload session's partial bytes; throws on an id that could leave the folder.</summary>
     public string UploadPathOf(string uploadId)
     {
-        if (uploadId.Length is 0 or > 255 || !uploadId.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_'))
+        if (!ContentKeys.IsUploadId(uploadId))
         {
             throw new ArgumentException($"'{uploadId}' is not an upload id (letters, digits, '-' and '_').", nameof(uploadId));
         }

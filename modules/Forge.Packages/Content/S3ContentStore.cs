@@ -84,24 +84,52 @@ public sealed class S3ContentStore : IContentStore, IDisposable
 
     public async Task PublishAsync(StagedContent staged, CancellationToken cancellationToken)
     {
-        var key = KeyOf(staged.Sha256);
-        var size = new FileInfo(staged.TemporaryPath).Length;
-        if (size < MultipartThreshold)
+        await UploadAsync(KeyOf(staged.Sha256), staged.TemporaryPath, 0, new FileInfo(staged.TemporaryPath).Length, cancellationToken);
+        File.Delete(staged.TemporaryPath);
+    }
+
+    /// <summary>The bucket, the keys and the client, for the upload chunks kept in the same bucket (<see cref="S3UploadChunks"/>).</summary>
+    internal S3StorageSettings Settings => settings;
+
+    internal IAmazonS3 Client => client;
+
+    /// <summary>
+    /// Uploads the bytes [<paramref name="position"/>, <paramref name="position"/> + <paramref name="length"/>) of a
+    /// local file as the object <paramref name="key"/>: in one request, or in parts from <see cref="MultipartThreshold"/>.
+    /// </summary>
+    internal async Task UploadAsync(string key, string path, long position, long length, CancellationToken cancellationToken)
+    {
+        if (length >= MultipartThreshold)
         {
-            await CallAsync($"upload of {key}", () => client.PutObjectAsync(new PutObjectRequest
-            {
-                BucketName = settings.Bucket,
-                Key = key,
-                FilePath = staged.TemporaryPath,
-                UseChunkEncoding = false,
-            }, cancellationToken));
-        }
-        else
-        {
-            await UploadInPartsAsync(key, staged.TemporaryPath, size, cancellationToken);
+            await UploadInPartsAsync(key, path, position, length, cancellationToken);
+            return;
         }
 
-        File.Delete(staged.TemporaryPath);
+        if (position == 0 && new FileInfo(path).Length == length)
+        {
+            await CallAsync($"upload of {key}", () => client.PutObjectAsync(
+                new PutObjectRequest { BucketName = settings.Bucket, Key = key, FilePath = path, UseChunkEncoding = false }, cancellationToken));
+            return;
+        }
+
+        // Part of a file: read into memory, which is below the multipart threshold.
+        var bytes = new byte[length];
+        await using (var file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite, 1, useAsync: true))
+        {
+            file.Position = position;
+            await file.ReadExactlyAsync(bytes, cancellationToken);
+        }
+
+        await CallAsync($"upload of {key}", () => client.PutObjectAsync(
+            new PutObjectRequest { BucketName = settings.Bucket, Key = key, InputStream = new MemoryStream(bytes), UseChunkEncoding = false }, cancellationToken));
+    }
+
+    /// <summary>The object's bytes from <paramref name="from"/> up to <paramref name="to"/> (exclusive), written to <paramref name="destination"/>.</summary>
+    internal async Task CopyRangeAsync(string key, long from, long to, Stream destination, CancellationToken cancellationToken)
+    {
+        using var response = await CallAsync($"read of {key} from byte {from}", () => client.GetObjectAsync(
+            new GetObjectRequest { BucketName = settings.Bucket, Key = key, ByteRange = new ByteRange(from, to - 1) }, cancellationToken));
+        await response.ResponseStream.CopyToAsync(destination, cancellationToken);
     }
 
     public async Task<long?> DeleteAsync(string sha256, CancellationToken cancellationToken)
@@ -234,10 +262,11 @@ public sealed class S3ContentStore : IContentStore, IDisposable
     }
 
     /// <summary>
-    /// Uploads the file in parts of <see cref="PartSize"/> (larger when the file would need more than 10,000), one after
-    /// the other; the upload is aborted, leaving no parts behind, when one fails.
+    /// Uploads <paramref name="size"/> bytes of the file from <paramref name="start"/> in parts of <see cref="PartSize"/>
+    /// (larger when they would need more than 10,000), one after the other; the upload is aborted, leaving no parts
+    /// behind, when one fails.
     /// </summary>
-    private async Task UploadInPartsAsync(string key, string path, long size, CancellationToken cancellationToken)
+    private async Task UploadInPartsAsync(string key, string path, long start, long size, CancellationToken cancellationToken)
     {
         var partSize = Math.Max(PartSize, (size + MaximumParts - 1) / MaximumParts);
         var upload = await CallAsync($"start of a multipart upload of {key}", () => client.InitiateMultipartUploadAsync(
@@ -254,7 +283,7 @@ public sealed class S3ContentStore : IContentStore, IDisposable
                     UploadId = upload.UploadId,
                     PartNumber = number,
                     FilePath = path,
-                    FilePosition = position,
+                    FilePosition = start + position,
                     PartSize = Math.Min(partSize, size - position),
                     IsLastPart = position + partSize >= size,
                     UseChunkEncoding = false,

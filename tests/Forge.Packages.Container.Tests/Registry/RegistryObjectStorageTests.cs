@@ -1,3 +1,5 @@
+using System.Net;
+using System.Security.Cryptography;
 using System.Text.Json.Nodes;
 using Forge.Modularity;
 using Forge.Packages.Container.Tests.Registry.Support;
@@ -20,6 +22,7 @@ public sealed class RegistryObjectStorageTests
     private string scratch = "";
     private RegistryWorld first = null!;
     private RegistryWorld second = null!;
+    private bool secondGone;
 
     [SetUp]
     public async Task StartTwoNodes()
@@ -35,7 +38,11 @@ public sealed class RegistryObjectStorageTests
     [TearDown]
     public async Task StopTwoNodes()
     {
-        await second.DisposeAsync();
+        if (!secondGone)
+        {
+            await second.DisposeAsync();
+        }
+
         await first.DisposeAsync();
         Directory.Delete(scratch, recursive: true);
     }
@@ -90,6 +97,95 @@ public sealed class RegistryObjectStorageTests
             Assert.That(pulled.BlobDigests(), Is.EquivalentTo(fresh.Digests.Distinct()), "the new tag pulls whole through the other node");
             Assert.That(gone.Succeeded, Is.False, "an old platform is gone for the other node too");
         });
+    }
+
+    [Test]
+    public async Task An_upload_whose_chunks_alternate_between_the_nodes_completes_and_leaves_no_chunk_behind()
+    {
+        var blob = RandomNumberGenerator.GetBytes(3 * 100_000);
+        var digest = Digest(blob);
+        using var a = first.Client("alice", Password);
+        using var b = second.Client("alice", Password);
+        var location = await StartUploadAsync(a);
+
+        using var one = await a.SendAsync(HttpMethod.Patch, location, blob[..100_000], "0-99999");
+        using var two = await b.SendAsync(HttpMethod.Patch, location, blob[100_000..200_000], "100000-199999");
+        using var status = await a.GetAsync(location);
+        using var three = await a.SendAsync(HttpMethod.Put, $"{location}?digest={digest}", blob[200_000..], "200000-299999");
+        using var pulled = await b.GetAsync($"/v2/alice/app/blobs/{digest}");
+
+        Assert.Multiple(async () =>
+        {
+            Assert.That((one.StatusCode, two.StatusCode, status.StatusCode), Is.EqualTo((HttpStatusCode.Accepted, HttpStatusCode.Accepted, HttpStatusCode.NoContent)));
+            Assert.That(status.Headers.GetValues("Range").Single(), Is.EqualTo("0-199999"), "the first node counts the chunk the second took");
+            Assert.That(three.StatusCode, Is.EqualTo(HttpStatusCode.Created), await three.Content.ReadAsStringAsync());
+            Assert.That(await pulled.Content.ReadAsByteArrayAsync(), Is.EqualTo(blob), "pulled through the other node, byte for byte");
+            Assert.That(await UploadChunkKeysAsync(), Is.Empty, "the session's chunks go once the blob is stored");
+            Assert.That(await BucketDigestsAsync(first), Is.EqualTo(new[] { digest }));
+        });
+    }
+
+    [Test]
+    public async Task A_node_that_dies_after_acknowledging_a_chunk_loses_nothing_the_other_node_finishes_the_upload()
+    {
+        var blob = RandomNumberGenerator.GetBytes(2 * 150_000);
+        var digest = Digest(blob);
+        using var a = first.Client("alice", Password);
+        using var b = second.Client("alice", Password);
+        var location = await StartUploadAsync(b);
+        using var acknowledged = await b.SendAsync(HttpMethod.Patch, location, blob[..150_000], "0-149999");
+        Assert.That(acknowledged.StatusCode, Is.EqualTo(HttpStatusCode.Accepted), await acknowledged.Content.ReadAsStringAsync());
+
+        // The node goes, and its folder with it (the partial file of the session included).
+        secondGone = true;
+        await second.DisposeAsync();
+        Assert.That(Directory.Exists(second.World.StorePath), Is.False);
+
+        using var finished = await a.SendAsync(HttpMethod.Put, $"{location}?digest={digest}", blob[150_000..], "150000-299999");
+        using var pulled = await a.GetAsync($"/v2/alice/app/blobs/{digest}");
+        Assert.Multiple(async () =>
+        {
+            Assert.That(finished.StatusCode, Is.EqualTo(HttpStatusCode.Created), await finished.Content.ReadAsStringAsync());
+            Assert.That(await pulled.Content.ReadAsByteArrayAsync(), Is.EqualTo(blob));
+        });
+    }
+
+    [Test]
+    public async Task The_expired_data_cleanup_removes_the_chunks_of_an_abandoned_upload_from_the_bucket()
+    {
+        using var a = first.Client("alice", Password);
+        using var chunk = await a.SendAsync(HttpMethod.Patch, await StartUploadAsync(a), RandomNumberGenerator.GetBytes(1000), "0-999");
+        Assert.That(chunk.StatusCode, Is.EqualTo(HttpStatusCode.Accepted), await chunk.Content.ReadAsStringAsync());
+        var kept = await UploadChunkKeysAsync();
+
+        await Task.Delay(TimeSpan.FromSeconds(1.2));
+        var expired = await second.RunForgeAsync("packages", "cleanup", "--older-than", "0s");
+
+        Assert.Multiple(async () =>
+        {
+            Assert.That(kept, Has.Count.EqualTo(1), "the acknowledged chunk was kept in the bucket");
+            Assert.That(expired.ExitCode, Is.EqualTo(ExitCodes.Success), expired.Error);
+            Assert.That(await first.World.CountAsync("SELECT count(*) FROM package_blob_upload"), Is.Zero);
+            Assert.That(await UploadChunkKeysAsync(), Is.Empty);
+        });
+    }
+
+    private static string Digest(byte[] blob) => $"sha256:{Convert.ToHexStringLower(SHA256.HashData(blob))}";
+
+    /// <summary>Starts an upload session of alice/app through a node; returns its location.</summary>
+    private static async Task<string> StartUploadAsync(HttpClient node)
+    {
+        using var started = await node.PostAsync("/v2/alice/app/blobs/uploads/", null);
+        Assert.That(started.StatusCode, Is.EqualTo(HttpStatusCode.Accepted), await started.Content.ReadAsStringAsync());
+        return started.Headers.Location!.OriginalString;
+    }
+
+    /// <summary>The sessions that have upload chunks kept in the bucket.</summary>
+    private async Task<List<string>> UploadChunkKeysAsync()
+    {
+        var sessions = first.World.Service<IUploadChunkStore>();
+        Assert.That(sessions.KeepsChunks, Is.True);
+        return await sessions.EnumerateSessionsAsync(CancellationToken.None).Select(s => s.UploadId).ToListAsync();
     }
 
     private async Task CopyAsync(string source, string destination, SkopeoAccess? from = null, SkopeoAccess? to = null)
