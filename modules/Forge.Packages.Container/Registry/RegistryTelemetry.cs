@@ -12,6 +12,7 @@ public sealed class RegistryTelemetry
         Requests = meter.CreateCounter<long>("forge.registry.requests", "{request}", "Registry API requests by operation and status code.");
         BytesReceived = meter.CreateCounter<long>("forge.registry.blob.received", "By", "Blob bytes received by uploads.");
         BytesSent = meter.CreateCounter<long>("forge.registry.blob.sent", "By", "Blob bytes served (whole blobs and ranges).");
+        BlobRedirects = meter.CreateCounter<long>("forge.registry.blob.redirects", "{request}", "Blob GETs answered with a redirect to the bucket (Forge:Storage:S3:ServeDirect): their bytes are not in forge.registry.blob.sent.");
         ManifestsPushed = meter.CreateCounter<long>("forge.registry.manifests.pushed", "{manifest}", "Manifests pushed, by kind (image, index).");
         AuthFailures = meter.CreateCounter<long>("forge.registry.auth.failures", "{request}", "Requests refused for credentials, by reason (missing, invalid, denied); the ping's challenge to a client that sent none is not counted.");
         AuthFailures.Add(0, new KeyValuePair<string, object?>("reason", "invalid"));
@@ -26,6 +27,7 @@ public sealed class RegistryTelemetry
     public Counter<long> Requests { get; }
     public Counter<long> BytesReceived { get; }
     public Counter<long> BytesSent { get; }
+    public Counter<long> BlobRedirects { get; }
     public Counter<long> ManifestsPushed { get; }
     public Counter<long> AuthFailures { get; }
     public Counter<long> PullsRecorded { get; }

@@ -37,6 +37,13 @@ public sealed class FolderContentStore(string root) : IContentStore
         }
     }
 
+    /// <summary>Never: the node serves what is in its folder.</summary>
+    public Task<Uri?> DirectReadUrlAsync(string sha256, CancellationToken cancellationToken)
+    {
+        ContentKeys.RelativeKeyOf(sha256);
+        return Task.FromResult<Uri?>(null);
+    }
+
     public Task PublishAsync(StagedContent staged, CancellationToken cancellationToken)
     {
         var target = PathOf(staged.Sha256);

@@ -31,6 +31,12 @@ public interface IContentStore
     /// </summary>
     Task PublishAsync(StagedContent staged, CancellationToken cancellationToken);
 
+    /// <summary>
+    /// A URL the client may fetch the blob's content from directly, valid for a while, when the store serves content
+    /// directly (the bucket store with <c>ServeDirect</c>); null otherwise, and then the node serves the content.
+    /// </summary>
+    Task<Uri?> DirectReadUrlAsync(string sha256, CancellationToken cancellationToken);
+
     /// <summary>Removes a blob's content; returns the bytes freed, or null when it was not there.</summary>
     Task<long?> DeleteAsync(string sha256, CancellationToken cancellationToken);
 

@@ -23,6 +23,9 @@ public sealed class MeteredContentStore(IContentStore inner, ContentStoreTelemet
         return content is null ? null : new CountingReadStream(content, read => telemetry.Bytes.Add(read, Tag("open")));
     }
 
+    /// <summary>Signed locally by the bucket store, with no request: not an operation of the store's.</summary>
+    public Task<Uri?> DirectReadUrlAsync(string sha256, CancellationToken cancellationToken) => inner.DirectReadUrlAsync(sha256, cancellationToken);
+
     public Task PublishAsync(StagedContent staged, CancellationToken cancellationToken)
         => MeasuredAsync("publish", async () => { await inner.PublishAsync(staged, cancellationToken); return staged.Size; }, size => size);
 

@@ -82,6 +82,26 @@ public sealed class S3ContentStore : IContentStore, IDisposable
             : null;
     }
 
+    /// <summary>A presigned GET of the blob's object when <see cref="S3StorageSettings.ServeDirect"/> is on; signed here, no request.</summary>
+    public async Task<Uri?> DirectReadUrlAsync(string sha256, CancellationToken cancellationToken)
+    {
+        var key = KeyOf(sha256);
+        if (!settings.ServeDirect)
+        {
+            return null;
+        }
+
+        var url = await CallAsync($"presigning of {key}", () => client.GetPreSignedURLAsync(new GetPreSignedUrlRequest
+        {
+            BucketName = settings.Bucket,
+            Key = key,
+            Verb = HttpVerb.GET,
+            Expires = DateTime.UtcNow + settings.ServeDirectExpiry,
+            Protocol = settings.Endpoint.Scheme == Uri.UriSchemeHttps ? Protocol.HTTPS : Protocol.HTTP,
+        }));
+        return new Uri(url);
+    }
+
     public async Task PublishAsync(StagedContent staged, CancellationToken cancellationToken)
     {
         await UploadAsync(KeyOf(staged.Sha256), staged.TemporaryPath, 0, new FileInfo(staged.TemporaryPath).Length, cancellationToken);

@@ -13,6 +13,15 @@ namespace Forge.Packages.Content;
 public sealed record S3StorageSettings(
     Uri Endpoint, string Bucket, string Region, string KeyPrefix, bool PathStyle, string AccessKey, string SecretKey)
 {
+    /// <summary>
+    /// Whether blob downloads are redirected to a presigned URL of the bucket (<c>Forge:Storage:S3:ServeDirect</c>, as
+    /// Forgejo's <c>SERVE_DIRECT</c>), so that the bytes go from the bucket to the client, not through the node.
+    /// </summary>
+    public bool ServeDirect { get; init; }
+
+    /// <summary>How long a presigned URL of <see cref="ServeDirect"/> stays valid.</summary>
+    public TimeSpan ServeDirectExpiry { get; init; } = TimeSpan.FromMinutes(20);
+
     /// <summary>The bucket's place, without the keys.</summary>
     public override string ToString() => $"s3 bucket {Bucket} at {Endpoint} (region {Region}, key prefix '{KeyPrefix}')";
 }

@@ -70,7 +70,13 @@ public static class StorageSettings
         var pathStyle = ModuleSettings.Boolean(configuration, $"{S3Section}:PathStyle", true);
         var accessKey = Secret(configuration, "AccessKey", "AWS_ACCESS_KEY_ID");
         var secretKey = Secret(configuration, "SecretKey", "AWS_SECRET_ACCESS_KEY");
-        return new S3StorageSettings(endpoint, bucket, region, prefix, pathStyle, accessKey, secretKey);
+        return new S3StorageSettings(endpoint, bucket, region, prefix, pathStyle, accessKey, secretKey)
+        {
+            ServeDirect = ModuleSettings.Boolean(configuration, $"{S3Section}:ServeDirect", false),
+            // S3 signs a URL for at most seven days.
+            ServeDirectExpiry = ModuleSettings.Duration(
+                configuration, $"{S3Section}:ServeDirectExpiry", TimeSpan.FromMinutes(20), TimeSpan.FromMinutes(1), TimeSpan.FromDays(7)),
+        };
     }
 
     private static Uri Endpoint(IConfiguration configuration)

@@ -23,13 +23,14 @@ public sealed class RegistryObjectStorageTests
     private RegistryWorld first = null!;
     private RegistryWorld second = null!;
     private bool secondGone;
+    private (string Key, string? Value)[] bucket = [];
 
     [SetUp]
     public async Task StartTwoNodes()
     {
         scratch = Path.Combine(Path.GetTempPath(), $"forge-registry-s3-{Guid.NewGuid():N}");
         Directory.CreateDirectory(scratch);
-        var bucket = await StorageSettingsUnderTest.ForAsync("s3");
+        bucket = await StorageSettingsUnderTest.ForAsync("s3");
         first = await RegistryWorld.StartAsync(bucket);
         second = await RegistryWorld.JoinAsync(first, bucket);
         await first.AddAccountAsync("alice", Password);
@@ -178,6 +179,38 @@ public sealed class RegistryObjectStorageTests
         using var started = await node.PostAsync("/v2/alice/app/blobs/uploads/", null);
         Assert.That(started.StatusCode, Is.EqualTo(HttpStatusCode.Accepted), await started.Content.ReadAsStringAsync());
         return started.Headers.Location!.OriginalString;
+    }
+
+    [Test]
+    public async Task With_serve_direct_a_blob_get_redirects_to_the_bucket_and_skopeo_pulls_through_the_redirects()
+    {
+        await using var direct = await RegistryWorld.JoinAsync(first, [.. bucket, ("Forge:Storage:S3:ServeDirect", "true")]);
+        var source = new OciLayout(Path.Combine(scratch, "source"));
+        var image = source.WriteImage("v1", seed: 91, platforms: 1);
+        await CopyAsync(source.Reference("v1"), first.Image("alice/app", "v1"), to: Alice);
+        var layer = image.Platforms[0].Layers[0].Digest;
+
+        using var noFollow = new HttpClient(new HttpClientHandler { AllowAutoRedirect = false }) { BaseAddress = direct.Address };
+        noFollow.DefaultRequestHeaders.Authorization = first.Client("alice", Password).DefaultRequestHeaders.Authorization;
+        using var redirected = await noFollow.GetAsync($"/v2/alice/app/blobs/{layer}");
+        using var head = await noFollow.SendAsync(new HttpRequestMessage(HttpMethod.Head, $"/v2/alice/app/blobs/{layer}"));
+        using var unknown = await noFollow.GetAsync($"/v2/alice/app/blobs/{Digest([1, 2, 3])}");
+        var location = redirected.Headers.Location!;
+        using var fetched = await new HttpClient().GetAsync(location);
+        var pulled = new OciLayout(Path.Combine(scratch, "pulled"));
+        await CopyAsync(direct.Image("alice/app", "v1"), pulled.Reference("v1"), from: Alice);
+
+        Assert.Multiple(async () =>
+        {
+            Assert.That(redirected.StatusCode, Is.EqualTo(HttpStatusCode.TemporaryRedirect));
+            Assert.That(location.GetLeftPart(UriPartial.Authority), Is.EqualTo(new Uri(bucket.Single(s => s.Key == "Forge:Storage:S3:Endpoint").Value!).GetLeftPart(UriPartial.Authority)));
+            Assert.That(location.Query, Does.Contain("X-Amz-Signature="), "a presigned URL");
+            Assert.That(location.Query, Does.Contain($"X-Amz-Credential={bucket.Single(s => s.Key == "Forge:Storage:S3:AccessKey").Value}%2F"), "signed with the access key, SigV4");
+            Assert.That(await fetched.Content.ReadAsByteArrayAsync(), Is.EqualTo(source.ReadBlob(layer)), "the bucket serves the layer");
+            Assert.That(head.StatusCode, Is.EqualTo(HttpStatusCode.OK), "HEAD is answered by the node");
+            Assert.That(unknown.StatusCode, Is.EqualTo(HttpStatusCode.NotFound), "a blob the repository lacks is not redirected");
+            Assert.That(pulled.BlobDigests(), Is.EquivalentTo(image.Digests.Distinct()), "skopeo follows the redirects");
+        });
     }
 
     /// <summary>The sessions that have upload chunks kept in the bucket.</summary>

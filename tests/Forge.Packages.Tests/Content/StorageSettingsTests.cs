@@ -42,7 +42,19 @@ public sealed class StorageSettingsTests
             Assert.That(settings.KeyPrefix, Is.EqualTo("packages/"), "Forgejo's default base path in a bucket");
             Assert.That(settings.PathStyle, Is.True);
             Assert.That((settings.AccessKey, settings.SecretKey), Is.EqualTo(("forge", Secret)));
+            Assert.That((settings.ServeDirect, settings.ServeDirectExpiry), Is.EqualTo((false, TimeSpan.FromMinutes(20))), "the node serves blobs unless told");
         });
+    }
+
+    [Test]
+    public void Serve_direct_takes_its_expiry_as_a_duration()
+    {
+        var configuration = With("ServeDirect", "true");
+        configuration["Forge:Storage:S3:ServeDirectExpiry"] = "1h30m";
+
+        var settings = StorageSettings.Read(Configuration(configuration))!;
+
+        Assert.That((settings.ServeDirect, settings.ServeDirectExpiry), Is.EqualTo((true, TimeSpan.FromMinutes(90))));
     }
 
     [TestCase("forge", "forge/")]
@@ -58,6 +70,9 @@ public sealed class StorageSettingsTests
     [TestCase("Bucket", "Forge_Packages", "Forge:Storage:S3:Bucket is 'Forge_Packages': it must be 3 to 63 lower-case letters, digits, '.' and '-', beginning and ending with a letter or digit.")]
     [TestCase("Region", "EU West", "Forge:Storage:S3:Region is 'EU West': it must be a region name such as us-east-1 (lower-case letters, digits and '-').")]
     [TestCase("KeyPrefix", "/packages/", "Forge:Storage:S3:KeyPrefix is '/packages/': it must be empty or a relative key prefix such as packages/ (no leading '/', no empty segment).")]
+    [TestCase("ServeDirect", "yes", "Forge:Storage:S3:ServeDirect is 'yes': it must be true or false.")]
+    [TestCase("ServeDirectExpiry", "30s", "Forge:Storage:S3:ServeDirectExpiry is '30s': it must be between 1m and 168h.")]
+    [TestCase("ServeDirectExpiry", "8d", "Forge:Storage:S3:ServeDirectExpiry is '8d': unknown unit 'd' (one of h, m, s, ms, us, ns).")]
     [TestCase("PathStyle", "sometimes", "Forge:Storage:S3:PathStyle is 'sometimes': it must be true or false.")]
     [TestCase("AccessKey", null, "Forge:Storage:S3:AccessKey is not set (nor AWS_ACCESS_KEY_ID): with Forge:Storage:Type s3 it must be the bucket's access key id.")]
     [TestCase("SecretKey", "  ", "Forge:Storage:S3:SecretKey is not set (nor AWS_SECRET_ACCESS_KEY): with Forge:Storage:Type s3 it must be the bucket's secret access key.")]

@@ -18,7 +18,28 @@ internal sealed class BlobsHandler(RegistryAccess access, RegistryStore registry
         var digest = RegistryReferences.ParseDigest(route.Reference);
         var (_, package) = await access.PackageAsync(context, RegistryReferences.ParseName(route.Name!), RegistryAccessKind.Pull, cancellationToken);
         var hex = RegistryReferences.HexOf(digest);
-        if (await registry.FindBlobAsync(package, hex, cancellationToken) is not long size || await store.OpenReadAsync(hex, cancellationToken) is not { } content)
+        if (await registry.FindBlobAsync(package, hex, cancellationToken) is not long size)
+        {
+            throw RegistryFailureException.BlobUnknown(digest);
+        }
+
+        if (!HttpMethods.IsHead(context.Request.Method) && await store.DirectReadUrlAsync(hex, cancellationToken) is { } direct)
+        {
+            // The bucket serves the bytes (ranges included), as distribution's storage redirect does: the client follows
+            // a 307 to a presigned URL. Only for content the store has, so that a lost blob is still BLOB_UNKNOWN here.
+            if (await store.SizeOfAsync(hex, cancellationToken) is null)
+            {
+                throw RegistryFailureException.BlobUnknown(digest);
+            }
+
+            context.Response.Headers["Docker-Content-Digest"] = digest;
+            context.Response.Headers[HeaderNames.Location] = direct.AbsoluteUri;
+            context.Response.StatusCode = StatusCodes.Status307TemporaryRedirect;
+            telemetry.BlobRedirects.Add(1);
+            return;
+        }
+
+        if (await store.OpenReadAsync(hex, cancellationToken) is not { } content)
         {
             throw RegistryFailureException.BlobUnknown(digest);
         }
