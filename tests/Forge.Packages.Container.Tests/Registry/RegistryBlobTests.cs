@@ -1,13 +1,15 @@
 using System.Net;
 using System.Net.Http.Headers;
 using Forge.Packages.Container.Tests.Registry.Support;
+using Forge.Testing;
 using static Forge.Packages.Container.Tests.Registry.Support.RegistryCalls;
 
 namespace Forge.Packages.Container.Tests.Registry;
 
 /// <summary>Blobs over HTTP: HEAD, GET, ranges, mounts between repositories, and deletes.</summary>
 [Category("Registry")]
-public sealed class RegistryBlobTests : RegistryApiTest
+[TestFixtureSource(typeof(StorageSettingsUnderTest), nameof(StorageSettingsUnderTest.Kinds))]
+public sealed class RegistryBlobTests(string storage) : RegistryApiTest(storage)
 {
     private readonly byte[] blob = Bytes(1000, seed: 1);
 

@@ -1,12 +1,15 @@
 using Forge.Accounts;
+using Forge.Packages.Content;
+using Forge.Testing;
 
 namespace Forge.Packages.Container.Tests.Registry.Support;
 
 /// <summary>
 /// A registry started for each test, with the account alice (password <c>pw</c>) and a client sending her
-/// credentials; and what the tests read from the rows and files the registry leaves behind.
+/// credentials; and what the tests read from the rows and files the registry leaves behind. On the folder store, or
+/// with <paramref name="storage"/> <c>s3</c> on a bucket of the test S3 server.
 /// </summary>
-public abstract class RegistryApiTest
+public abstract class RegistryApiTest(string storage = "local")
 {
     protected const string App = "alice/app";
 
@@ -22,7 +25,7 @@ public abstract class RegistryApiTest
     [SetUp]
     public async Task StartRegistry()
     {
-        Registry = await RegistryWorld.StartAsync(Settings);
+        Registry = await RegistryWorld.StartAsync([.. await StorageSettingsUnderTest.ForAsync(storage), .. Settings]);
         Alice = await Registry.AddAccountAsync("alice", "pw");
         Client = Registry.Client("alice", "pw");
     }
@@ -40,6 +43,24 @@ public abstract class RegistryApiTest
         return Path.Combine(Registry.World.StorePath, hex[..2], hex[2..4], hex);
     }
 
+    /// <summary>The content store the registry runs on: <c>local</c> or <c>s3</c>.</summary>
+    protected string Storage => storage;
+
+    /// <summary>Whether the content store has the blob, whichever store it is.</summary>
+    protected bool HasContent(string digestOrHex)
+        => Registry.World.HasContent(digestOrHex.StartsWith("sha256:", StringComparison.Ordinal) ? digestOrHex["sha256:".Length..] : digestOrHex);
+
+    /// <summary>The blob's bytes as the content store holds them.</summary>
+    protected async Task<byte[]> ReadContentAsync(string digestOrHex)
+    {
+        var hex = digestOrHex.StartsWith("sha256:", StringComparison.Ordinal) ? digestOrHex["sha256:".Length..] : digestOrHex;
+        await using var content = await Registry.World.Service<IContentStore>().OpenReadAsync(hex, CancellationToken.None);
+        Assert.That(content, Is.Not.Null, $"the content store has {hex}");
+        using var copy = new MemoryStream();
+        await content!.CopyToAsync(copy);
+        return copy.ToArray();
+    }
+
     protected string UploadFolder => Path.Combine(Registry.World.StorePath, "uploads");
 
     protected string[] UploadFiles => Directory.Exists(UploadFolder) ? Directory.GetFiles(UploadFolder) : [];
@@ -47,15 +68,16 @@ public abstract class RegistryApiTest
     /// <summary>The blob's bytes are in the content store under its sha256, and no upload session is left.</summary>
     protected async Task AssertStoredWithNoSessionLeftAsync(byte[] blob)
     {
-        Assert.That(await File.ReadAllBytesAsync(ContentPath(RegistryCalls.Digest(blob))), Is.EqualTo(blob));
+        Assert.That(await ReadContentAsync(RegistryCalls.Digest(blob)), Is.EqualTo(blob));
         await AssertNoSessionLeftAsync();
     }
 
-    /// <summary>No package_blob_upload row and no file under uploads/.</summary>
+    /// <summary>No package_blob_upload row, no file under uploads/ and no upload chunk kept in the bucket.</summary>
     protected async Task AssertNoSessionLeftAsync()
     {
         Assert.That(await SessionsAsync(), Is.Zero);
         Assert.That(UploadFiles, Is.Empty);
+        Assert.That(await Registry.World.Service<IUploadChunkStore>().EnumerateSessionsAsync(CancellationToken.None).CountAsync(), Is.Zero);
     }
 
     protected Task<long> SessionsAsync() => Registry.World.CountAsync("SELECT count(*) FROM package_blob_upload");
